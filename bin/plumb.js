@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// Runs the compiled CLI; falls back to the TypeScript sources through tsx in a
+// development checkout where `npm run build` has not run yet.
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const compiled = join(root, 'dist', 'cli', 'main.js');
+if (existsSync(compiled)) {
+  await import(pathToFileURL(compiled).href);
+} else {
+  try {
+    await import('tsx/esm');
+  } catch {
+    console.error('plumb: dist/ is missing and tsx is not installed; run `npm run build` first');
+    process.exit(1);
+  }
+  await import(pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href);
+}
