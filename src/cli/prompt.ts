@@ -1,0 +1,33 @@
+/** Reads a secret from the terminal without echo (sudo password, key passphrase). */
+import { openSync, closeSync } from 'node:fs';
+import { ReadStream } from 'node:tty';
+
+export async function promptHidden(question: string): Promise<string> {
+  let fd: number;
+  try {
+    fd = openSync('/dev/tty', 'r+');
+  } catch {
+    throw new Error(`cannot ask "${question.trim()}": no terminal (set the password through become_password_env instead)`);
+  }
+  const input = new ReadStream(fd);
+  process.stderr.write(question);
+  input.setRawMode(true);
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      let value = '';
+      input.on('data', (chunk: Buffer) => {
+        for (const ch of chunk.toString('utf8')) {
+          if (ch === '\r' || ch === '\n') return resolve(value);
+          if (ch === '\u0003') return reject(new Error('cancelled'));
+          if (ch === '\u007f') value = value.slice(0, -1);
+          else value += ch;
+        }
+      });
+    });
+  } finally {
+    input.setRawMode(false);
+    input.destroy();
+    process.stderr.write('\n');
+    try { closeSync(fd); } catch { /* already closed by the stream */ }
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The planner: one host, one play. Every selected task's probe goes to the
+ * host in one batched script; diffs are computed locally and purely. The
+ * result is a value (HostPlan) that can be printed, saved and applied.
+ */
+import type { HostScope } from '../config/hostvars.js';
+import type { Play, Task } from '../config/model.js';
+import type { ModuleContext } from '../modules/types.js';
+import type { Transport } from '../transport/types.js';
+import { parsePending, readPendingSnippet } from './pending.js';
+import { prepareTask, type PreparedTask } from './prepare.js';
+import { probeTasks, type Become } from './probe.js';
+import type { HandlerPlan, TaskPlan } from './types.js';
+
+export interface PlanInput {
+  transport: Transport;
+  play: Play;
+  scope: HostScope;
+  ctx: ModuleContext;
+  tags?: string[];
+  timeoutMs?: number;
+}
+
+export interface PlannedTasks {
+  prepared: PreparedTask[];
+  tasks: TaskPlan[];
+  handlers: HandlerPlan[];
+  pendingHandlers: string[];
+}
+
+export function becomeOf(play: Play, task: Task): Become {
+  const become = task.become ?? play.become;
+  if (!become) return false;
+  return task.become_user ?? play.become_user ?? true;
+}
+
+export function taskPlanFrom(t: PreparedTask, probed: TaskPlan['probed'], ctx: ModuleContext): TaskPlan {
+  const base = { index: t.index, task: t.task, args: t.args };
+  if (t.skip) return { ...base, outcome: 'skipped', changes: [], reason: t.skip };
+  if (!probed) return { ...base, outcome: 'may-change', changes: [], reason: 'not probed' };
+  if (!probed.known) return { ...base, outcome: 'may-change', changes: [], reason: probed.reason, probed };
+  const changes = t.module.diff(t.args, probed.state, ctx);
+  return { ...base, outcome: changes.length ? 'change' : 'ok', changes, probed };
+}
+
+export function planHandlers(play: Play, tasks: TaskPlan[], pending: string[]): HandlerPlan[] {
+  const plans: HandlerPlan[] = [];
+  for (const handler of play.handlers) {
+    const will = tasks.filter((t) => t.outcome === 'change' && t.task.notify.includes(handler.name)).map((t) => t.task.name);
+    const may = tasks.filter((t) => t.outcome === 'may-change' && t.task.notify.includes(handler.name)).map((t) => t.task.name);
+    const owed = pending.includes(handler.name);
+    if (will.length || owed) {
+      plans.push({
+        name: handler.name,
+        runs: 'will',
+        because: [...will.map((n) => `${n} changes`), ...(owed ? ['an earlier run changed what it depends on and stopped before running it'] : [])],
+      });
+    } else if (may.length) {
+      plans.push({ name: handler.name, runs: 'may', because: may.map((n) => `${n} may change`) });
+    }
+  }
+  return plans;
+}
+
+export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
+  const { transport, play, scope, ctx } = input;
+  const prepared = play.tasks.map((task, i) => prepareTask(task, i, scope, input.tags));
+  const { probed, extra } = await probeTasks(
+    transport,
+    prepared,
+    ctx,
+    (t) => becomeOf(play, t.task),
+    [{ snippet: readPendingSnippet(play), become: play.become ? (play.become_user ?? true) : false }],
+    input.timeoutMs,
+  );
+  const pending = parsePending(extra[0] ?? '').filter((name) => play.handlers.some((h) => h.name === name));
+  const tasks = prepared.map((t) => taskPlanFrom(t, probed.get(t.index), ctx));
+  return { prepared, tasks, handlers: planHandlers(play, tasks, pending), pendingHandlers: pending };
+}

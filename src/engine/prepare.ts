@@ -1,0 +1,47 @@
+/**
+ * Turns a play's tasks into what one host will run: `--tags` and `when`
+ * decide which tasks are selected, templates are rendered with the host's
+ * variables, and the module's schema parses the result.
+ */
+import type { HostScope } from '../config/hostvars.js';
+import type { Task } from '../config/model.js';
+import { modules } from '../modules/index.js';
+import type { Module } from '../modules/types.js';
+import { evaluateCondition } from '../template/condition.js';
+
+export interface PreparedTask {
+  index: number;
+  task: Task;
+  module: Module;
+  args: unknown;
+  /** Set when the task does not run on this host, with the reason. */
+  skip?: string;
+}
+
+export class TaskPrepareError extends Error {
+  constructor(readonly task: Task, message: string) {
+    super(message);
+  }
+}
+
+export function selectedByTags(task: Task, tags: string[] | undefined): boolean {
+  if (!tags || tags.length === 0) return true;
+  return task.tags.includes('always') || task.tags.some((t) => tags.includes(t));
+}
+
+export function prepareTask(task: Task, index: number, scope: HostScope, tags?: string[]): PreparedTask {
+  const module = modules[task.module as keyof typeof modules];
+  if (!module) throw new TaskPrepareError(task, `unknown module ${task.module}`);
+  if (!selectedByTags(task, tags)) return { index, task, module, args: undefined, skip: 'not selected by --tags' };
+  if (task.when !== undefined && !evaluateCondition(task.when, scope.vars)) {
+    return { index, task, module, args: undefined, skip: `when: ${task.when} is false` };
+  }
+  const rendered = scope.render(task.args, task.pos);
+  const parsed = module.schema.safeParse(rendered);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const where = first.path.length ? `${task.module}.${first.path.join('.')}: ` : `${task.module}: `;
+    throw new TaskPrepareError(task, scope.redactor.redact(`${where}${first.message}`));
+  }
+  return { index, task, module, args: parsed.data };
+}

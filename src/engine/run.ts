@@ -1,0 +1,221 @@
+/**
+ * The scheduler: plays in order; in each play the matched hosts in rolling
+ * batches (`serial`), hosts of a batch in parallel up to `forks`. A failing or
+ * unreachable host stops only itself (and is left out of later plays).
+ */
+import { dirname } from 'node:path';
+import pLimit from 'p-limit';
+import { hostScope, type HostScope } from '../config/hostvars.js';
+import type { Play } from '../config/model.js';
+import type { Project } from '../config/project.js';
+import { matchHosts } from '../inventory/patterns.js';
+import type { Reporter } from '../report/types.js';
+import { openTransport, type TransportOptions } from '../transport/index.js';
+import type { Transport } from '../transport/types.js';
+import { applyHost, InterruptedError } from './applier.js';
+import { moduleContext } from './context.js';
+import { planTasks } from './planner.js';
+import type { HostPlan, HostResult, TaskResult } from './types.js';
+
+export interface RunOptions {
+  mode: 'plan' | 'apply';
+  forks: number;
+  failFast?: boolean;
+  limit?: string;
+  tags?: string[];
+  taskTimeoutMs?: number;
+  transport: TransportOptions;
+  reporter: Reporter;
+  signal?: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+  /**
+   * For `apply PLAN.json`: called with the fresh plan of each host before
+   * anything is changed; a returned string refuses the host with that reason.
+   */
+  gate?: (plan: HostPlan) => string | undefined;
+  /** Host scopes resolved before the run (secrets checked); computed here when absent. */
+  scopeFor?: (play: Play, host: string) => HostScope | undefined;
+}
+
+export interface RunResult {
+  plans: HostPlan[];
+  results: HostResult[];
+  interrupted: boolean;
+}
+
+export function batchSizes(total: number, serial: Play['serial']): number[] {
+  if (serial === undefined || total === 0) return [total];
+  const size =
+    typeof serial === 'string' && serial.endsWith('%')
+      ? Math.max(1, Math.floor((total * Number(serial.slice(0, -1))) / 100))
+      : Math.max(1, Number(serial));
+  const sizes: number[] = [];
+  for (let left = total; left > 0; left -= size) sizes.push(Math.min(size, left));
+  return sizes;
+}
+
+export function playHosts(project: Project, play: Play, limit?: string): string[] {
+  const hosts = matchHosts(project.inventory, play.hosts);
+  if (!limit) return hosts;
+  const allowed = new Set(matchHosts(project.inventory, limit));
+  return hosts.filter((h) => allowed.has(h));
+}
+
+function emptyResult(host: string, status: HostResult['status'], seconds: number, error?: string): HostResult {
+  return { host, status, ok: 0, changed: 0, failed: 0, skipped: 0, tasks: [], error, seconds };
+}
+
+function tally(host: string, tasks: TaskResult[], failed: boolean, seconds: number): HostResult {
+  const count = (s: TaskResult['status']) => tasks.filter((t) => t.status === s).length;
+  const changed = count('changed');
+  return {
+    host,
+    status: failed ? 'failed' : changed ? 'changed' : 'ok',
+    ok: count('ok'),
+    changed,
+    failed: tasks.filter((t) => t.status === 'failed' && !t.ignored).length,
+    skipped: count('skipped'),
+    tasks,
+    error: failed ? tasks.find((t) => t.status === 'failed' && !t.ignored)?.error : undefined,
+    seconds,
+  };
+}
+
+/** Merge the result of one host across plays into one recap row. */
+function merge(a: HostResult | undefined, b: HostResult): HostResult {
+  if (!a) return b;
+  const worse = ['unreachable', 'failed', 'refused', 'changed', 'ok', 'not-run'];
+  const status = worse.indexOf(a.status) <= worse.indexOf(b.status) ? a.status : b.status;
+  return {
+    host: a.host,
+    status,
+    ok: a.ok + b.ok,
+    changed: a.changed + b.changed,
+    failed: a.failed + b.failed,
+    skipped: a.skipped + b.skipped,
+    tasks: [...a.tasks, ...b.tasks],
+    error: a.error ?? b.error,
+    seconds: a.seconds + b.seconds,
+  };
+}
+
+export async function run(project: Project, options: RunOptions): Promise<RunResult> {
+  const { reporter } = options;
+  const baseDir = dirname(project.playbook.file);
+  const connections = new Map<string, Promise<Transport>>();
+  const plans: HostPlan[] = [];
+  const results = new Map<string, HostResult>();
+  const dead = new Set<string>(); // failed or unreachable: left out of later plays
+  let stopAll = false;
+  const stopped = () => stopAll || Boolean(options.signal?.aborted);
+
+  const connect = (name: string) => {
+    let c = connections.get(name);
+    if (!c) {
+      const host = project.inventory.hosts.get(name)!;
+      c = openTransport(host, { ...options.transport, hostsByName: project.inventory.hosts });
+      connections.set(name, c);
+    }
+    return c;
+  };
+
+  const runHost = async (play: Play, name: string): Promise<HostResult> => {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    const host = project.inventory.hosts.get(name)!;
+    reporter.hostStart(name);
+    let transport: Transport;
+    try {
+      reporter.hostActivity(name, 'connecting');
+      transport = await connect(name);
+    } catch (e) {
+      const plan: HostPlan = { host: name, play, status: 'unreachable', tasks: [], handlers: [], pendingHandlers: [], error: (e as Error).message, seconds: seconds() };
+      plans.push(plan);
+      reporter.hostPlanned(plan);
+      return emptyResult(name, 'unreachable', seconds(), (e as Error).message);
+    }
+    let scope: HostScope;
+    try {
+      scope = options.scopeFor?.(play, name) ?? hostScope(project, play, host, options.env);
+    } catch (e) {
+      return emptyResult(name, 'failed', seconds(), (e as Error).message);
+    }
+    const ctx = moduleContext(scope, baseDir);
+    try {
+      reporter.hostActivity(name, 'probing');
+      const planned = await planTasks({ transport, play, scope, ctx, tags: options.tags, timeoutMs: options.taskTimeoutMs });
+      const plan: HostPlan = { host: name, play, status: 'planned', tasks: planned.tasks, handlers: planned.handlers, pendingHandlers: planned.pendingHandlers, seconds: seconds() };
+      plans.push(plan);
+      reporter.hostPlanned(plan);
+      if (options.mode === 'plan') {
+        const tasks: TaskResult[] = planned.tasks.map((t) => ({
+          name: t.task.name,
+          status: t.outcome === 'ok' ? 'ok' : t.outcome === 'skipped' ? 'skipped' : 'changed',
+          changes: t.changes,
+        }));
+        return tally(name, tasks, false, seconds());
+      }
+      const refusal = options.gate?.(plan);
+      if (refusal) return emptyResult(name, 'refused', seconds(), refusal);
+      const { results: taskResults, failed } = await applyHost({
+        transport, play, scope, ctx, planned, timeoutMs: options.taskTimeoutMs,
+        hooks: {
+          taskStart: (task) => reporter.hostActivity(name, task),
+          taskDone: (r) => reporter.taskDone(name, r),
+          stopped,
+        },
+      });
+      return tally(name, taskResults, failed, seconds());
+    } catch (e) {
+      if (e instanceof InterruptedError) return emptyResult(name, 'not-run', seconds(), 'interrupted');
+      const message = scope.redactor.redact((e as Error).message);
+      const unreachable = (e as Error).name === 'UnreachableError';
+      if (!plans.some((p) => p.host === name && p.play === play)) {
+        const plan: HostPlan = { host: name, play, status: unreachable ? 'unreachable' : 'failed', tasks: [], handlers: [], pendingHandlers: [], error: message, seconds: seconds() };
+        plans.push(plan);
+        reporter.hostPlanned(plan);
+      }
+      return emptyResult(name, unreachable ? 'unreachable' : 'failed', seconds(), message);
+    }
+  };
+
+  try {
+    for (const play of project.playbook.plays) {
+      if (stopped()) break;
+      const hosts = playHosts(project, play, options.limit).filter((h) => !dead.has(h));
+      reporter.playStart(play.name, hosts);
+      const limit = pLimit(Math.max(1, options.forks));
+      let offset = 0;
+      let failedInPlay = 0;
+      for (const size of batchSizes(hosts.length, play.serial)) {
+        const batch = hosts.slice(offset, (offset += size));
+        const batchResults = await Promise.all(
+          batch.map((name) =>
+            limit(async () => {
+              if (stopped()) return emptyResult(name, 'not-run', 0, 'not started: run stopped');
+              const r = await runHost(play, name);
+              if ((r.status === 'failed' || r.status === 'unreachable') && options.failFast) stopAll = true;
+              return r;
+            }),
+          ),
+        );
+        for (const r of batchResults) {
+          reporter.hostDone(r);
+          results.set(r.host, merge(results.get(r.host), r));
+          if (r.status === 'failed' || r.status === 'unreachable') {
+            dead.add(r.host);
+            failedInPlay++;
+          }
+        }
+        if (play.max_fail_percentage !== undefined && hosts.length > 0 && (failedInPlay * 100) / hosts.length > play.max_fail_percentage) {
+          reporter.notice(`${play.name}: ${failedInPlay} of ${hosts.length} hosts failed, above max_fail_percentage ${play.max_fail_percentage}; stopping`);
+          stopAll = true;
+        }
+        if (stopped()) break;
+      }
+    }
+  } finally {
+    await Promise.all([...connections.values()].map((c) => c.then((t) => t.close()).catch(() => undefined)));
+  }
+  return { plans, results: [...results.values()], interrupted: Boolean(options.signal?.aborted) };
+}

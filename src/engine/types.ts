@@ -1,0 +1,68 @@
+/** Values the engine produces: a plan per host, and results of applying it. */
+import type { Play, Task } from '../config/model.js';
+import type { Change, Probed } from '../modules/types.js';
+
+/**
+ * - ok: the host already matches.
+ * - change: the probe is known and the diff is not empty.
+ * - may-change: the probe could not tell (e.g. postconf before postfix is installed).
+ * - skipped: `when` is false or the task is not selected by --tags.
+ */
+export type Outcome = 'ok' | 'change' | 'may-change' | 'skipped';
+
+export interface TaskPlan {
+  /** Index of the task in play.tasks. */
+  index: number;
+  task: Task;
+  /** Arguments after rendering and schema parsing (never printed: may hold secrets). */
+  args: unknown;
+  outcome: Outcome;
+  changes: Change[];
+  /** Why a task may change or was skipped. */
+  reason?: string;
+  /** The probed state (JSON), for fingerprints of saved plans; undefined when unknown or skipped. */
+  probed?: Probed<unknown>;
+}
+
+export interface HandlerPlan {
+  name: string;
+  /** "will" when a notifying task changes or a notification is pending from an earlier run, "may" when it may change. */
+  runs: 'will' | 'may';
+  because: string[];
+}
+
+export interface HostPlan {
+  host: string;
+  play: Play;
+  status: 'planned' | 'failed' | 'unreachable';
+  tasks: TaskPlan[];
+  handlers: HandlerPlan[];
+  /** Handlers still owed from an earlier run that stopped before running them. */
+  pendingHandlers: string[];
+  error?: string;
+  seconds: number;
+}
+
+export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped';
+
+export interface TaskResult {
+  name: string;
+  status: TaskStatus;
+  changes: Change[];
+  /** Set when a failed task had ignore_errors. */
+  ignored?: boolean;
+  error?: string;
+  handler?: boolean;
+}
+
+export interface HostResult {
+  host: string;
+  status: 'ok' | 'changed' | 'failed' | 'unreachable' | 'refused' | 'not-run';
+  ok: number;
+  changed: number;
+  failed: number;
+  skipped: number;
+  tasks: TaskResult[];
+  error?: string;
+  seconds: number;
+}

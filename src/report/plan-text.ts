@@ -1,0 +1,77 @@
+/** The plan as plain text, for a terminal. */
+import type { HostPlan } from '../engine/types.js';
+
+const MARK = { ok: ' ', change: '~', 'may-change': '?', skipped: '-' } as const;
+
+export interface PlanSummary {
+  hosts: number;
+  withChanges: number;
+  changes: number;
+  unchanged: number;
+  unreachable: number;
+  failed: number;
+}
+
+export function summarize(plans: HostPlan[]): PlanSummary {
+  const hosts = new Set(plans.map((p) => p.host));
+  const changed = new Set<string>();
+  const unreachable = new Set<string>();
+  const failed = new Set<string>();
+  let changes = 0;
+  for (const p of plans) {
+    if (p.status === 'unreachable') unreachable.add(p.host);
+    if (p.status === 'failed') failed.add(p.host);
+    const n = p.tasks.filter((t) => t.outcome === 'change' || t.outcome === 'may-change').length;
+    if (n || p.handlers.length) changed.add(p.host);
+    changes += n;
+  }
+  return {
+    hosts: hosts.size,
+    withChanges: changed.size,
+    changes,
+    unchanged: [...hosts].filter((h) => !changed.has(h) && !unreachable.has(h) && !failed.has(h)).length,
+    unreachable: unreachable.size,
+    failed: failed.size,
+  };
+}
+
+export function hostPlanLines(plan: HostPlan, options: { diffs?: boolean; showOk?: boolean } = {}): string[] {
+  const lines: string[] = [];
+  if (plan.status !== 'planned') {
+    lines.push(`  ! ${plan.status}: ${plan.error ?? ''}`);
+    return lines;
+  }
+  for (const t of plan.tasks) {
+    if (t.outcome === 'ok' && !options.showOk) continue;
+    if (t.outcome === 'skipped' && !options.showOk) continue;
+    if (t.outcome === 'may-change') {
+      lines.push(`  ${MARK[t.outcome]} ${t.task.name} — may change: ${t.reason}`);
+      continue;
+    }
+    lines.push(`  ${MARK[t.outcome]} ${t.task.name}${t.outcome === 'skipped' ? ` (${t.reason})` : ''}`);
+    for (const c of t.changes) {
+      lines.push(`      ${c.summary}`);
+      if (options.diffs && c.diff) lines.push(...c.diff.trimEnd().split('\n').map((l) => `        ${l}`));
+    }
+  }
+  for (const h of plan.handlers) {
+    lines.push(`  ${h.runs === 'will' ? '!' : '?'} handler ${h.name} — ${h.runs} run because ${h.because.join(', ')}`);
+  }
+  return lines;
+}
+
+export function planText(plans: HostPlan[], options: { diffs?: boolean } = {}): string {
+  const out: string[] = [];
+  for (const p of plans) {
+    const lines = hostPlanLines(p, options);
+    if (!lines.length) continue;
+    out.push(`${p.host} (${p.play.name})`, ...lines, '');
+  }
+  const s = summarize(plans);
+  out.push(
+    `Plan: ${s.hosts} host${s.hosts === 1 ? '' : 's'}, ${s.changes} change${s.changes === 1 ? '' : 's'} on ${s.withChanges} host${s.withChanges === 1 ? '' : 's'}, ${s.unchanged} unchanged` +
+      (s.unreachable ? `, ${s.unreachable} unreachable` : '') +
+      (s.failed ? `, ${s.failed} failed` : ''),
+  );
+  return out.join('\n') + '\n';
+}
