@@ -7,7 +7,12 @@ import { hostScope, type HostScope } from '../config/hostvars.js';
 import type { Play } from '../config/model.js';
 import { loadProject, parseExtraVars, type Project } from '../config/project.js';
 import { run, playHosts, type RunResult } from '../engine/run.js';
+import { writeFileSync } from 'node:fs';
+import { Fingerprinter } from '../engine/fingerprint.js';
+import { checkPlanFiles, readSavedPlan, SavedPlanError, staleReason } from '../engine/saved-plan.js';
 import type { HostPlan } from '../engine/types.js';
+import { buildPlanDocument } from '../report/plan-document.js';
+import { planMarkdown } from '../report/plan-markdown.js';
 import { PlainReporter } from '../report/plain.js';
 import { planText } from '../report/plan-text.js';
 import { recapTable } from '../report/recap.js';
@@ -23,6 +28,8 @@ export interface RunCommandOptions {
   limit?: string;
   tags?: string[];
   extraVars?: string[];
+  /** Already parsed extra variables (a saved plan's); merged over `extraVars`. */
+  extraVarsObject?: Record<string, unknown>;
   secretsFile?: string;
   format?: 'text' | 'markdown' | 'json';
   forks?: number;
@@ -39,15 +46,19 @@ export interface RunCommandOptions {
 export const EXIT = { ok: 0, error: 1, changes: 2, unreachable: 4, interrupted: 130 } as const;
 
 /** Secrets of every (play, host) are resolved before anything is contacted, so a missing one stops the run early. */
-export function resolveScopes(project: Project, limit: string | undefined, redactor: Redactor, env: NodeJS.ProcessEnv) {
+export function resolveScopes(project: Project, limit: string | undefined, redactor: Redactor, secrets: Set<string>, env: NodeJS.ProcessEnv) {
   const scopes = new Map<string, HostScope>();
   const errors: string[] = [];
-  for (const v of Object.values(project.secretValuesFromFile)) redactor.add(String(v));
+  const addSecret = (v: string) => {
+    redactor.add(v);
+    secrets.add(v);
+  };
+  for (const v of Object.values(project.secretValuesFromFile)) addSecret(String(v));
   project.playbook.plays.forEach((play, i) => {
     for (const name of playHosts(project, play, limit)) {
       try {
         const scope = hostScope(project, play, project.inventory.hosts.get(name)!, env);
-        for (const key of Object.keys(play.secrets)) if (scope.vars[key] !== undefined) redactor.add(String(scope.vars[key]));
+        for (const key of Object.keys(play.secrets)) if (scope.vars[key] !== undefined) addSecret(String(scope.vars[key]));
         scopes.set(`${i}\0${name}`, scope);
       } catch (e) {
         errors.push(`${name}: ${(e as Error).message}`);
@@ -67,6 +78,7 @@ export function exitCode(mode: 'plan' | 'apply', result: RunResult): number {
   if (result.interrupted) return EXIT.interrupted;
   const rows = result.results;
   if (rows.some((r) => r.status === 'failed' || r.status === 'refused')) return EXIT.error;
+  if (result.plans.some((p) => p.tasks.some((t) => t.outcome === 'error'))) return EXIT.error;
   if (rows.some((r) => r.status === 'unreachable')) return EXIT.unreachable;
   if (mode === 'plan' && result.plans.some((p) => p.tasks.some((t) => t.outcome === 'change' || t.outcome === 'may-change') || p.handlers.length)) return EXIT.changes;
   return EXIT.ok;
@@ -75,6 +87,8 @@ export function exitCode(mode: 'plan' | 'apply', result: RunResult): number {
 export interface Prepared {
   project: Project;
   redactor: Redactor;
+  /** Every secret value, for the keyed fingerprints of saved plans; never printed. */
+  secrets: Set<string>;
   transport: TransportOptions;
   scopeFor: (play: Play, host: string) => HostScope | undefined;
 }
@@ -83,11 +97,12 @@ export async function prepareRun(o: RunCommandOptions, env: NodeJS.ProcessEnv = 
   const project = await loadProject({
     playbookPath: o.playbook,
     inventoryPath: o.inventory,
-    extraVars: parseExtraVars(o.extraVars ?? []),
+    extraVars: { ...parseExtraVars(o.extraVars ?? []), ...(o.extraVarsObject ?? {}) },
     secretsFile: o.secretsFile,
   });
   const redactor = new Redactor();
-  const scopeFor = resolveScopes(project, o.limit, redactor, env);
+  const secrets = new Set<string>();
+  const scopeFor = resolveScopes(project, o.limit, redactor, secrets, env);
   let asked: Promise<string> | undefined;
   const transport: TransportOptions = {
     knownHostsFiles: o.knownHosts?.length ? o.knownHosts : undefined,
@@ -109,11 +124,40 @@ export async function prepareRun(o: RunCommandOptions, env: NodeJS.ProcessEnv = 
     },
     passphrase: (path) => promptHidden(`Passphrase for ${path}: `),
   };
-  return { project, redactor, transport, scopeFor };
+  return { project, redactor, secrets, transport, scopeFor };
 }
 
-export async function runCommand(mode: 'plan' | 'apply', o: RunCommandOptions, extra: { gate?: (p: HostPlan) => string | undefined } = {}): Promise<number> {
+export interface RunExtras {
+  /** Refuses hosts whose fresh plan no longer matches a saved plan. */
+  gate?: (prepared: Prepared) => (p: HostPlan) => string | undefined;
+  /** Runs after loading, before any host is contacted (saved plans check their files here). */
+  beforeConnect?: (prepared: Prepared) => void;
+  /** Where --out writes the plan document. */
+  out?: string;
+}
+
+export function planDocument(prepared: Prepared, o: RunCommandOptions, result: RunResult) {
+  const { project } = prepared;
+  return buildPlanDocument({
+    plans: result.plans,
+    playIndex: (p) => project.playbook.plays.indexOf(p.play),
+    hostOrder: [...project.inventory.hosts.keys()],
+    command: {
+      playbook: o.playbook,
+      inventory: o.inventory,
+      ...(o.limit ? { limit: o.limit } : {}),
+      ...(o.tags?.length ? { tags: o.tags } : {}),
+      extra_vars: project.extraVars,
+    },
+    files: project.files,
+    fingerprints: new Fingerprinter(prepared.secrets),
+    redact: (t) => prepared.redactor.redact(t),
+  });
+}
+
+export async function runCommand(mode: 'plan' | 'apply', o: RunCommandOptions, extra: RunExtras = {}): Promise<number> {
   const prepared = await prepareRun(o);
+  extra.beforeConnect?.(prepared);
   const { project, redactor } = prepared;
   const err = (line: string) => process.stderr.write(redactor.redact(line) + '\n');
   const out = (text: string) => process.stdout.write(redactor.redact(text));
@@ -139,18 +183,60 @@ export async function runCommand(mode: 'plan' | 'apply', o: RunCommandOptions, e
       reporter,
       signal: controller.signal,
       scopeFor: prepared.scopeFor,
-      gate: extra.gate,
+      gate: extra.gate?.(prepared),
     });
   } finally {
     process.off('SIGINT', onSigint);
     await reporter.close();
   }
   if (mode === 'plan') {
-    out(planText(result.plans, { diffs: true }));
+    const format = o.format ?? 'text';
+    const needDoc = format !== 'text' || extra.out;
+    const doc = needDoc ? planDocument(prepared, o, result) : undefined;
+    if (extra.out && doc) writeFileSync(extra.out, JSON.stringify(doc, null, 2) + '\n', { mode: 0o600 });
+    if (format === 'json') out(JSON.stringify(doc, null, 2) + '\n');
+    else if (format === 'markdown') out(planMarkdown(doc!));
+    else out(planText(result.plans, { diffs: true }));
     err(recapTable(result.results, 'plan').trimEnd());
+    if (extra.out) err(`plan saved to ${extra.out}; apply it with: plumb apply ${extra.out}`);
   } else {
     if (o.diff) out(planText(result.plans, { diffs: true }));
     out(recapTable(result.results, 'apply'));
+    const refused = result.results.filter((r) => r.status === 'refused').map((r) => r.host);
+    if (refused.length) err(`refused (stale plan): ${refused.join(', ')}`);
   }
   return exitCode(mode, result);
+}
+
+/** `plumb apply PLAN.json`: the plan's own playbook, inventory, hosts, tags and variables, and a gate per host. */
+export async function applySavedPlan(planPath: string, o: RunCommandOptions): Promise<number> {
+  const saved = readSavedPlan(planPath);
+  if (o.extraVars?.length || o.tags?.length || o.limit) {
+    throw new SavedPlanError('-e, --tags and --limit cannot change a saved plan; they were fixed when it was made');
+  }
+  if (o.inventory && o.inventory !== saved.command.inventory) {
+    throw new SavedPlanError(`the plan was made with inventory ${saved.command.inventory}, not ${o.inventory}`);
+  }
+  const names = [...new Set(saved.hosts.map((h) => h.name))];
+  if (!names.length) throw new SavedPlanError(`${planPath}: the plan has no hosts`);
+  const options: RunCommandOptions = {
+    ...o,
+    playbook: saved.command.playbook,
+    inventory: saved.command.inventory,
+    limit: names.join(':'),
+    tags: saved.command.tags,
+    extraVars: [],
+    extraVarsObject: saved.command.extra_vars,
+  };
+  return runCommand('apply', options, {
+    beforeConnect: (prepared) => checkPlanFiles(saved, prepared.project.files),
+    gate: (prepared) => {
+      const fp = new Fingerprinter(prepared.secrets);
+      return (fresh) => {
+        const index = prepared.project.playbook.plays.indexOf(fresh.play);
+        const host = saved.hosts.find((h) => h.name === fresh.host && h.play_index === index);
+        return staleReason(host, fresh, fp);
+      };
+    },
+  });
 }

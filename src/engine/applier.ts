@@ -86,6 +86,7 @@ export async function applyHost(input: ApplyInput): Promise<{ results: TaskResul
     if (plan.outcome === 'may-change') {
       return { name, status: 'failed', changes: [], error: `cannot tell the current state: ${plan.reason}`, handler };
     }
+    if (plan.outcome === 'error') return { name, status: 'failed', changes: [], error: plan.reason, handler };
     if (plan.outcome === 'ok' || plan.outcome === 'skipped') return { name, status: plan.outcome === 'ok' ? 'ok' : 'skipped', changes: [], handler };
     const state = plan.probed && plan.probed.known ? plan.probed.state : undefined;
     const steps = t.module.apply(t.args, state, plan.changes, ctx);

@@ -5,7 +5,7 @@
  */
 import type { HostScope } from '../config/hostvars.js';
 import type { Play, Task } from '../config/model.js';
-import type { ModuleContext } from '../modules/types.js';
+import { ModuleError, type ModuleContext } from '../modules/types.js';
 import type { Transport } from '../transport/types.js';
 import { parsePending, readPendingSnippet } from './pending.js';
 import { prepareTask, type PreparedTask } from './prepare.js';
@@ -39,8 +39,13 @@ export function taskPlanFrom(t: PreparedTask, probed: TaskPlan['probed'], ctx: M
   if (t.skip) return { ...base, outcome: 'skipped', changes: [], reason: t.skip };
   if (!probed) return { ...base, outcome: 'may-change', changes: [], reason: 'not probed' };
   if (!probed.known) return { ...base, outcome: 'may-change', changes: [], reason: probed.reason, probed };
-  const changes = t.module.diff(t.args, probed.state, ctx);
-  return { ...base, outcome: changes.length ? 'change' : 'ok', changes, probed };
+  try {
+    const changes = t.module.diff(t.args, probed.state, ctx);
+    return { ...base, outcome: changes.length ? 'change' : 'ok', changes, probed };
+  } catch (e) {
+    if (!(e instanceof ModuleError)) throw e;
+    return { ...base, outcome: 'error', changes: [], reason: ctx.redact(e.message), probed };
+  }
 }
 
 export function planHandlers(play: Play, tasks: TaskPlan[], pending: string[]): HandlerPlan[] {

@@ -7,8 +7,9 @@ import type { Change, Probed } from '../modules/types.js';
  * - change: the probe is known and the diff is not empty.
  * - may-change: the probe could not tell (e.g. postconf before postfix is installed).
  * - skipped: `when` is false or the task is not selected by --tags.
+ * - error: the task cannot be carried out as written on this host (the module says why).
  */
-export type Outcome = 'ok' | 'change' | 'may-change' | 'skipped';
+export type Outcome = 'ok' | 'change' | 'may-change' | 'skipped' | 'error';
 
 export interface TaskPlan {
   /** Index of the task in play.tasks. */

@@ -1,7 +1,7 @@
 /** The plan as plain text, for a terminal. */
 import type { HostPlan } from '../engine/types.js';
 
-const MARK = { ok: ' ', change: '~', 'may-change': '?', skipped: '-' } as const;
+const MARK = { ok: ' ', change: '~', 'may-change': '?', skipped: '-', error: '!' } as const;
 
 export interface PlanSummary {
   hosts: number;
@@ -20,7 +20,7 @@ export function summarize(plans: HostPlan[]): PlanSummary {
   let changes = 0;
   for (const p of plans) {
     if (p.status === 'unreachable') unreachable.add(p.host);
-    if (p.status === 'failed') failed.add(p.host);
+    if (p.status === 'failed' || p.tasks.some((t) => t.outcome === 'error')) failed.add(p.host);
     const n = p.tasks.filter((t) => t.outcome === 'change' || t.outcome === 'may-change').length;
     if (n || p.handlers.length) changed.add(p.host);
     changes += n;
@@ -44,8 +44,8 @@ export function hostPlanLines(plan: HostPlan, options: { diffs?: boolean; showOk
   for (const t of plan.tasks) {
     if (t.outcome === 'ok' && !options.showOk) continue;
     if (t.outcome === 'skipped' && !options.showOk) continue;
-    if (t.outcome === 'may-change') {
-      lines.push(`  ${MARK[t.outcome]} ${t.task.name} — may change: ${t.reason}`);
+    if (t.outcome === 'may-change' || t.outcome === 'error') {
+      lines.push(`  ${MARK[t.outcome]} ${t.task.name} — ${t.outcome === 'error' ? 'cannot apply' : 'may change'}: ${t.reason}`);
       continue;
     }
     lines.push(`  ${MARK[t.outcome]} ${t.task.name}${t.outcome === 'skipped' ? ` (${t.reason})` : ''}`);

@@ -1,0 +1,145 @@
+/**
+ * The plan as a versioned JSON document: what `--format json` prints and what
+ * `--out PLAN.json` saves for `plumb apply PLAN.json`. Ordering is stable
+ * (plays in order, hosts in inventory order, tasks in play order) so two plans
+ * of the same state differ only in `created_at`.
+ */
+import { z } from 'zod';
+import type { Fingerprinter } from '../engine/fingerprint.js';
+import type { HostPlan } from '../engine/types.js';
+import { summarize } from './plan-text.js';
+
+export const PLAN_FORMAT = 'plumb-plan';
+export const PLAN_VERSION = 1;
+
+const change = z.object({
+  summary: z.string(),
+  target: z.string(),
+  before: z.unknown().optional(),
+  after: z.unknown().optional(),
+  diff: z.string().optional(),
+  secret: z.boolean().optional(),
+});
+
+const task = z.object({
+  index: z.number().int().describe('position of the task in its play'),
+  name: z.string(),
+  module: z.string(),
+  outcome: z.enum(['ok', 'change', 'may-change', 'skipped', 'error']),
+  reason: z.string().optional(),
+  changes: z.array(change),
+  probed: z.string().optional().describe('keyed fingerprint of the state the plan was computed from'),
+  desired: z.string().optional().describe('keyed fingerprint of the desired state (rendered arguments)'),
+});
+
+const host = z.object({
+  name: z.string(),
+  play: z.string(),
+  play_index: z.number().int(),
+  status: z.enum(['unchanged', 'changes', 'unreachable', 'failed']),
+  error: z.string().optional(),
+  pending_handlers: z.array(z.string()),
+  tasks: z.array(task),
+  handlers: z.array(z.object({ name: z.string(), runs: z.enum(['will', 'may']), because: z.array(z.string()) })),
+});
+
+export const planDocumentSchema = z.object({
+  format: z.literal(PLAN_FORMAT),
+  version: z.literal(PLAN_VERSION),
+  created_at: z.string().describe('the only field that differs between two plans of the same state'),
+  command: z.object({
+    playbook: z.string(),
+    inventory: z.string(),
+    limit: z.string().optional(),
+    tags: z.array(z.string()).optional(),
+    extra_vars: z.record(z.string(), z.unknown()),
+  }),
+  files: z.array(z.object({ path: z.string(), sha256: z.string() })).describe('content hashes of the playbook, inventory and variable files the plan was made from'),
+  summary: z.object({
+    hosts: z.number().int(),
+    with_changes: z.number().int(),
+    changes: z.number().int(),
+    unchanged: z.number().int(),
+    unreachable: z.number().int(),
+    failed: z.number().int(),
+  }),
+  hosts: z.array(host),
+});
+
+export type PlanDocument = z.infer<typeof planDocumentSchema>;
+export type PlanDocumentHost = PlanDocument['hosts'][number];
+
+export interface DocumentInput {
+  plans: HostPlan[];
+  playIndex: (plan: HostPlan) => number;
+  hostOrder: string[];
+  command: PlanDocument['command'];
+  files: PlanDocument['files'];
+  fingerprints: Fingerprinter;
+  redact: (text: string) => string;
+  now?: Date;
+}
+
+function deepRedact<T>(value: T, redact: (s: string) => string): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map((v) => deepRedact(v, redact)) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, deepRedact(v, redact)])) as T;
+  }
+  return value;
+}
+
+export function hostStatus(p: HostPlan): PlanDocumentHost['status'] {
+  if (p.status === 'unreachable') return 'unreachable';
+  if (p.status === 'failed' || p.tasks.some((t) => t.outcome === 'error')) return 'failed';
+  const changes = p.tasks.some((t) => t.outcome === 'change' || t.outcome === 'may-change') || p.handlers.length > 0;
+  return changes ? 'changes' : 'unchanged';
+}
+
+export function buildPlanDocument(input: DocumentInput): PlanDocument {
+  const order = new Map(input.hostOrder.map((h, i) => [h, i]));
+  const plans = [...input.plans].sort((a, b) => input.playIndex(a) - input.playIndex(b) || (order.get(a.host) ?? 0) - (order.get(b.host) ?? 0));
+  const s = summarize(plans);
+  const doc: PlanDocument = {
+    format: PLAN_FORMAT,
+    version: PLAN_VERSION,
+    created_at: (input.now ?? new Date()).toISOString(),
+    command: input.command,
+    files: input.files,
+    summary: { hosts: s.hosts, with_changes: s.withChanges, changes: s.changes, unchanged: s.unchanged, unreachable: s.unreachable, failed: s.failed },
+    hosts: plans.map((p) => ({
+      name: p.host,
+      play: p.play.name,
+      play_index: input.playIndex(p),
+      status: hostStatus(p),
+      ...(p.error ? { error: p.error } : {}),
+      pending_handlers: p.pendingHandlers,
+      tasks: p.tasks.map((t) => ({
+        index: t.index,
+        name: t.task.name,
+        module: t.task.module,
+        outcome: t.outcome,
+        ...(t.reason ? { reason: t.reason } : {}),
+        changes: t.changes.map((c) => ({
+          summary: c.summary,
+          target: c.target,
+          ...(c.secret || c.before === undefined ? {} : { before: c.before }),
+          ...(c.secret || c.after === undefined ? {} : { after: c.after }),
+          ...(c.secret || !c.diff ? {} : { diff: c.diff }),
+          ...(c.secret ? { secret: true } : {}),
+        })),
+        ...(t.outcome === 'skipped' ? {} : { probed: input.fingerprints.probed(t.probed, t.args), desired: input.fingerprints.desired(t.args) }),
+      })),
+      handlers: p.handlers.map((h) => ({ name: h.name, runs: h.runs, because: h.because })),
+    })),
+  };
+  return deepRedact(doc, input.redact);
+}
+
+export function planJsonSchema(): unknown {
+  return {
+    $id: 'https://plumb.dev/schemas/plan-v1.json',
+    title: 'plumb plan (format plumb-plan, version 1)',
+    ...z.toJSONSchema(planDocumentSchema, { io: 'input' }),
+  };
+}
