@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFleet } from '../test/fleet/index.js';
+import { startFleet } from '../test/fleet/fleet.js';
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const keep = process.argv.includes('--keep');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { startFleet, type Fleet } from '../fleet/index.js';
+import { startFleet, type Fleet } from '../fleet/fleet.js';
 import { plumb } from './plumb.js';
 
 const runE2E = process.getuid?.() === 0 || process.env.CI === 'true';

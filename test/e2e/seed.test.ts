@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument, type YAMLMap, type YAMLSeq } from 'yaml';
-import { startFleet, type Fleet } from '../fleet/index.js';
+import { startFleet, type Fleet } from '../fleet/fleet.js';
 import { plumb, repoRoot, startPlumb, type PlumbRun } from './plumb.js';
 
 const isRoot = process.getuid?.() === 0;
