@@ -9,8 +9,12 @@ import { createHash } from 'node:crypto';
 import type { Play } from '../config/model.js';
 import { quote } from '../shell.js';
 
-/** root keeps state in /var/lib/plumb; other users under their home. */
-const DIR = `"$(if [ "$(id -u)" = 0 ]; then echo /var/lib/plumb/pending; else echo "\${XDG_STATE_HOME:-$HOME/.local/state}/plumb/pending"; fi)"`;
+/**
+ * root keeps state in /var/lib/plumb; other users under their home.
+ * PLUMB_STATE_DIR (in the host's environment) overrides both, for hosts with a
+ * read-only /var and for tests of the local connection.
+ */
+const DIR = `"$(if [ -n "\${PLUMB_STATE_DIR:-}" ]; then echo "$PLUMB_STATE_DIR/pending"; elif [ "$(id -u)" = 0 ]; then echo /var/lib/plumb/pending; else echo "\${XDG_STATE_HOME:-$HOME/.local/state}/plumb/pending"; fi)"`;
 
 export function pendingKey(play: Play): string {
   return createHash('sha256').update(`${play.name}\0${play.hosts}`).digest('hex').slice(0, 16);
