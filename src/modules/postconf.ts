@@ -10,7 +10,7 @@ import type { Change, Module, ModuleContext, Probed, SecretMarked } from './type
 
 export const postconfArgs = z
   .record(
-    z.string().regex(/^[a-z][a-z0-9_]*$/, 'main.cf parameter names are lowercase letters, digits and _'),
+    z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'main.cf parameter names are letters, digits and _ (e.g. smtp_tls_CApath)'),
     z
       .union([z.string(), z.number(), z.boolean()])
       .transform((v) => (typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)))
@@ -21,43 +21,66 @@ export const postconfArgs = z
 export type PostconfArgs = z.output<typeof postconfArgs>;
 
 export interface PostconfState extends SecretMarked {
-  /** Current value per requested key; null when postconf does not know the parameter. */
-  values: Record<string, string | null>;
+  /** Current value per requested key, exactly as `postconf -h` prints it (unexpanded). */
+  values: Record<string, string>;
 }
 
 const MARK = '::plumb-postconf';
 
 /**
  * Prints `::plumb-postconf missing` when postconf is not installed, else per key
- * `::plumb-postconf KEY RC` followed by the value line(s) of `postconf -h KEY`.
- * One postconf per key: a single `postconf -h a b` drops unknown keys and
- * would shift every later value onto the wrong key.
+ * `::plumb-postconf KEY`, the output of `postconf -h KEY` with stderr merged
+ * (its warnings are how postconf says a parameter is unknown: it still exits 0),
+ * then `::plumb-postconf-rc RC`. One postconf per key: a single `postconf -h a b`
+ * drops unknown keys and would shift every later value onto the wrong key.
  */
 function probe(args: PostconfArgs): string {
   const keys = Object.keys(args).map(quote).join(' ');
   return [
     'export PATH="$PATH:/usr/sbin:/sbin"',
     `if ! command -v postconf >/dev/null 2>&1; then echo '${MARK} missing'; else`,
-    `for k in ${keys}; do v=$(postconf -h "$k" 2>/dev/null); echo "${MARK} $k $?"; printf '%s\\n' "$v"; done`,
+    `for k in ${keys}; do echo "${MARK} $k"; postconf -h "$k" </dev/null 2>&1; echo "${MARK}-rc $?"; done`,
     'fi',
   ].join('\n');
 }
 
+/** postconf's diagnostics start with its own path: "postconf: warning: ...", "/usr/sbin/postconf: fatal: ...". */
+const DIAGNOSTIC = /^\S*postconf: (warning|fatal|error): (.*)$/;
+
 function parse(args: PostconfArgs, stdout: string, ctx: ModuleContext): Probed<PostconfState> {
   const lines = stdout.split('\n');
   if (lines[0] === `${MARK} missing`) return { known: false, reason: 'postconf is not installed' };
-  const values: Record<string, string | null> = {};
+  const values: Record<string, string> = {};
+  const unknownKeys: string[] = [];
+  const failures: string[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const m = new RegExp(`^${MARK} ([a-z0-9_]+) (\\d+)$`).exec(lines[i]);
-    if (!m) continue;
-    // $(...) strips trailing newlines, so the value is exactly one printed line.
-    values[m[1]] = m[2] === '0' ? (lines[i + 1] ?? '') : null;
-    i++;
+    const head = new RegExp(`^${MARK} ([A-Za-z0-9_]+)$`).exec(lines[i]);
+    if (!head) continue;
+    const key = head[1];
+    const value: string[] = [];
+    let unknownParam = false;
+    let rc = -1;
+    for (i++; i < lines.length; i++) {
+      const end = new RegExp(`^${MARK}-rc (\\d+)$`).exec(lines[i]);
+      if (end) {
+        rc = Number(end[1]);
+        break;
+      }
+      const diag = DIAGNOSTIC.exec(lines[i]);
+      if (!diag) value.push(lines[i]);
+      else if (diag[2] === `${key}: unknown parameter`) unknownParam = true;
+    }
+    if (unknownParam) unknownKeys.push(key);
+    else if (rc !== 0 || value.length !== 1) failures.push(key);
+    else values[key] = value[0];
+  }
+  if (unknownKeys.length > 0) {
+    return { known: false, reason: `postconf does not know parameter ${unknownKeys.join(', ')} (misspelt, or not in this Postfix version)` };
   }
   const missing = Object.keys(args).filter((k) => !(k in values));
-  if (missing.length > 0) return { known: false, reason: `postconf printed nothing for ${missing.join(', ')}` };
+  if (missing.length > 0) return { known: false, reason: `postconf -h failed for ${missing.join(', ')}` };
   const state: PostconfState = { values };
-  const secret = Object.keys(args).filter((k) => ctx.hasSecret(args[k]) || (values[k] !== null && ctx.hasSecret(values[k] as string)));
+  const secret = Object.keys(args).filter((k) => ctx.hasSecret(args[k]) || ctx.hasSecret(values[k] as string));
   if (secret.length > 0) state.secretFields = secret.map((k) => `values.${k}`);
   return { known: true, state };
 }
@@ -65,13 +88,13 @@ function parse(args: PostconfArgs, stdout: string, ctx: ModuleContext): Probed<P
 function changes(args: PostconfArgs, state: PostconfState, ctx: ModuleContext): Change[] {
   const out: Change[] = [];
   for (const [key, want] of Object.entries(args)) {
-    const have = state.values[key] ?? null;
+    const have = state.values[key];
     if (have === want) continue;
     const target = `main.cf ${key}`;
-    if (ctx.hasSecret(want) || (have !== null && ctx.hasSecret(have))) {
+    if (ctx.hasSecret(want) || ctx.hasSecret(have)) {
       out.push({ summary: `set ${key} (secret)`, target, secret: true });
     } else {
-      const before = have === null ? '(unset)' : have === '' ? '(empty)' : have;
+      const before = have === '' ? '(empty)' : have;
       out.push({ summary: `set ${key}: ${before} → ${want === '' ? '(empty)' : want}`, target, before: have, after: want });
     }
   }
