@@ -197,7 +197,7 @@ export function backupCommand(path: string): string {
 }
 
 export function describeAttrs(attrs: Attrs): string {
-  return [attrs.mode, attrs.owner, attrs.group && `group ${attrs.group}`].filter(Boolean).join(' ');
+  return [attrs.mode, attrs.owner && `owner ${attrs.owner}`, attrs.group && `group ${attrs.group}`].filter(Boolean).join(' ');
 }
 
 /** Regular expressions given as arguments must compile; templated ones are checked after rendering. */

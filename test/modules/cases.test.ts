@@ -26,12 +26,16 @@ interface StepExpectation {
 interface Case {
   description: string;
   args: unknown;
+  /** The arguments must be refused with this message (nothing else is checked). */
+  argsError?: string;
   context?: FakeContextOptions;
   /** Substrings the probe snippet must (not) contain. */
   probeContains?: string[];
   probeExcludes?: string[];
-  output: { stdout: string; stderr?: string; code?: number };
+  output?: { stdout: string; stderr?: string; code?: number };
   state?: unknown;
+  /** A subset of the state (toMatchObject). */
+  stateMatches?: Record<string, unknown>;
   unknown?: string;
   changes?: string[];
   /** Substrings of the joined unified diffs; `[]` means: no change may carry a diff. */
@@ -62,7 +66,14 @@ for (const moduleName of readdirSync(root).sort()) {
       const c = parseYaml(readFileSync(join(root, moduleName, file), 'utf8')) as Case;
       const ctx = fakeContext(c.context);
       const secrets = c.context?.secrets ?? [];
+      if (c.argsError !== undefined) {
+        const result = module.schema.safeParse(c.args);
+        expect(result.success).toBe(false);
+        if (!result.success) expect(result.error.issues.map((i) => i.message).join('\n')).toContain(c.argsError);
+        return;
+      }
       const args = module.schema.parse(c.args);
+      if (c.output === undefined) throw new Error('a case needs `output` (the probe output) unless it has `argsError`');
 
       const snippet = module.probe(args, ctx);
       execFileSync('/bin/sh', ['-n', '-c', snippet]); // throws on a syntax error
@@ -82,6 +93,7 @@ for (const moduleName of readdirSync(root).sort()) {
       const state = probed.state;
       expect(JSON.parse(JSON.stringify(state))).toEqual(state);
       if (c.state !== undefined) expect(state).toEqual(c.state);
+      if (c.stateMatches !== undefined) expect(state).toMatchObject(c.stateMatches);
 
       if (c.error !== undefined) {
         expect(() => module.diff(args, state, ctx)).toThrow(c.error);
