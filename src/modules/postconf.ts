@@ -28,18 +28,18 @@ export interface PostconfState extends SecretMarked {
 const MARK = '::plumb-postconf';
 
 /**
- * Prints `::plumb-postconf missing` when postconf is not installed, else per key
- * `::plumb-postconf KEY`, the output of `postconf -h KEY` with stderr merged
- * (its warnings are how postconf says a parameter is unknown: it still exits 0),
- * then `::plumb-postconf-rc RC`. One postconf per key: a single `postconf -h a b`
- * drops unknown keys and would shift every later value onto the wrong key.
+ * Prints `::plumb-postconf missing` when postconf is not installed, else
+ * `::plumb-postconf values`, the output of one `postconf -h KEY...` with stderr
+ * merged, and `::plumb-postconf-rc RC`. postconf prints one line per known key,
+ * in argument order; for an unknown key it prints only a warning (and still
+ * exits 0), so the warnings are read to keep values on the right keys.
  */
 function probe(args: PostconfArgs): string {
   const keys = Object.keys(args).map(quote).join(' ');
   return [
     'export PATH="$PATH:/usr/sbin:/sbin"',
     `if ! command -v postconf >/dev/null 2>&1; then echo '${MARK} missing'; else`,
-    `for k in ${keys}; do echo "${MARK} $k"; postconf -h "$k" </dev/null 2>&1; echo "${MARK}-rc $?"; done`,
+    `echo '${MARK} values'; postconf -h ${keys} </dev/null 2>&1; echo "${MARK}-rc $?"`,
     'fi',
   ].join('\n');
 }
@@ -50,37 +50,28 @@ const DIAGNOSTIC = /^\S*postconf: (warning|fatal|error): (.*)$/;
 function parse(args: PostconfArgs, stdout: string, ctx: ModuleContext): Probed<PostconfState> {
   const lines = stdout.split('\n');
   if (lines[0] === `${MARK} missing`) return { known: false, reason: 'postconf is not installed' };
-  const values: Record<string, string> = {};
-  const unknownKeys: string[] = [];
-  const failures: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const head = new RegExp(`^${MARK} ([A-Za-z0-9_]+)$`).exec(lines[i]);
-    if (!head) continue;
-    const key = head[1];
-    const value: string[] = [];
-    let unknownParam = false;
-    let rc = -1;
-    for (i++; i < lines.length; i++) {
-      const end = new RegExp(`^${MARK}-rc (\\d+)$`).exec(lines[i]);
-      if (end) {
-        rc = Number(end[1]);
-        break;
-      }
-      const diag = DIAGNOSTIC.exec(lines[i]);
-      if (!diag) value.push(lines[i]);
-      else if (diag[2] === `${key}: unknown parameter`) unknownParam = true;
-    }
-    if (unknownParam) unknownKeys.push(key);
-    else if (rc !== 0 || value.length !== 1) failures.push(key);
-    else values[key] = value[0];
+  const keys = Object.keys(args);
+  const start = lines.indexOf(`${MARK} values`);
+  const end = lines.findIndex((l) => l.startsWith(`${MARK}-rc `));
+  if (start < 0 || end < start) return { known: false, reason: `unexpected probe output for postconf: ${JSON.stringify(ctx.redact(stdout.slice(0, 80)))}` };
+  const rc = Number(lines[end].slice(`${MARK}-rc `.length));
+  const values: string[] = [];
+  const diagnostics: string[] = [];
+  for (const line of lines.slice(start + 1, end)) {
+    const diag = DIAGNOSTIC.exec(line);
+    if (diag) diagnostics.push(diag[2]);
+    else values.push(line);
   }
+  const unknownKeys = keys.filter((k) => diagnostics.includes(`${k}: unknown parameter`));
   if (unknownKeys.length > 0) {
     return { known: false, reason: `postconf does not know parameter ${unknownKeys.join(', ')} (misspelt, or not in this Postfix version)` };
   }
-  const missing = Object.keys(args).filter((k) => !(k in values));
-  if (missing.length > 0) return { known: false, reason: `postconf -h failed for ${missing.join(', ')}` };
-  const state: PostconfState = { values };
-  const secret = Object.keys(args).filter((k) => ctx.hasSecret(args[k]) || ctx.hasSecret(values[k] as string));
+  if (rc !== 0 || values.length !== keys.length) {
+    const why = diagnostics.find((d) => !d.includes('unused parameter')) ?? `exit ${rc}, ${values.length} values for ${keys.length} keys`;
+    return { known: false, reason: `postconf -h failed: ${ctx.redact(why)}` };
+  }
+  const state: PostconfState = { values: Object.fromEntries(keys.map((k, i) => [k, values[i]])) };
+  const secret = keys.filter((k) => ctx.hasSecret(args[k]) || ctx.hasSecret(state.values[k]));
   if (secret.length > 0) state.secretFields = secret.map((k) => `values.${k}`);
   return { known: true, state };
 }
