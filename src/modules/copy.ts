@@ -82,7 +82,8 @@ export function contentModule<A extends FileTarget>(name: string, schema: z.ZodT
 
     let change: Change;
     const link = state.link ? ' (replaces the symlink)' : '';
-    if (want.secret) {
+    // secretFields is set by parse when either side of this change involves a secret.
+    if (want.secret || state.secretFields?.includes('sha256')) {
       change = { summary: (exists ? 'content changed (secret)' : `create ${dest} (secret)`) + link, target: dest, secret: true };
     } else if (!exists) {
       change = { summary: `create ${dest} (${want.bytes.length} bytes)${link}`, target: dest };
@@ -124,10 +125,13 @@ export function contentModule<A extends FileTarget>(name: string, schema: z.ZodT
     },
     parse(args, out, ctx) {
       const probed = parseFileProbe(ctx.redact(args.dest), out.stdout);
-      if (probed.known && desired(args, ctx).secret) {
-        // The remote hash equals the hash of the secret once converged.
-        delete probed.state.content;
-        probed.state.secretFields = ['sha256'];
+      if (!probed.known) return probed;
+      const state = probed.state;
+      // The remote hash equals the hash of the secret once converged; and a remote file that
+      // still holds a secret (moving it out of a file) must not be diffed or kept either.
+      if (desired(args, ctx).secret || (state.content !== undefined && ctx.hasSecret(state.content))) {
+        delete state.content;
+        state.secretFields = ['sha256'];
       }
       return probed;
     },
