@@ -121,10 +121,10 @@ export function contentModule<A extends FileTarget>(name: string, schema: z.ZodT
     probe(args, ctx) {
       // Secret content is never fetched: the plan must not hold the old secret either.
       const fetch = desired(args, ctx).secret ? 0 : DIFF_CONTENT_LIMIT;
-      return fileProbe(args.dest, fetch);
+      return fileProbe(args.dest, { hash: true, fetchLimit: fetch });
     },
     parse(args, out, ctx) {
-      const probed = parseFileProbe(ctx.redact(args.dest), out.stdout);
+      const probed = parseFileProbe(ctx.redact(args.dest), out.stdout, { hash: true });
       if (!probed.known) return probed;
       const state = probed.state;
       // The remote hash equals the hash of the secret once converged; and a remote file that

@@ -53,10 +53,10 @@ export const file: Module<FileArgs, FileState> = {
   name: 'file',
   schema: fileArgs,
   probe(args) {
-    return fileProbe(args.path);
+    return fileProbe(args.path, { hash: false });
   },
   parse(args, out, ctx) {
-    const probed = parseFileProbe(ctx.redact(args.path), out.stdout);
+    const probed = parseFileProbe(ctx.redact(args.path), out.stdout, { hash: false });
     // state: file only manages an existing file; it may be created by an earlier task, so say why rather than fail now.
     if (probed.known && args.state === 'file' && probed.state.type === 'absent') {
       return { known: false, reason: `${ctx.redact(args.path)} does not exist (state: file does not create files; use touch or copy)` };

@@ -38,11 +38,18 @@ export interface FileState extends SecretMarked {
   content?: string;
 }
 
+export interface FileProbeOptions {
+  /** Hash regular files (copy, lineinfile); file only manages attributes and skips reading content. */
+  hash: boolean;
+  /** Fetch the content (base64) of regular files up to this many bytes; 0 = never. */
+  fetchLimit?: number;
+}
+
 /**
  * Prints, one per line: `type T`, `link 1` (if a symlink), `stat MODE UID GID SIZE OWNER GROUP`,
- * `sha256 HEX` and `content BASE64` (only when `fetchLimit` > 0 and the file is no larger).
+ * `sha256 HEX` (with `hash`) and `content BASE64` (only when `fetchLimit` > 0 and the file is no larger).
  */
-export function fileProbe(path: string, fetchLimit = 0): string {
+export function fileProbe(path: string, { hash, fetchLimit = 0 }: FileProbeOptions): string {
   const p = quote(path);
   const lines = [
     `p=${p}`,
@@ -50,9 +57,12 @@ export function fileProbe(path: string, fetchLimit = 0): string {
     'echo "type $t"',
     'if [ -L "$p" ]; then echo "link 1"; fi',
     `if [ "$t" != absent ]; then stat -L -c 'stat %a %u %g %s %U %G' -- "$p" 2>/dev/null; fi`,
+  ];
+  if (!hash) return lines.join('\n');
+  lines.push(
     'if [ "$t" = file ]; then',
     '  h=$(sha256sum < "$p" 2>/dev/null) && echo "sha256 ${h%% *}"',
-  ];
+  );
   if (fetchLimit > 0) {
     lines.push(
       '  s=$(stat -L -c %s -- "$p" 2>/dev/null)',
@@ -63,8 +73,8 @@ export function fileProbe(path: string, fetchLimit = 0): string {
   return lines.join('\n');
 }
 
-/** Parse fileProbe output. Unknown when the file exists but could not be read. */
-export function parseFileProbe(path: string, stdout: string): Probed<FileState> {
+/** Parse fileProbe output. Unknown when the file exists but could not be stat'ed or (with `hash`) read. */
+export function parseFileProbe(path: string, stdout: string, { hash }: FileProbeOptions): Probed<FileState> {
   const state: FileState = { type: 'absent' };
   let sawType = false;
   let contentB64: string | undefined;
@@ -95,7 +105,7 @@ export function parseFileProbe(path: string, stdout: string): Probed<FileState> 
   if (state.type !== 'absent' && state.mode === undefined) {
     return { known: false, reason: `cannot stat ${path} (permission denied?)` };
   }
-  if (state.type === 'file' && state.sha256 === undefined) {
+  if (hash && state.type === 'file' && state.sha256 === undefined) {
     return { known: false, reason: `cannot read ${path} (permission denied?)` };
   }
   if (contentB64 !== undefined) {

@@ -130,11 +130,11 @@ export const lineinfile: Module<LineinfileArgs, FileState> = {
   name: 'lineinfile',
   schema: lineinfileArgs,
   probe(args) {
-    return fileProbe(args.path, LINEINFILE_LIMIT);
+    return fileProbe(args.path, { hash: true, fetchLimit: LINEINFILE_LIMIT });
   },
   parse(args, out, ctx) {
     const path = ctx.redact(args.path);
-    const probed = parseFileProbe(path, out.stdout);
+    const probed = parseFileProbe(path, out.stdout, { hash: true });
     if (!probed.known) return probed;
     const state = probed.state;
     if (state.type === 'absent' && args.state === 'present' && !args.create) {
