@@ -10,12 +10,22 @@ import type { Change, Module, ModuleContext, Probed, SecretMarked } from './type
 
 export const postconfArgs = z
   .record(
-    z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'main.cf parameter names are letters, digits and _ (e.g. smtp_tls_CApath)'),
+    z.string(),
     z
       .union([z.string(), z.number(), z.boolean()])
       .transform((v) => (typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)))
-      .refine((v) => !v.includes('\n'), { message: 'a main.cf value must be a single line' }),
+      .refine((v) => !v.includes('\n'), { message: 'a main.cf value must be a single line' })
+      // postconf -e trims it, so such a value could never compare equal and would change on every run.
+      .refine((v) => v === v.trim(), { message: 'a main.cf value cannot start or end with whitespace (postconf trims it)' }),
   )
+  // Checked here rather than as the record's key schema so the message names the key (zod reports key errors as "Invalid key in record").
+  .superRefine((r, ctx) => {
+    for (const key of Object.keys(r)) {
+      if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(key)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `${JSON.stringify(key)}: main.cf parameter names are letters, digits and _ (e.g. smtp_tls_CApath)` });
+      }
+    }
+  })
   .refine((r) => Object.keys(r).length > 0, { message: 'postconf needs at least one main.cf parameter' });
 
 export type PostconfArgs = z.output<typeof postconfArgs>;
