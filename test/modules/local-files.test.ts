@@ -9,6 +9,8 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { splitWords } from '../../src/modules/command.js';
 import { fakeContext } from './context.js';
 import { applyAll, type LocalTask, plan } from './local.js';
 
@@ -199,5 +201,13 @@ describe('command and shell guards on a real filesystem', () => {
     expect(plan(tasks, fakeContext())[0].changes.map((c) => c.summary)).toEqual(['will run: true']);
     applyAll(plan(tasks, fakeContext()), fakeContext());
     expect(plan(tasks, fakeContext())[0].changes).toHaveLength(1);
+  });
+});
+
+describe('command word splitting matches /bin/sh', () => {
+  const lines = [`a 'b c' "d \\"e\\"" f\\ g`, `printf '%s' "it's"`, `x  "" ''  y`, `"a"'b'c`, `one\ttwo`, `"back\\\\slash" 'single\\'`];
+  it.each(lines)('%s', (line) => {
+    const bySh = execFileSync('/bin/sh', ['-c', `printf '%s\\0' ${line}`], { encoding: 'utf8' }).split('\0').slice(0, -1);
+    expect(splitWords(line)).toEqual(bySh);
   });
 });
