@@ -1,98 +1,20 @@
 /**
- * Argument schemas of every module, in one place so validation (issue 2) and
- * behaviour (src/modules/<name>.ts) share them. Each schema is strict: an
- * unknown argument is an error with a suggestion, not silently ignored.
+ * Argument schemas of every module, collected from the module files (each
+ * module declares its own) so validation (issue 2) can check a playbook
+ * without loading behaviour. Each schema is strict: an unknown argument is an
+ * error with a suggestion, not silently ignored.
  */
-import { z } from 'zod';
-import { freeForm, modeSchema, ownerSchema, pathSchema } from './common.js';
+import { aptArgs } from './apt.js';
+import { commandArgs } from './command.js';
+import { copyArgs } from './copy.js';
+import { fileArgs } from './file.js';
+import { lineinfileArgs } from './lineinfile.js';
+import { postconfArgs } from './postconf.js';
+import { serviceArgs } from './service.js';
+import { shellArgs } from './shell.js';
+import { templateArgs } from './template.js';
 
-const fileAttrs = {
-  mode: modeSchema.optional(),
-  owner: ownerSchema.optional(),
-  group: ownerSchema.optional(),
-};
-
-export const aptArgs = z.strictObject({
-  name: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-  state: z.enum(['present', 'absent', 'latest']).default('present'),
-  update_cache: z.boolean().default(false),
-  /** Seconds an apt cache refresh stays valid, so a converged host does not refresh every run. */
-  cache_valid_time: z.number().int().nonnegative().default(3600),
-  /** Reinstall a package whose files are missing or altered (dpkg --verify). */
-  verify: z.boolean().default(false),
-});
-
-export const postconfArgs = z
-  .record(
-    z.string().regex(/^[a-z][a-z0-9_]*$/, 'main.cf parameter names are lowercase letters, digits and _'),
-    z.union([z.string(), z.number(), z.boolean()]).transform((v) => (typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v))),
-  )
-  .refine((r) => Object.keys(r).length > 0, { message: 'postconf needs at least one main.cf parameter' });
-
-export const copyArgs = z
-  .strictObject({
-    dest: pathSchema,
-    content: z.string().optional(),
-    src: z.string().min(1).optional(),
-    backup: z.boolean().default(false),
-    ...fileAttrs,
-  })
-  .refine((a) => (a.content === undefined) !== (a.src === undefined), {
-    message: 'copy needs exactly one of `content` or `src`',
-  });
-
-export const templateArgs = z.strictObject({
-  src: z.string().min(1),
-  dest: pathSchema,
-  backup: z.boolean().default(false),
-  ...fileAttrs,
-});
-
-export const fileArgs = z.strictObject({
-  path: pathSchema,
-  state: z.enum(['file', 'directory', 'absent', 'touch']).default('file'),
-  ...fileAttrs,
-});
-
-export const lineinfileArgs = z.strictObject({
-  path: pathSchema,
-  line: z.string().optional(),
-  regexp: z.string().optional(),
-  state: z.enum(['present', 'absent']).default('present'),
-  /** `EOF` (default) or a regular expression: the line goes after its last match. */
-  insertafter: z.string().default('EOF'),
-  create: z.boolean().default(false),
-  ...fileAttrs,
-}).refine((a) => a.state === 'absent' || a.line !== undefined, { message: 'lineinfile with state present needs `line`' })
-  .refine((a) => a.state === 'present' || a.line !== undefined || a.regexp !== undefined, {
-    message: 'lineinfile with state absent needs `regexp` or `line`',
-  });
-
-const guards = {
-  /** Skip when this path exists. */
-  creates: z.string().min(1).optional(),
-  /** Skip unless this path exists. */
-  removes: z.string().min(1).optional(),
-  /** Skip when this shell command succeeds. */
-  unless: z.string().min(1).optional(),
-  chdir: z.string().min(1).optional(),
-};
-
-export const commandArgs = freeForm(
-  z.strictObject({
-    cmd: z.string().min(1).optional(),
-    argv: z.array(z.string()).min(1).optional(),
-    ...guards,
-  }).refine((a) => (a.cmd === undefined) !== (a.argv === undefined), { message: 'command needs exactly one of `cmd` or `argv`' }),
-);
-
-export const shellArgs = freeForm(z.strictObject({ cmd: z.string().min(1), ...guards }));
-
-export const serviceArgs = z.strictObject({
-  name: z.string().min(1),
-  state: z.enum(['started', 'stopped', 'restarted', 'reloaded']).optional(),
-  enabled: z.boolean().optional(),
-}).refine((a) => a.state !== undefined || a.enabled !== undefined, { message: 'service needs `state` or `enabled`' });
+export { aptArgs, commandArgs, copyArgs, fileArgs, lineinfileArgs, postconfArgs, serviceArgs, shellArgs, templateArgs };
 
 export const argSchemas = {
   apt: aptArgs,
@@ -109,12 +31,12 @@ export const argSchemas = {
 export type ModuleName = keyof typeof argSchemas;
 export const moduleNames = Object.keys(argSchemas) as ModuleName[];
 
-export type AptArgs = z.output<typeof aptArgs>;
-export type PostconfArgs = z.output<typeof postconfArgs>;
-export type CopyArgs = z.output<typeof copyArgs>;
-export type TemplateArgs = z.output<typeof templateArgs>;
-export type FileArgs = z.output<typeof fileArgs>;
-export type LineinfileArgs = z.output<typeof lineinfileArgs>;
-export type CommandArgs = z.output<typeof commandArgs>;
-export type ShellArgs = z.output<typeof shellArgs>;
-export type ServiceArgs = z.output<typeof serviceArgs>;
+export type { AptArgs } from './apt.js';
+export type { CommandArgs } from './command.js';
+export type { CopyArgs } from './copy.js';
+export type { FileArgs } from './file.js';
+export type { LineinfileArgs } from './lineinfile.js';
+export type { PostconfArgs } from './postconf.js';
+export type { ServiceArgs } from './service.js';
+export type { ShellArgs } from './shell.js';
+export type { TemplateArgs } from './template.js';

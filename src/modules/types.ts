@@ -17,6 +17,29 @@ export interface ProbeOutput {
 /** A probe either knows the current state or says why it cannot (e.g. postconf not installed yet). */
 export type Probed<S> = { known: true; state: S } | { known: false; reason: string };
 
+/**
+ * A probed state may carry `secretFields`: dotted paths of its own fields whose
+ * values derive from secret content (e.g. `sha256` of a file whose desired
+ * content holds a secret, `values.smtp_sasl_password`). Whoever persists a
+ * state (saved plans) must store only keyed hashes of those fields, never the
+ * values or plain hashes of them. Changes never carry such values at all.
+ */
+export interface SecretMarked {
+  secretFields?: string[];
+}
+
+/**
+ * A task that cannot be carried out as written on this host (dest is a
+ * directory, rm -rf /, ...). Thrown by `diff`; the engine fails the task with
+ * the message, which is already redacted.
+ */
+export class ModuleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModuleError';
+  }
+}
+
 export interface Change {
   /** One line a human reads in a plan: "set inet_protocols: all → ipv4". Already redacted. */
   summary: string;
@@ -50,13 +73,20 @@ export interface Module<A = any, S = any> {
   name: string;
   /** zod schema of the module's arguments (strict: unknown keys are errors). */
   schema: z.ZodType<A>;
-  /** Some modules (command/shell without guards) always change; the plan says "will run". */
-  /** Shell snippet that prints the current state; runs under /bin/sh, batched with other probes. */
+  /**
+   * Shell snippet that prints the current state; runs under /bin/sh, batched with other probes.
+   * Self-contained POSIX sh, read-only, never prompts; the engine runs it in its own subshell.
+   */
   probe(args: A, ctx: ModuleContext): string;
   /** Parse the snippet's output. Must be pure. */
   parse(args: A, out: ProbeOutput, ctx: ModuleContext): Probed<S>;
   /** Desired vs current. Empty list → the task is ok. Must be pure. */
   diff(args: A, state: S, ctx: ModuleContext): Change[];
-  /** The steps that make exactly `changes`. Must be pure. */
+  /**
+   * The steps that make exactly `changes`. Must be pure. `changes` is what `diff` returned for
+   * this same `state` (a saved plan re-probes and refuses a drifted host first), so modules
+   * compute their steps from `state` and return [] for an empty list. Exec steps are shell
+   * command lines (the engine runs them with `sh -c` semantics, with become if the task has it).
+   */
   apply(args: A, state: S, changes: Change[], ctx: ModuleContext): Step[];
 }

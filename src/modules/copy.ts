@@ -1,0 +1,154 @@
+/**
+ * copy: make a remote file hold exactly the given bytes (inline `content` or
+ * a local `src`), with mode/owner/group. The file is compared by sha256; the
+ * write itself is the transport's atomic temp-file-and-rename.
+ */
+import { z } from 'zod';
+import { pathSchema } from './common.js';
+import {
+  asText,
+  attrChanges,
+  backupCommand,
+  DIFF_CONTENT_LIMIT,
+  describeAttrs,
+  fileAttrs,
+  type FileState,
+  fileProbe,
+  parseFileProbe,
+  sha256,
+  unifiedDiff,
+  writeAttrs,
+  type Attrs,
+} from './files.js';
+import { type Change, type Module, type ModuleContext, ModuleError, type Step } from './types.js';
+
+export const copyArgs = z
+  .strictObject({
+    dest: pathSchema,
+    content: z.string().optional(),
+    src: z.string().min(1).optional(),
+    /** Keep a timestamped copy (DEST.YYYY-MM-DD@HH:MM:SS~) of the old file before overwriting it. */
+    backup: z.boolean().default(false),
+    ...fileAttrs,
+  })
+  .refine((a) => (a.content === undefined) !== (a.src === undefined), {
+    message: 'copy needs exactly one of `content` or `src`',
+  });
+
+export type CopyArgs = z.output<typeof copyArgs>;
+
+/** What copy-like modules (copy, template) need from their arguments. */
+export interface FileTarget extends Attrs {
+  dest: string;
+  backup: boolean;
+}
+
+interface Desired {
+  bytes: Buffer;
+  /** The content as text (for diffs and the secret check); undefined for binary. */
+  text: string | undefined;
+  secret: boolean;
+}
+
+interface Planned {
+  change: Change;
+  steps: Step[];
+}
+
+/**
+ * The behaviour of copy and template, parameterised by how the desired bytes
+ * are produced. Kept in one place so both modules compare, diff and redact
+ * the same way.
+ */
+export function contentModule<A extends FileTarget>(name: string, schema: z.ZodType<A>, content: (args: A, ctx: ModuleContext) => Buffer): Module<A, FileState> {
+  function desired(args: A, ctx: ModuleContext): Desired {
+    const bytes = content(args, ctx);
+    const text = asText(bytes);
+    // Binary content is checked as latin1 too, so a secret inside it is still noticed.
+    const secret = ctx.hasSecret(text ?? bytes.toString('latin1'));
+    return { bytes, text, secret };
+  }
+
+  function plan(args: A, state: FileState, ctx: ModuleContext): Planned[] {
+    const dest = ctx.redact(args.dest);
+    if (state.type === 'directory') throw new ModuleError(`${name}: ${dest} is a directory; dest must name the file itself`);
+    if (state.type === 'other') throw new ModuleError(`${name}: ${dest} exists and is not a regular file`);
+    const want = desired(args, ctx);
+    const attrs = attrChanges(dest, args, state);
+    const exists = state.type === 'file';
+    if (exists && state.sha256 === sha256(want.bytes)) {
+      return attrs.map((a) => ({ change: a.change, steps: [{ kind: 'exec', command: a.command, describe: ctx.redact(a.command) }] }));
+    }
+
+    let change: Change;
+    const link = state.link ? ' (replaces the symlink)' : '';
+    // secretFields is set by parse when either side of this change involves a secret.
+    if (want.secret || state.secretFields?.includes('sha256')) {
+      change = { summary: (exists ? 'content changed (secret)' : `create ${dest} (secret)`) + link, target: dest, secret: true };
+    } else if (!exists) {
+      change = { summary: `create ${dest} (${want.bytes.length} bytes)${link}`, target: dest };
+      if (want.text !== undefined && want.bytes.length <= DIFF_CONTENT_LIMIT) change.diff = unifiedDiff(dest, undefined, want.text);
+    } else {
+      change = { summary: `content changed${link}`, target: dest };
+      if (state.content !== undefined && want.text !== undefined && want.bytes.length <= DIFF_CONTENT_LIMIT) {
+        change.diff = unifiedDiff(dest, state.content, want.text);
+      } else {
+        change.summary = `content changed (${state.size} → ${want.bytes.length} bytes, no diff for binary or large files)${link}`;
+      }
+    }
+
+    const steps: Step[] = [];
+    if (args.backup && exists) {
+      const backup = backupCommand(args.dest);
+      steps.push({ kind: 'exec', command: backup, describe: ctx.redact(backup) });
+    }
+    const written = writeAttrs(args, state);
+    const detail = [`${want.bytes.length} bytes`, want.secret ? 'secret' : '', describeAttrs(written)].filter(Boolean).join(', ');
+    steps.push({
+      kind: 'write',
+      path: args.dest,
+      content: want.bytes,
+      ...definedOnly(written),
+      describe: `write ${dest} (${ctx.redact(detail)})`,
+    });
+    // The write sets mode/owner/group itself, so attribute changes need no commands of their own.
+    return [{ change, steps }, ...attrs.map((a) => ({ change: a.change, steps: [] }))];
+  }
+
+  return {
+    name,
+    schema,
+    probe(args, ctx) {
+      // Secret content is never fetched: the plan must not hold the old secret either.
+      const fetch = desired(args, ctx).secret ? 0 : DIFF_CONTENT_LIMIT;
+      return fileProbe(args.dest, { hash: true, fetchLimit: fetch });
+    },
+    parse(args, out, ctx) {
+      const probed = parseFileProbe(ctx.redact(args.dest), out.stdout, { hash: true });
+      if (!probed.known) return probed;
+      const state = probed.state;
+      // The remote hash equals the hash of the secret once converged; and a remote file that
+      // still holds a secret (moving it out of a file) must not be diffed or kept either.
+      if (desired(args, ctx).secret || (state.content !== undefined && ctx.hasSecret(state.content))) {
+        delete state.content;
+        state.secretFields = ['sha256'];
+      }
+      return probed;
+    },
+    diff(args, state, ctx) {
+      return plan(args, state, ctx).map((p) => p.change);
+    },
+    apply(args, state, changes, ctx) {
+      if (changes.length === 0) return [];
+      return plan(args, state, ctx).flatMap((p) => p.steps);
+    },
+  };
+}
+
+function definedOnly(attrs: Attrs): Attrs {
+  return Object.fromEntries(Object.entries(attrs).filter(([, v]) => v !== undefined)) as Attrs;
+}
+
+export const copy: Module<CopyArgs, FileState> = contentModule('copy', copyArgs, (args, ctx) =>
+  args.content !== undefined ? Buffer.from(args.content, 'utf8') : ctx.readLocal(args.src as string),
+);

@@ -1,0 +1,159 @@
+/**
+ * lineinfile: one line present (replacing the last line matching `regexp`)
+ * or absent. The probe fetches the file; the new content is computed here
+ * and written atomically, so the edit is never half-applied on the host.
+ */
+import { z } from 'zod';
+import { pathSchema } from './common.js';
+import {
+  attrChanges,
+  describeAttrs,
+  fileAttrs,
+  type FileState,
+  fileProbe,
+  parseFileProbe,
+  regexSchema,
+  shown,
+  unifiedDiff,
+  writeAttrs,
+} from './files.js';
+import { type Change, type Module, type ModuleContext, ModuleError, type Step } from './types.js';
+
+/** Files larger than this are not edited (the probe would carry them whole). */
+export const LINEINFILE_LIMIT = 1024 * 1024;
+
+export const lineinfileArgs = z
+  .strictObject({
+    path: pathSchema,
+    line: z.string().optional(),
+    regexp: regexSchema.optional(),
+    state: z.enum(['present', 'absent']).default('present'),
+    /** `EOF` (default) or a regular expression: the line goes after its last match (EOF when none matches). */
+    insertafter: z.union([z.literal('EOF'), regexSchema]).default('EOF'),
+    create: z.boolean().default(false),
+    ...fileAttrs,
+  })
+  .refine((a) => a.state === 'absent' || a.line !== undefined, { message: 'lineinfile with state present needs `line`' })
+  .refine((a) => a.state === 'present' || a.line !== undefined || a.regexp !== undefined, {
+    message: 'lineinfile with state absent needs `regexp` or `line`',
+  })
+  .refine((a) => a.line === undefined || !a.line.includes('\n'), { message: '`line` must be a single line (no newline)' });
+
+export type LineinfileArgs = z.output<typeof lineinfileArgs>;
+
+interface Edit {
+  content: string;
+  summary: string;
+}
+
+/** The file's content after the edit, or undefined when it already complies. */
+export function editLines(args: LineinfileArgs, before: string, ctx: ModuleContext): Edit | undefined {
+  const lines = before === '' ? [] : before.replace(/\n$/, '').split('\n');
+  const endsWithNewline = before.endsWith('\n');
+  const join = (ls: string[], forceNewline: boolean) => (ls.length === 0 ? '' : ls.join('\n') + (forceNewline || endsWithNewline ? '\n' : ''));
+  const matches = args.regexp !== undefined ? new RegExp(args.regexp) : undefined;
+
+  if (args.state === 'absent') {
+    const kept = lines.filter((l) => (matches ? !matches.test(l) : l !== args.line));
+    const removed = lines.length - kept.length;
+    if (removed === 0) return undefined;
+    const what = matches ? `matching ${shown(ctx, args.regexp as string)}` : shown(ctx, args.line as string);
+    return { content: join(kept, false), summary: `remove ${removed} line${removed === 1 ? '' : 's'} ${what}` };
+  }
+
+  const line = args.line as string;
+  if (matches) {
+    let last = -1;
+    lines.forEach((l, i) => {
+      if (matches.test(l)) last = i;
+    });
+    if (last >= 0) {
+      if (lines[last] === line) return undefined;
+      const old = lines[last];
+      const next = [...lines];
+      next[last] = line;
+      return { content: join(next, false), summary: `replace line ${shown(ctx, old)} → ${shown(ctx, line)}` };
+    }
+  }
+  // Ansible's rule: with no regexp match, a line already present verbatim counts as present.
+  if (lines.includes(line)) return undefined;
+  const next = [...lines];
+  let at = next.length;
+  if (args.insertafter !== 'EOF') {
+    const after = new RegExp(args.insertafter);
+    for (let i = next.length - 1; i >= 0; i--) {
+      if (after.test(next[i])) {
+        at = i + 1;
+        break;
+      }
+    }
+  }
+  next.splice(at, 0, line);
+  return { content: join(next, true), summary: `add line ${shown(ctx, line)}` };
+}
+
+interface Planned {
+  change: Change;
+  steps: Step[];
+}
+
+function plan(args: LineinfileArgs, state: FileState, ctx: ModuleContext): Planned[] {
+  const path = ctx.redact(args.path);
+  if (state.type === 'directory' || state.type === 'other') throw new ModuleError(`lineinfile: ${path} is not a regular file`);
+  if (state.type === 'absent' && args.state === 'absent') return [];
+  const before = state.type === 'file' ? (state.content as string) : '';
+  const edit = editLines(args, before, ctx);
+  const attrs = attrChanges(path, args, state);
+  if (edit === undefined && state.type === 'file') {
+    return attrs.map((a) => ({ change: a.change, steps: [{ kind: 'exec', command: a.command, describe: ctx.redact(a.command) }] }));
+  }
+  // create: true on a missing file whose edit is empty still creates the (empty) file.
+  const content = edit?.content ?? before;
+  const secret = ctx.hasSecret(before) || ctx.hasSecret(content);
+  const summary = state.type === 'absent' ? `create ${path}` + (edit ? `, ${edit.summary}` : '') : (edit as Edit).summary;
+  const change: Change = secret
+    ? { summary: `${state.type === 'absent' ? `create ${path}` : 'content changed'} (secret)`, target: path, secret: true }
+    : { summary, target: path, diff: unifiedDiff(path, state.type === 'absent' ? undefined : before, content) };
+  const written = writeAttrs(args, state);
+  const detail = [`${Buffer.byteLength(content)} bytes`, secret ? 'secret' : '', describeAttrs(written)].filter(Boolean).join(', ');
+  const step: Step = {
+    kind: 'write',
+    path: args.path,
+    content,
+    ...Object.fromEntries(Object.entries(written).filter(([, v]) => v !== undefined)),
+    describe: `write ${path} (${ctx.redact(detail)})`,
+  };
+  return [{ change, steps: [step] }, ...attrs.map((a) => ({ change: a.change, steps: [] }))];
+}
+
+export const lineinfile: Module<LineinfileArgs, FileState> = {
+  name: 'lineinfile',
+  schema: lineinfileArgs,
+  probe(args) {
+    return fileProbe(args.path, { hash: true, fetchLimit: LINEINFILE_LIMIT });
+  },
+  parse(args, out, ctx) {
+    const path = ctx.redact(args.path);
+    const probed = parseFileProbe(path, out.stdout, { hash: true });
+    if (!probed.known) return probed;
+    const state = probed.state;
+    if (state.type === 'absent' && args.state === 'present' && !args.create) {
+      return { known: false, reason: `${path} does not exist (set create: true to create it)` };
+    }
+    if (state.type === 'file' && state.content === undefined) {
+      return { known: false, reason: `${path} is larger than ${LINEINFILE_LIMIT} bytes or not UTF-8 text; lineinfile does not edit it` };
+    }
+    // The state carries the whole file so the edit can be computed locally; mark it when secrets are involved.
+    if ((args.line !== undefined && ctx.hasSecret(args.line)) || (state.content !== undefined && ctx.hasSecret(state.content))) {
+      state.secretFields = ['content', 'sha256'];
+    }
+    return probed;
+  },
+  diff(args, state, ctx) {
+    return plan(args, state, ctx).map((p) => p.change);
+  },
+  apply(args, state, changes, ctx) {
+    if (changes.length === 0) return [];
+    return plan(args, state, ctx).flatMap((p) => p.steps);
+  },
+};

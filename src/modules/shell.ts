@@ -1,0 +1,15 @@
+/**
+ * shell: like command, but `cmd` is a shell script run with /bin/sh -c, so
+ * pipes, redirections and variables work. Guards and "will run" as command.
+ */
+import { z } from 'zod';
+import { command } from '../shell.js';
+import { guards, runModule } from './command.js';
+import { freeForm } from './common.js';
+
+export const shellArgs = freeForm(z.strictObject({ cmd: z.string().min(1), ...guards }));
+
+export type ShellArgs = z.output<typeof shellArgs>;
+
+// /bin/sh explicitly: the remote login shell (often bash with a heavy rc file) is not what users target.
+export const shell = runModule('shell', shellArgs, (a) => command('/bin/sh', '-c', a.cmd), (a) => a.cmd);

@@ -1,0 +1,22 @@
+/**
+ * template: render a local template with the host's variables, then behave
+ * exactly like copy (compare by sha256, atomic write, secret-aware diff).
+ */
+import { z } from 'zod';
+import { pathSchema } from './common.js';
+import { contentModule } from './copy.js';
+import { fileAttrs, type FileState } from './files.js';
+import type { Module } from './types.js';
+
+export const templateArgs = z.strictObject({
+  src: z.string().min(1),
+  dest: pathSchema,
+  backup: z.boolean().default(false),
+  ...fileAttrs,
+});
+
+export type TemplateArgs = z.output<typeof templateArgs>;
+
+export const template: Module<TemplateArgs, FileState> = contentModule('template', templateArgs, (args, ctx) =>
+  Buffer.from(ctx.render(ctx.readLocal(args.src).toString('utf8')), 'utf8'),
+);

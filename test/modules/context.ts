@@ -1,0 +1,43 @@
+/**
+ * A ModuleContext for tests: a redactor that knows a list of secret values
+ * (longest first, so a secret containing another is replaced whole), local
+ * files from a map, and `{{ name }}` rendering from a map of variables.
+ */
+import type { ModuleContext } from '../../src/modules/types.js';
+
+export interface FakeContextOptions {
+  secrets?: string[];
+  /** Local files by path (copy src, template src). */
+  files?: Record<string, string | Buffer>;
+  vars?: Record<string, unknown>;
+}
+
+export function fakeContext(options: FakeContextOptions = {}): ModuleContext & { readCount: number } {
+  const secrets = [...(options.secrets ?? [])].filter((s) => s !== '').sort((a, b) => b.length - a.length);
+  const files = options.files ?? {};
+  const vars = options.vars ?? {};
+  const ctx = {
+    readCount: 0,
+    redact(text: string): string {
+      let out = text;
+      for (const s of secrets) out = out.split(s).join('***');
+      return out;
+    },
+    hasSecret(text: string): boolean {
+      return secrets.some((s) => text.includes(s));
+    },
+    readLocal(path: string): Buffer {
+      ctx.readCount++;
+      const f = files[path];
+      if (f === undefined) throw new Error(`no such local file: ${path}`);
+      return Buffer.isBuffer(f) ? f : Buffer.from(f, 'utf8');
+    },
+    render(text: string): string {
+      return text.replace(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, (_, name: string) => {
+        if (!(name in vars)) throw new Error(`undefined variable ${name}`);
+        return String(vars[name]);
+      });
+    },
+  };
+  return ctx;
+}
