@@ -24,7 +24,8 @@ export const aptArgs = z.strictObject({
 
 export const postconfArgs = z
   .record(
-    z.string().regex(/^[a-z][a-z0-9_]*$/, 'main.cf parameter names are lowercase letters, digits and _'),
+    // Mixed case exists in main.cf (smtp_tls_CApath), so letters of both cases are allowed.
+    z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'main.cf parameter names are letters, digits and _'),
     z.union([z.string(), z.number(), z.boolean()]).transform((v) => (typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v))),
   )
   .refine((r) => Object.keys(r).length > 0, { message: 'postconf needs at least one main.cf parameter' });
