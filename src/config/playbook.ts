@@ -19,6 +19,7 @@ import { closest, didYouMean } from './suggest.js';
 
 /** Where things were written, kept beside the model for later, positioned errors (rendering). */
 export interface PlayMeta {
+  hostsPos: SourcePos;
   varPositions: Map<string, SourcePos>;
   secretPositions: Map<string, SourcePos>;
 }
@@ -134,7 +135,7 @@ class Checker {
       if (!this.check(playKeywords[key as PlayKeyword], raw[key], [...path, key])) ok = false;
     }
 
-    const meta: PlayMeta = { varPositions: new Map(), secretPositions: new Map() };
+    const meta: PlayMeta = { hostsPos: valuePos(this.src, this.root, [...path, 'hosts']), varPositions: new Map(), secretPositions: new Map() };
     const vars: Record<string, unknown> = {};
     const varsFiles: string[] = [];
     if (isRecord(raw.vars)) ok = this.variables(raw.vars, [...path, 'vars'], meta.varPositions, this.src) && ok;
@@ -169,29 +170,33 @@ class Checker {
     const tasks = this.taskList(raw.tasks, [...path, 'tasks'], 'task');
     const handlers = this.taskList(raw.handlers, [...path, 'handlers'], 'handler');
     const handlerNames = new Map<string, number>();
-    handlers.forEach((h, i) => {
+    (Array.isArray(raw.handlers) ? raw.handlers : []).forEach((h, i) => {
+      if (!isRecord(h) || typeof h.name !== 'string') return;
       if (handlerNames.has(h.name)) {
         ok = false;
         this.error([...path, 'handlers', i, 'name'], `a handler named "${h.name}" already exists in this play`);
       }
       handlerNames.set(h.name, i);
     });
-    const checkNotify = (list: Task[], key: 'tasks' | 'handlers') => {
+    // Checked on the raw entries so a task with other errors still gets its notify checked.
+    const checkNotify = (key: 'tasks' | 'handlers') => {
+      const list = Array.isArray(raw[key]) ? (raw[key] as unknown[]) : [];
       list.forEach((t, i) => {
-        const notify = (raw[key] as Record<string, unknown>[])[taskIndex(t)]?.notify;
-        t.notify.forEach((n, j) => {
-          if (handlerNames.has(n)) return;
+        if (!isRecord(t)) return;
+        const notify = t.notify;
+        const names = typeof notify === 'string' ? [notify] : Array.isArray(notify) ? notify : [];
+        names.forEach((n, j) => {
+          if (typeof n !== 'string' || handlerNames.has(n)) return;
           ok = false;
-          const at: PathPart[] = Array.isArray(notify) ? [...path, key, taskIndex(t), 'notify', j] : [...path, key, taskIndex(t), 'notify'];
+          const at: PathPart[] = Array.isArray(notify) ? [...path, key, i, 'notify', j] : [...path, key, i, 'notify'];
           const near = closest(n, handlerNames.keys(), 1);
           const known = handlerNames.size ? `handlers of this play: ${[...handlerNames.keys()].map((h) => `"${h}"`).join(', ')}` : 'this play has no handlers';
           this.error(at, `notify names handler "${n}", which does not exist (${near.length ? `did you mean "${near[0]}"?` : known})`);
         });
-        void i;
       });
     };
-    checkNotify(tasks, 'tasks');
-    checkNotify(handlers, 'handlers');
+    checkNotify('tasks');
+    checkNotify('handlers');
     if (tasks.length + handlers.length < countItems(raw.tasks) + countItems(raw.handlers)) ok = false;
 
     if (!ok) return undefined;
@@ -275,10 +280,7 @@ class Checker {
     const out: Task[] = [];
     value.forEach((t, i) => {
       const task = this.task(t, [...path, i], kind);
-      if (task) {
-        taskIndexes.set(task, i);
-        out.push(task);
-      }
+      if (task) out.push(task);
     });
     return out;
   }
@@ -360,11 +362,6 @@ class Checker {
     taskMeta.set(task, { src: this.src, path });
     return task;
   }
-}
-
-const taskIndexes = new WeakMap<Task, number>();
-function taskIndex(t: Task): number {
-  return taskIndexes.get(t) ?? 0;
 }
 
 function countItems(v: unknown): number {

@@ -10,7 +10,7 @@ import { matchHosts, PatternError } from '../inventory/patterns.js';
 import { DiagnosticList, type Diagnostic, type SourceTexts } from './diagnostics.js';
 import { describeValue } from './issues.js';
 import type { Inventory, Playbook } from './model.js';
-import { loadPlaybook } from './playbook.js';
+import { loadPlaybook, metaOfPlay } from './playbook.js';
 import { keyPos, posOf, readYaml, valuePos } from './source.js';
 import type { Node } from 'yaml';
 
@@ -50,7 +50,7 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
         matchHosts(inventory, play.hosts);
       } catch (err) {
         if (!(err instanceof PatternError)) throw err;
-        diags.error(play.pos, `hosts: ${err.message}`, `plays[${playbook.plays.indexOf(play)}].hosts`);
+        diags.error(metaOfPlay(play)?.hostsPos ?? play.pos, err.message, `plays[${playbook.plays.indexOf(play)}].hosts`);
       }
     }
   }

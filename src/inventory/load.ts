@@ -7,7 +7,7 @@ import { isMap, type Node } from 'yaml';
 import type { Connection, Inventory, InventoryHost } from '../config/model.js';
 import { DiagnosticList } from '../config/diagnostics.js';
 import { ansibleConnectionNames, connectionKeyNames, connectionKeys, groupKeywordNames, type ConnectionKey } from '../config/schema.js';
-import { formatPath, keyPos, locate, readYaml, valuePos, type PathPart, type YamlSource } from '../config/source.js';
+import { formatPath, keyPos, readYaml, valuePos, type PathPart, type YamlSource } from '../config/source.js';
 import { didYouMean } from '../config/suggest.js';
 import { describeValue, zodMessage } from '../config/issues.js';
 
@@ -18,12 +18,15 @@ interface GroupInfo {
   hosts: string[];
   children: string[];
   parents: Set<string>;
+  /** Where the group was first named, for errors about it. */
+  path: PathPart[];
 }
 
 interface HostInfo {
   name: string;
   order: number;
   vars: Record<string, unknown>;
+  path: PathPart[];
 }
 
 const NAME = /^[A-Za-z0-9_.\-\[\]:]+$/;
@@ -42,10 +45,10 @@ export function loadInventory(file: string, diags: DiagnosticList): Inventory | 
   const hosts = new Map<string, HostInfo>();
   const errorsBefore = diags.items.length;
 
-  const group = (name: string): GroupInfo => {
+  const group = (name: string, path: PathPart[] = [name]): GroupInfo => {
     let g = groups.get(name);
     if (!g) {
-      g = { name, order: groups.size, vars: {}, hosts: [], children: [], parents: new Set() };
+      g = { name, order: groups.size, vars: {}, hosts: [], children: [], parents: new Set(), path };
       groups.set(name, g);
     }
     return g;
@@ -53,7 +56,7 @@ export function loadInventory(file: string, diags: DiagnosticList): Inventory | 
   group('all');
 
   const walk = (name: string, node: unknown, path: PathPart[]): void => {
-    const g = group(name);
+    const g = group(name, path);
     if (node === null || node === undefined) return;
     if (!isRecord(node)) {
       diags.error(valuePos(src, root, path), `expected a group (a mapping with hosts, vars or children), found ${describeValue(node)}`, formatPath(path));
@@ -79,7 +82,7 @@ export function loadInventory(file: string, diags: DiagnosticList): Inventory | 
           if (!NAME.test(hostName)) diags.error(keyPos(src, root, hp), `invalid host name "${hostName}"`, formatPath(hp));
           let h = hosts.get(hostName);
           if (!h) {
-            h = { name: hostName, order: hosts.size, vars: {} };
+            h = { name: hostName, order: hosts.size, vars: {}, path: hp };
             hosts.set(hostName, h);
           }
           if (!g.hosts.includes(hostName)) g.hosts.push(hostName);
@@ -99,7 +102,7 @@ export function loadInventory(file: string, diags: DiagnosticList): Inventory | 
           }
           if (!NAME.test(child)) diags.error(keyPos(src, root, cp), `invalid group name "${child}"`, formatPath(cp));
           if (!g.children.includes(child)) g.children.push(child);
-          group(child).parents.add(name);
+          group(child, cp).parents.add(name);
           walk(child, childNode, cp);
         }
       }
@@ -112,10 +115,8 @@ export function loadInventory(file: string, diags: DiagnosticList): Inventory | 
   }
 
   for (const name of groups.keys()) {
-    if (hosts.has(name)) {
-      const at = locate(root, [name]).exact ? keyPos(src, root, [name]) : { file, line: 1, column: 1 };
-      diags.error(at, `"${name}" is both a host and a group; patterns could not tell them apart`);
-    }
+    const h = hosts.get(name);
+    if (h) diags.error(keyPos(src, root, h.path), `"${name}" is both a host and a group; patterns could not tell them apart`, formatPath(h.path));
   }
 
   // Groups without a parent hang under all (a child defined only by reference still has one).
@@ -126,7 +127,8 @@ export function loadInventory(file: string, diags: DiagnosticList): Inventory | 
     const known = depth.get(name);
     if (known !== undefined) return known;
     if (stack.includes(name)) {
-      diags.error({ file, line: 1, column: 1 }, `group cycle: ${[...stack.slice(stack.indexOf(name)), name].join(' → ')}`);
+      const at = groups.get(name)!.path;
+      diags.error(keyPos(src, root, at), `group cycle: ${[...stack.slice(stack.indexOf(name)), name].join(' → ')}`, formatPath(at));
       return 0;
     }
     const g = groups.get(name)!;
