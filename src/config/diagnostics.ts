@@ -35,8 +35,9 @@ export class ValidationFailed extends Error {
     /** Secret values known when loading failed: printing the errors must hide them. */
     readonly redactor: Redactor = new Redactor(),
   ) {
-    const errors = diagnostics.filter((d) => d.severity === 'error').length;
-    super(`${errors} error${errors === 1 ? '' : 's'} found`);
+    // The message alone is useful too (callers that print err.message): every error's headline, redacted.
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    super(redactor.redact(errors.map(headline).join('\n') || 'validation failed'));
     this.name = 'ValidationFailed';
   }
 

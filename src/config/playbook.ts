@@ -13,7 +13,7 @@ import { isTemplate } from '../template/expr.js';
 import type { DiagnosticList } from './diagnostics.js';
 import { describeValue, flattenIssue, valueAt } from './issues.js';
 import type { Play, Playbook, SourcePos, Task } from './model.js';
-import { identifier, playKeywordNames, playKeywords, reservedVariables, taskKeywordNames, taskKeywords, type PlayKeyword, type TaskKeyword } from './schema.js';
+import { isVariableName, playKeywordNames, playKeywords, reservedVariables, taskKeywordNames, taskKeywords, type PlayKeyword, type TaskKeyword } from './schema.js';
 import { formatPath, keyPos, locate, posOf, readYaml, valuePos, type PathPart, type YamlSource } from './source.js';
 import { closest, didYouMean } from './suggest.js';
 
@@ -228,7 +228,7 @@ class Checker {
         ok = false;
         this.diags.error(keyPos(src, root, p), m, src === this.src ? dp(p) : formatPath(p));
       };
-      if (!identifier.safeParse(k).success) error(`invalid variable name "${k}": use letters, digits and _, not starting with a digit`);
+      if (!isVariableName(k)) error(`invalid variable name "${k}": use letters, digits and _, not starting with a digit`);
       else if (reservedVariables.includes(k)) error(`"${k}" is provided by plumb and cannot be redefined`);
       positions.set(k, posOf(src, locate(root, p).node));
       ok = this.templates(v, p, src, root) && ok;

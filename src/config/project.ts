@@ -11,6 +11,7 @@ import { DiagnosticList, type Diagnostic, type SourceTexts } from './diagnostics
 import { describeValue } from './issues.js';
 import type { Inventory, Playbook } from './model.js';
 import { loadPlaybook, metaOfPlay } from './playbook.js';
+import { isVariableName } from './schema.js';
 import { keyPos, posOf, readYaml, valuePos } from './source.js';
 import type { Node } from 'yaml';
 
@@ -88,7 +89,7 @@ export function loadSecretsFile(file: string, diags: DiagnosticList): Record<str
   }
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+    if (!isVariableName(k)) {
       diags.error(keyPos(src, root, [k]), `invalid secret name "${k}": use letters, digits and _`);
     } else if (typeof v === 'string') {
       out[k] = v;
@@ -155,6 +156,6 @@ function scalar(text: string): unknown {
 }
 
 function checkNames(vars: Record<string, unknown>, cli: (m: string) => void): Record<string, unknown> {
-  for (const k of Object.keys(vars)) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) cli(`-e: invalid variable name "${k}"`);
+  for (const k of Object.keys(vars)) if (!isVariableName(k)) cli(`-e: invalid variable name "${k}"`);
   return vars;
 }

@@ -7,6 +7,11 @@
 import { z } from 'zod';
 
 export const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'variable names are letters, digits and _, not starting with a digit');
+
+/** A usable variable name; `__proto__` is refused because it would be the prototype, not data. */
+export function isVariableName(name: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && name !== '__proto__';
+}
 const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1))]);
 
 /** Task keywords besides the module key. */

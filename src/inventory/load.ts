@@ -6,7 +6,7 @@
 import { isMap, type Node } from 'yaml';
 import type { Connection, Inventory, InventoryHost } from '../config/model.js';
 import { DiagnosticList } from '../config/diagnostics.js';
-import { ansibleConnectionNames, connectionKeyNames, connectionKeys, groupKeywordNames, type ConnectionKey } from '../config/schema.js';
+import { isVariableName, ansibleConnectionNames, connectionKeyNames, connectionKeys, groupKeywordNames, type ConnectionKey } from '../config/schema.js';
 import { formatPath, keyPos, readYaml, valuePos, type PathPart, type YamlSource } from '../config/source.js';
 import { didYouMean } from '../config/suggest.js';
 import { describeValue, zodMessage } from '../config/issues.js';
@@ -186,7 +186,7 @@ function checkVars(src: YamlSource, root: Node, vars: unknown, path: PathPart[],
   let ok = true;
   for (const [k, v] of Object.entries(vars)) {
     const p = [...path, k];
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+    if (!isVariableName(k)) {
       diags.error(keyPos(src, root, p), `invalid variable name "${k}": use letters, digits and _, not starting with a digit`, formatPath(p));
       ok = false;
       continue;

@@ -44,7 +44,9 @@ export class Redactor {
     if (Array.isArray(value)) return value.map((v) => this.redactDeep(v)) as T;
     if (value !== null && typeof value === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[this.redact(k)] = this.redactDeep(v);
+      for (const [k, v] of Object.entries(value)) {
+        Object.defineProperty(out, this.redact(k), { value: this.redactDeep(v), enumerable: true, writable: true, configurable: true });
+      }
       return out as T;
     }
     return value;

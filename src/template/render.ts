@@ -64,7 +64,8 @@ export class VarScope implements Lookup {
     if (Array.isArray(value)) return value.map((v) => this.render(v, pos));
     if (value !== null && typeof value === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = this.render(v, pos);
+      // defineProperty: a key named __proto__ must stay data, never set the prototype.
+      for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: this.render(v, pos), enumerable: true, writable: true, configurable: true });
       return out;
     }
     return value;
