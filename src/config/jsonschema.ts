@@ -55,7 +55,8 @@ export function jsonSchema(kind: SchemaKind): Record<string, unknown> {
     override: (ctx) => {
       // modeSchema is a transform; editors should see what it accepts.
       if (ctx.zodSchema === (modeSchema as unknown)) {
-        Object.assign(ctx.jsonSchema, { type: 'string', pattern: '^0?[0-7]{3,4}$', description: 'octal file mode as a quoted string, e.g. "0644"' });
+        // A template ("{{ file_mode }}") is checked once rendered, as validation does.
+        Object.assign(ctx.jsonSchema, { type: 'string', pattern: '^(0?[0-7]{3,4}|.*\\{\\{.*)$', description: 'octal file mode as a quoted string, e.g. "0644"' });
       }
     },
   }) as Record<string, unknown>;
