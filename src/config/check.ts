@@ -83,6 +83,7 @@ function checkTask(task: Task, scope: ReturnType<typeof hostScope>, host: string
     else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
   };
   walk(task.args, [...meta.path, task.module]);
+  walk(task.name, [...meta.path, 'name']);
   if (task.when !== undefined) {
     try {
       scope.condition(task.when);

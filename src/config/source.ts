@@ -59,7 +59,8 @@ export function readYaml(file: string, diags: DiagnosticList, what: string): Yam
 export function parseYaml(file: string, text: string, diags: DiagnosticList, what: string): YamlSource | undefined {
   const lines = new LineCounter();
   // Duplicate keys are found below with the line of the first definition.
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, keepSourceTokens: false });
+  // `merge`: Ansible users share defaults with `<<: *anchor`.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, merge: true });
   const src: YamlSource = { file, text, doc, lines, value: null };
   let broken = false;
   for (const e of doc.errors) {

@@ -68,7 +68,7 @@ describe('plumb command line', () => {
     expect(s.stderr).toMatch(/unknown schema "plays"/);
   });
 
-  it('a missing file is one clear line, with a stack trace only under --verbose', () => {
+  it('a missing file is one clear positioned line', () => {
     const r = plumb(['validate', 'nope.yaml', '-i', 'inventory.example.yaml']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^nope\.yaml:1:1: error: cannot read playbook: no such file/m);
