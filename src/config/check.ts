@@ -16,7 +16,7 @@ import { flattenIssue } from './issues.js';
 import type { Task } from './model.js';
 import { metaOfTask } from './playbook.js';
 import type { Project } from './project.js';
-import { formatPath, valuePos, type PathPart } from './source.js';
+import { formatPath, locate, valuePos, type PathPart } from './source.js';
 
 export interface RenderCheck {
   diagnostics: Diagnostic[];
@@ -83,7 +83,8 @@ function checkTask(task: Task, scope: ReturnType<typeof hostScope>, host: string
     else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
   };
   walk(task.args, [...meta.path, task.module]);
-  walk(task.name, [...meta.path, 'name']);
+  // Only a name the author wrote: a default name quotes the arguments, already checked.
+  if (locate(root, [...meta.path, 'name']).exact) walk(task.name, [...meta.path, 'name']);
   if (task.when !== undefined) {
     try {
       scope.condition(task.when);
