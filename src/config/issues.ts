@@ -69,7 +69,7 @@ export function flattenIssue(issue: Issue, value: unknown, prefix: PathPart[] = 
       if (simple) {
         if (found === undefined) return { path, message: `missing required key "${String(path[path.length - 1])}"`, missing: true };
         const names = branches.map((b) => EXPECTED[(b[0] as { expected: string }).expected] ?? (b[0] as { expected: string }).expected);
-        return { path, message: `expected ${[...new Set(names)].join(' or ')}, found ${describeValue(found)}` };
+        return { path, message: `expected ${orList([...new Set(names)])}, found ${describeValue(found)}` };
       }
       // The alternative that got furthest is the one the author meant.
       const best = branches
@@ -111,4 +111,9 @@ export function flattenIssue(issue: Issue, value: unknown, prefix: PathPart[] = 
 /** Message for a single leaf check (used where the path is already known). */
 export function zodMessage(issue: Issue, value: unknown, prefix: PathPart[]): string {
   return flattenIssue(issue, value, prefix).message;
+}
+
+/** "a, b or c" */
+function orList(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
 }
