@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DiagnosticList } from '../../src/config/diagnostics.js';
 import { hostScope } from '../../src/config/hostvars.js';
@@ -125,5 +128,36 @@ describe('hostScope precedence: inventory < group < host < play vars < -e', () =
     const project = await load();
     expect(project.files.map((f) => f.path)).toEqual(['test/fixtures/good/precedence.inventory.yaml', 'test/fixtures/good/precedence.yaml']);
     for (const f of project.files) expect(f.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('the seed playbook takes its relay settings from the inventory or -e', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'plumb-seed-'));
+  const inventoryFile = join(dir, 'inventory.yaml');
+  writeFileSync(inventoryFile, 'all:\n  children:\n    mailers:\n      vars: { relay_host: 10.233.0.1, relay_port: 2525, relay_tls_ca_path: /etc/plumb-test-ca }\n      hosts:\n        mx1: { relay_account: ops@example.com }\n        mx2:\n');
+  const env = { GMAIL_APP_PASSWORD: 'abcd efgh ijkl mnop' };
+  const copyArgs = async (extra: string[], host: string) => {
+    const project = await loadProject({ playbookPath: 'playbooks/postfix-gmail-relay.yaml', inventoryPath: inventoryFile, extraVars: parseExtraVars(extra) });
+    const play = project.playbook.plays[0];
+    const scope = hostScope(project, play, project.inventory.hosts.get(host)!, env);
+    return {
+      content: (scope.render(play.tasks.find((t) => t.module === 'copy')!.args) as { content: string }).content,
+      postconf: scope.render(play.tasks.find((t) => t.module === 'postconf')!.args) as Record<string, string>,
+      redact: (s: string) => scope.redactor.redact(s),
+    };
+  };
+
+  it('inventory vars override the defaults', async () => {
+    const mx1 = await copyArgs([], 'mx1');
+    expect(mx1.content).toBe('[10.233.0.1]:2525 ops@example.com:abcd efgh ijkl mnop\n');
+    expect(mx1.postconf.relayhost).toBe('[10.233.0.1]:2525');
+    expect(mx1.postconf.smtp_tls_CApath).toBe('/etc/plumb-test-ca');
+    expect(mx1.redact(mx1.content)).toBe('[10.233.0.1]:2525 ops@example.com:***\n');
+    expect((await copyArgs([], 'mx2')).content).toBe('[10.233.0.1]:2525 you@gmail.com:abcd efgh ijkl mnop\n');
+  });
+
+  it('-e overrides the inventory', async () => {
+    const r = await copyArgs(['relay_port=587', 'relay_host=smtp.gmail.com', 'relay_account=me@gmail.com'], 'mx1');
+    expect(r.content).toBe('[smtp.gmail.com]:587 me@gmail.com:abcd efgh ijkl mnop\n');
   });
 });
