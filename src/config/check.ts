@@ -14,7 +14,7 @@ import { DiagnosticList, headline, type Diagnostic } from './diagnostics.js';
 import { hostScope } from './hostvars.js';
 import { flattenIssue } from './issues.js';
 import type { Task } from './model.js';
-import { metaOfTask } from './playbook.js';
+import { metaOfPlay, metaOfTask } from './playbook.js';
 import type { Project } from './project.js';
 import { formatPath, locate, valuePos, type PathPart } from './source.js';
 
@@ -43,13 +43,18 @@ export function checkRendering(project: Project, hostsOf: (playIndex: number) =>
   project.playbook.plays.forEach((play, pi) => {
     const names = hostsOf(pi);
     hosts.push(names);
-    if (names.length === 0) add({ severity: 'warning', file: play.pos.file, line: play.pos.line, column: play.pos.column, path: `plays[${pi}].hosts`, message: `"${play.hosts}" matches no host; the play will do nothing` });
+    if (names.length === 0) {
+      const at = metaOfPlay(play)?.hostsPos ?? play.pos;
+      add({ severity: 'warning', file: at.file, line: at.line, column: at.column, path: `plays[${pi}].hosts`, message: `"${play.hosts}" matches no host; the play will do nothing` });
+    }
     for (const name of names) {
       const host = project.inventory.hosts.get(name)!;
       const scope = hostScope(project, play, host, env, {
         onSecretError: (secret, err) => {
           const pos = err.pos ?? play.pos;
-          add({ severity: 'warning', file: pos.file, line: pos.line, column: pos.column, message: `${err.detail}; plan and apply will fail until it is set` });
+          // An unset environment variable is normal on a reviewer's machine; anything else is a real error.
+          const unset = /environment variable \S+ is not set/.test(err.detail);
+          add({ severity: unset ? 'warning' : 'error', file: pos.file, line: pos.line, column: pos.column, message: unset ? `${err.detail}; plan and apply will fail until it is set` : err.detail });
           return `<secret ${secret}>`;
         },
       });
