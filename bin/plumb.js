@@ -7,8 +7,9 @@ import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const compiled = join(root, 'dist', 'cli', 'main.js');
-if (existsSync(compiled)) {
-  await import(pathToFileURL(compiled).href);
+let entry;
+if (existsSync(compiled) && process.env.PLUMB_FROM_SOURCE !== '1') {
+  entry = pathToFileURL(compiled).href;
 } else {
   try {
     await import('tsx/esm');
@@ -16,5 +17,7 @@ if (existsSync(compiled)) {
     console.error('plumb: dist/ is missing and tsx is not installed; run `npm run build` first');
     process.exit(1);
   }
-  await import(pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href);
+  entry = pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href;
 }
+const { main } = await import(entry);
+await main();

@@ -1,0 +1,111 @@
+/**
+ * validate's second pass: resolve every play's hosts and render every task for
+ * every host, offline, so an undefined variable or a value that only becomes
+ * wrong once rendered is found before any host is contacted. Secrets whose
+ * environment variable is unset are warnings here (plan/apply fail on them).
+ */
+import type { Node } from 'yaml';
+import { argSchemas, type ModuleName } from '../modules/args.js';
+import { matchHosts } from '../inventory/patterns.js';
+import { TemplateError } from '../template/errors.js';
+import { isTemplate } from '../template/expr.js';
+import { Redactor } from '../template/redactor.js';
+import { DiagnosticList, headline, type Diagnostic } from './diagnostics.js';
+import { hostScope } from './hostvars.js';
+import { flattenIssue } from './issues.js';
+import type { Task } from './model.js';
+import { metaOfPlay, metaOfTask } from './playbook.js';
+import type { Project } from './project.js';
+import { formatPath, locate, valuePos, type PathPart } from './source.js';
+
+export interface RenderCheck {
+  diagnostics: Diagnostic[];
+  /** Every secret value seen while rendering: redact all output with it. */
+  redactor: Redactor;
+  /** play index → matched host names */
+  hosts: string[][];
+}
+
+export function checkRendering(project: Project, hostsOf: (playIndex: number) => string[], env: NodeJS.ProcessEnv = process.env): RenderCheck {
+  const diags = new DiagnosticList();
+  const redactor = new Redactor();
+  for (const v of Object.values(project.secretValuesFromFile)) redactor.add(v);
+  const seen = new Set<string>();
+  const add = (d: Diagnostic) => {
+    // The same problem on many hosts is reported once (for the first host).
+    const key = headline(d).replace(/ for host \S+:/, ':');
+    if (!seen.has(key)) {
+      seen.add(key);
+      diags.add(d);
+    }
+  };
+  const hosts: string[][] = [];
+  project.playbook.plays.forEach((play, pi) => {
+    const names = hostsOf(pi);
+    hosts.push(names);
+    if (names.length === 0) {
+      const at = metaOfPlay(play)?.hostsPos ?? play.pos;
+      add({ severity: 'warning', file: at.file, line: at.line, column: at.column, path: `plays[${pi}].hosts`, message: `"${play.hosts}" matches no host; the play will do nothing` });
+    }
+    for (const name of names) {
+      const host = project.inventory.hosts.get(name)!;
+      const scope = hostScope(project, play, host, env, {
+        onSecretError: (secret, err) => {
+          const pos = err.pos ?? play.pos;
+          // An unset environment variable is normal on a reviewer's machine; anything else is a real error.
+          const unset = /environment variable \S+ is not set/.test(err.detail);
+          add({ severity: unset ? 'warning' : 'error', file: pos.file, line: pos.line, column: pos.column, message: unset ? `${err.detail}; plan and apply will fail until it is set` : err.detail });
+          return `<secret ${secret}>`;
+        },
+      });
+      redactor.merge(scope.redactor);
+      for (const task of [...play.tasks, ...play.handlers]) checkTask(task, scope, name, add);
+    }
+  });
+  return { diagnostics: diags.sorted(), redactor, hosts };
+}
+
+function checkTask(task: Task, scope: ReturnType<typeof hostScope>, host: string, add: (d: Diagnostic) => void): void {
+  const meta = metaOfTask(task);
+  if (!meta) return;
+  const root = meta.src.doc.contents as Node;
+  const error = (path: PathPart[], message: string) => {
+    const pos = valuePos(meta.src, root, path);
+    add({ severity: 'error', file: pos.file, line: pos.line, column: pos.column, length: pos.length, path: formatPath(['plays', ...path]), message });
+  };
+  let renderedOk = true;
+  const walk = (value: unknown, path: PathPart[]): void => {
+    if (typeof value === 'string') {
+      if (!isTemplate(value)) return;
+      try {
+        scope.render(value);
+      } catch (err) {
+        if (!(err instanceof TemplateError)) throw err;
+        renderedOk = false;
+        error(path, err.detail);
+      }
+    } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
+    else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+  };
+  walk(task.args, [...meta.path, task.module]);
+  // Only a name the author wrote: a default name quotes the arguments, already checked.
+  if (locate(root, [...meta.path, 'name']).exact) walk(task.name, [...meta.path, 'name']);
+  if (task.when !== undefined) {
+    try {
+      scope.condition(task.when);
+    } catch (err) {
+      if (!(err instanceof TemplateError)) throw err;
+      error([...meta.path, 'when'], err.detail);
+    }
+  }
+  if (!renderedOk) return;
+  // Values that were templates are only checkable now that they are rendered.
+  const rendered = scope.render(task.args);
+  const r = argSchemas[task.module as ModuleName].safeParse(rendered);
+  if (!r.success) {
+    for (const issue of r.error.issues) {
+      const flat = flattenIssue(issue, rendered);
+      error([...meta.path, task.module, ...flat.path], `once rendered for host ${host}: ${flat.message}`);
+    }
+  }
+}

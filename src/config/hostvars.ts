@@ -1,0 +1,79 @@
+/**
+ * The variables one host sees in one play, by precedence (lowest first):
+ * inventory `all` < groups, parent before child < host < play vars (and
+ * vars_files) < play secrets < --secrets file < -e. Plus `inventory_hostname`,
+ * `group_names`, `groups` and `env`. Secret values are rendered eagerly and
+ * added to the redactor, so nothing printed afterwards can contain them.
+ */
+import type { InventoryHost, Play, SourcePos } from './model.js';
+import type { Project } from './project.js';
+import { metaOfPlay } from './playbook.js';
+import { Redactor } from '../template/redactor.js';
+import { VarScope } from '../template/render.js';
+import { TemplateError } from '../template/errors.js';
+import { toText } from '../template/evaluate.js';
+
+export interface HostScope {
+  host: InventoryHost;
+  /** Merged variables, un-rendered (templates resolve lazily through render()). Secrets hold their final values. */
+  vars: Record<string, unknown>;
+  redactor: Redactor;
+  /** Deep-render strings in objects and arrays; returns plain values. Throws TemplateError. */
+  render(value: unknown, pos?: SourcePos): unknown;
+  /** Evaluate a `when:` style condition. */
+  condition(expr: string | boolean, pos?: SourcePos): boolean;
+  /** The scope itself, for renderString/evaluateCondition. */
+  scope: VarScope;
+}
+
+export interface HostScopeOptions {
+  /**
+   * Called when a secret cannot be rendered (e.g. its environment variable is
+   * unset). Return a stand-in value to go on (validate warns), or throw.
+   * Without it the error is thrown, naming the secret and the variable.
+   */
+  onSecretError?: (name: string, error: TemplateError) => string;
+}
+
+export function hostScope(project: Project, play: Play, host: InventoryHost, env: NodeJS.ProcessEnv = process.env, options: HostScopeOptions = {}): HostScope {
+  const raw: Record<string, unknown> = {
+    ...host.vars,
+    ...play.vars,
+    ...play.secrets,
+    ...project.secretValuesFromFile,
+    ...project.extraVars,
+    inventory_hostname: host.name,
+    group_names: host.groups.filter((g) => g !== 'all'),
+    groups: Object.fromEntries(project.inventory.groups),
+  };
+  const meta = metaOfPlay(play);
+  const positions = new Map<string, SourcePos>([...(meta?.varPositions ?? []), ...(meta?.secretPositions ?? [])]);
+  const scope = new VarScope(raw, { env, positions });
+  const redactor = new Redactor();
+  for (const v of Object.values(project.secretValuesFromFile)) redactor.add(v);
+
+  const secretNames = new Set([...Object.keys(play.secrets), ...Object.keys(project.secretValuesFromFile)]);
+  for (const name of secretNames) {
+    let value: string;
+    try {
+      value = toText(scope.lookup(name));
+    } catch (err) {
+      if (!(err instanceof TemplateError)) throw err;
+      const named = new TemplateError(`secret "${name}": ${err.detail}`, err.pos ?? meta?.secretPositions.get(name));
+      if (!options.onSecretError) throw named;
+      value = options.onSecretError(name, named);
+    }
+    scope.setResolved(name, value);
+    raw[name] = value;
+    redactor.add(value);
+  }
+
+  return {
+    host,
+    vars: raw,
+    redactor,
+    scope,
+    render: (value, pos) => scope.render(value, pos),
+    condition: (expr, pos) => scope.condition(expr, pos),
+  };
+}

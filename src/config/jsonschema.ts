@@ -1,0 +1,64 @@
+/**
+ * JSON Schema for editors (yaml-language-server), generated from the same zod
+ * schemas validation uses. Validation itself walks the document by hand for
+ * better messages; this composes the same pieces into one schema.
+ */
+import { z } from 'zod';
+import { argSchemas, moduleNames } from '../modules/args.js';
+import { modeSchema } from '../modules/common.js';
+import { connectionKeys, playKeywords, taskKeywords } from './schema.js';
+
+const SCHEMA_BASE = 'https://plumb.invalid/schemas';
+
+function moduleArgs(name: keyof typeof argSchemas): z.ZodType {
+  const s = argSchemas[name] as z.ZodType;
+  // Ansible's free form `command: postmap /etc/postfix/sasl_passwd` is a string.
+  return name === 'command' || name === 'shell' ? z.union([z.string().min(1), s]) : s;
+}
+
+function taskSchema(kind: 'task' | 'handler'): z.ZodType {
+  const keywords = Object.fromEntries(
+    Object.entries(taskKeywords).map(([k, s]) => [k, kind === 'handler' && k === 'name' ? s : (s as z.ZodType).optional()]),
+  );
+  const variants = moduleNames.map((m) => z.strictObject({ ...keywords, [m]: moduleArgs(m) }).describe(`a ${kind} using the ${m} module`));
+  return z.union(variants as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]]);
+}
+
+export function playbookZod(): z.ZodType {
+  const play = z.strictObject({
+    ...Object.fromEntries(Object.entries(playKeywords).map(([k, s]) => [k, k === 'hosts' ? s : (s as z.ZodType).optional()])),
+    tasks: z.array(taskSchema('task')).nullable().optional(),
+    handlers: z.array(taskSchema('handler')).nullable().optional(),
+  });
+  return z.array(play).min(1).describe('A plumb playbook: a list of plays');
+}
+
+export function inventoryZod(): z.ZodType {
+  const vars = z.looseObject(Object.fromEntries(Object.entries(connectionKeys).map(([k, s]) => [k, (s as z.ZodType).optional()])));
+  const group: z.ZodType = z.strictObject({
+    hosts: z.record(z.string(), vars.nullable()).nullable().optional(),
+    vars: vars.nullable().optional(),
+    get children(): z.ZodType {
+      return z.record(z.string(), group.nullable()).nullable().optional();
+    },
+  });
+  return z.record(z.string(), group.nullable()).describe('A plumb inventory (Ansible YAML shape): all: {hosts, vars, children}');
+}
+
+export type SchemaKind = 'playbook' | 'inventory';
+
+export function jsonSchema(kind: SchemaKind): Record<string, unknown> {
+  const schema = kind === 'playbook' ? playbookZod() : inventoryZod();
+  const out = z.toJSONSchema(schema, {
+    io: 'input',
+    unrepresentable: 'any',
+    override: (ctx) => {
+      // modeSchema is a transform; editors should see what it accepts.
+      if (ctx.zodSchema === (modeSchema as unknown)) {
+        // A template ("{{ file_mode }}") is checked once rendered, as validation does.
+        Object.assign(ctx.jsonSchema, { type: 'string', pattern: '^(0?[0-7]{3,4}|.*\\{\\{.*)$', description: 'octal file mode as a quoted string, e.g. "0644"' });
+      }
+    },
+  }) as Record<string, unknown>;
+  return { $id: `${SCHEMA_BASE}/${kind}.schema.json`, title: `plumb ${kind}`, ...out };
+}

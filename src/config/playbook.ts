@@ -1,0 +1,420 @@
+/**
+ * Playbook loading: YAML with positions → validated Play/Task model. Every
+ * problem becomes a positioned diagnostic; validation goes on after an error
+ * so one run reports all of them.
+ */
+import { dirname, isAbsolute, join } from 'node:path';
+import { isMap, isSeq, type Node } from 'yaml';
+import type { z } from 'zod';
+import { argSchemas, moduleNames, type ModuleName } from '../modules/args.js';
+import { checkCondition, checkTemplate } from '../template/render.js';
+import { TemplateError } from '../template/errors.js';
+import { isTemplate } from '../template/expr.js';
+import type { DiagnosticList } from './diagnostics.js';
+import { describeValue, flattenIssue, valueAt } from './issues.js';
+import type { Play, Playbook, SourcePos, Task } from './model.js';
+import { isVariableName, playKeywordNames, playKeywords, reservedVariables, taskKeywordNames, taskKeywords, type PlayKeyword, type TaskKeyword } from './schema.js';
+import { formatPath, keyPos, locate, posOf, readYaml, valuePos, type PathPart, type YamlSource } from './source.js';
+import { closest, didYouMean } from './suggest.js';
+
+/** Where things were written, kept beside the model for later, positioned errors (rendering). */
+export interface PlayMeta {
+  hostsPos: SourcePos;
+  varPositions: Map<string, SourcePos>;
+  secretPositions: Map<string, SourcePos>;
+}
+export interface TaskMeta {
+  src: YamlSource;
+  /** YAML path of the task (index into the document). */
+  path: PathPart[];
+}
+const playMeta = new WeakMap<Play, PlayMeta>();
+const taskMeta = new WeakMap<Task, TaskMeta>();
+export const metaOfPlay = (p: Play): PlayMeta | undefined => playMeta.get(p);
+export const metaOfTask = (t: Task): TaskMeta | undefined => taskMeta.get(t);
+
+/** Ansible keywords plumb knowingly does not implement: say so instead of "unknown key". */
+const UNSUPPORTED_TASK_KEYS = new Set([
+  'register', 'loop', 'with_items', 'with_dict', 'vars', 'delegate_to', 'failed_when', 'block', 'rescue', 'always',
+  'include_tasks', 'import_tasks', 'include_role', 'import_role', 'listen', 'environment', 'args', 'no_log',
+  'check_mode', 'diff', 'retries', 'until', 'delay', 'run_once', 'local_action', 'async', 'poll',
+]);
+
+const dp = (path: PathPart[]) => formatPath(['plays', ...path]);
+
+export function loadPlaybook(file: string, diags: DiagnosticList): Playbook | undefined {
+  const src = readYaml(file, diags, 'playbook');
+  if (!src) return undefined;
+  const root = src.doc.contents as Node;
+  if (!Array.isArray(src.value) || !isSeq(root)) {
+    const hint = isMap(root) ? ' (start each play with "- ", e.g. "- hosts: mailers")' : '';
+    diags.error(posOf(src, root), `expected a list of plays, found ${describeValue(src.value)}${hint}`);
+    return undefined;
+  }
+  if (src.value.length === 0) {
+    diags.error(posOf(src, root), 'the playbook has no plays');
+    return undefined;
+  }
+  const ctx = new Checker(src, root, diags);
+  const plays: Play[] = [];
+  src.value.forEach((value, i) => {
+    const play = ctx.play(value, [i]);
+    if (play) plays.push(play);
+  });
+  return { file, plays };
+}
+
+class Checker {
+  constructor(
+    readonly src: YamlSource,
+    readonly root: Node,
+    readonly diags: DiagnosticList,
+  ) {}
+
+  private error(path: PathPart[], message: string, at: 'value' | 'key' = 'value'): void {
+    const pos = at === 'key' ? keyPos(this.src, this.root, path) : valuePos(this.src, this.root, path);
+    this.diags.error(pos, message, dp(path));
+  }
+
+  /** Validate one value with a zod schema; every issue becomes a positioned error. */
+  private check(schema: z.ZodType, value: unknown, path: PathPart[], knownKeys?: readonly string[], skipTemplated = false): boolean {
+    const r = schema.safeParse(value);
+    if (r.success) return true;
+    let reported = false;
+    for (const issue of r.error.issues) {
+      const flat = flattenIssue(issue, value);
+      const full = [...path, ...flat.path];
+      if (skipTemplated && !flat.badKey && !flat.keys) {
+        const v = valueAt(value, flat.path);
+        // A templated value is checked once rendered, per host (plan, validate's render pass).
+        if (typeof v === 'string' && isTemplate(v)) continue;
+        if (typeof value === 'string' && isTemplate(value)) continue;
+      }
+      reported = true;
+      if (flat.keys) {
+        for (const k of flat.keys) {
+          const hint = knownKeys ? didYouMean(k, knownKeys) : '';
+          const list = knownKeys && !hint ? `; expected one of: ${knownKeys.join(', ')}` : '';
+          this.error([...full, k], `unknown key "${k}"${hint}${list}`, 'key');
+        }
+      } else if (flat.badKey) {
+        this.error(full, flat.message, 'key');
+      } else if (flat.missing) {
+        this.error(full.slice(0, -1), flat.message);
+      } else {
+        this.error(full, flat.message);
+      }
+    }
+    return !reported;
+  }
+
+  play(value: unknown, path: PathPart[]): Play | undefined {
+    const node = locate(this.root, path).node;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      this.error(path, `expected a play (a mapping with hosts: and tasks:), found ${describeValue(value)}`);
+      return undefined;
+    }
+    const raw = value as Record<string, unknown>;
+    let ok = true;
+    for (const key of Object.keys(raw)) {
+      if ((playKeywordNames as string[]).includes(key)) continue;
+      ok = false;
+      if ((moduleNames as string[]).includes(key) || (taskKeywordNames as string[]).includes(key) && key !== 'name') {
+        this.error([...path, key], `"${key}" is a task key, not a play key: put tasks in a list under "tasks:"`, 'key');
+      } else {
+        const hint = didYouMean(key, playKeywordNames);
+        this.error([...path, key], `unknown play key "${key}"${hint || `; a play has ${playKeywordNames.join(', ')}`}`, 'key');
+      }
+    }
+    if (raw.hosts === undefined) {
+      ok = false;
+      this.diags.error(posOf(this.src, node), 'the play has no "hosts" (the host pattern it runs on, e.g. "hosts: mailers")', dp(path));
+    }
+    for (const key of playKeywordNames) {
+      if (raw[key] === undefined) continue;
+      if (!this.check(playKeywords[key as PlayKeyword], raw[key], [...path, key])) ok = false;
+    }
+
+    const meta: PlayMeta = { hostsPos: valuePos(this.src, this.root, [...path, 'hosts']), varPositions: new Map(), secretPositions: new Map() };
+    const vars: Record<string, unknown> = {};
+    const varsFiles: string[] = [];
+    if (isRecord(raw.vars)) ok = this.variables(raw.vars, [...path, 'vars'], meta.varPositions, this.src) && ok;
+    // vars_files override vars, as in Ansible.
+    if (Array.isArray(raw.vars_files)) {
+      raw.vars_files.forEach((f, i) => {
+        if (typeof f !== 'string') return;
+        const resolved = isAbsolute(f) ? f : join(dirname(this.src.file), f);
+        varsFiles.push(resolved);
+        const loaded = this.varsFile(resolved, [...path, 'vars_files', i], meta.varPositions);
+        if (loaded) Object.assign(vars, loaded);
+        else ok = false;
+      });
+    }
+    if (isRecord(raw.vars)) for (const [k, v] of Object.entries(raw.vars)) if (!(k in vars)) vars[k] = v;
+    const secrets: Record<string, string> = {};
+    if (isRecord(raw.secrets)) {
+      ok = this.variables(raw.secrets, [...path, 'secrets'], meta.secretPositions, this.src) && ok;
+      for (const [k, v] of Object.entries(raw.secrets)) {
+        if (typeof v === 'string') {
+          secrets[k] = v;
+          // A literal secret (no template) is known now: keep it out of error messages.
+          if (!isTemplate(v)) this.diags.redactor.add(v);
+        }
+        if (Object.hasOwn(vars, k)) {
+          ok = false;
+          this.error([...path, 'secrets', k], `"${k}" is defined both in vars and in secrets; define it once`, 'key');
+        }
+      }
+    }
+
+    const tasks = this.taskList(raw.tasks, [...path, 'tasks'], 'task');
+    const handlers = this.taskList(raw.handlers, [...path, 'handlers'], 'handler');
+    const handlerNames = new Map<string, number>();
+    (Array.isArray(raw.handlers) ? raw.handlers : []).forEach((h, i) => {
+      if (!isRecord(h) || typeof h.name !== 'string') return;
+      if (handlerNames.has(h.name)) {
+        ok = false;
+        this.error([...path, 'handlers', i, 'name'], `a handler named "${h.name}" already exists in this play`);
+      }
+      handlerNames.set(h.name, i);
+    });
+    // Checked on the raw entries so a task with other errors still gets its notify checked.
+    const checkNotify = (key: 'tasks' | 'handlers') => {
+      const list = Array.isArray(raw[key]) ? (raw[key] as unknown[]) : [];
+      list.forEach((t, i) => {
+        if (!isRecord(t)) return;
+        const notify = t.notify;
+        const names = typeof notify === 'string' ? [notify] : Array.isArray(notify) ? notify : [];
+        names.forEach((n, j) => {
+          if (typeof n !== 'string' || handlerNames.has(n)) return;
+          ok = false;
+          const at: PathPart[] = Array.isArray(notify) ? [...path, key, i, 'notify', j] : [...path, key, i, 'notify'];
+          const near = closest(n, handlerNames.keys(), 1);
+          const known = handlerNames.size ? `handlers of this play: ${[...handlerNames.keys()].map((h) => `"${h}"`).join(', ')}` : 'this play has no handlers';
+          this.error(at, `notify names handler "${n}", which does not exist (${near.length ? `did you mean "${near[0]}"?` : known})`);
+        });
+      });
+    };
+    checkNotify('tasks');
+    checkNotify('handlers');
+    if (tasks.length + handlers.length < countItems(raw.tasks) + countItems(raw.handlers)) ok = false;
+
+    if (!ok) return undefined;
+    const hosts = Array.isArray(raw.hosts) ? (raw.hosts as string[]).join(':') : (raw.hosts as string);
+    const play: Play = {
+      name: (raw.name as string | undefined) ?? hosts,
+      hosts,
+      become: (raw.become as boolean | undefined) ?? false,
+      become_user: raw.become_user as string | undefined,
+      serial: raw.serial as number | string | undefined,
+      max_fail_percentage: raw.max_fail_percentage as number | undefined,
+      vars,
+      vars_files: varsFiles,
+      secrets,
+      tasks,
+      handlers,
+      pos: posOf(this.src, node),
+    };
+    playMeta.set(play, meta);
+    return play;
+  }
+
+  /** Variable names, template syntax of their values, and where each was defined. */
+  private variables(vars: Record<string, unknown>, path: PathPart[], positions: Map<string, SourcePos>, src: YamlSource, root: Node = this.root): boolean {
+    let ok = true;
+    for (const [k, v] of Object.entries(vars)) {
+      const p = [...path, k];
+      const error = (m: string) => {
+        ok = false;
+        this.diags.error(keyPos(src, root, p), m, src === this.src ? dp(p) : formatPath(p));
+      };
+      if (!isVariableName(k)) error(`invalid variable name "${k}": use letters, digits and _, not starting with a digit`);
+      else if (reservedVariables.includes(k)) error(`"${k}" is provided by plumb and cannot be redefined`);
+      positions.set(k, posOf(src, locate(root, p).node));
+      ok = this.templates(v, p, src, root) && ok;
+    }
+    return ok;
+  }
+
+  /** Syntax-check every template string inside a value. */
+  private templates(value: unknown, path: PathPart[], src: YamlSource = this.src, root: Node = this.root): boolean {
+    if (typeof value === 'string') {
+      if (!isTemplate(value)) return true;
+      try {
+        checkTemplate(value);
+        return true;
+      } catch (err) {
+        if (!(err instanceof TemplateError)) throw err;
+        this.diags.error(valuePos(src, root, path), `template error: ${err.detail}`, src === this.src ? dp(path) : formatPath(path));
+        return false;
+      }
+    }
+    let ok = true;
+    if (Array.isArray(value)) value.forEach((v, i) => (ok = this.templates(v, [...path, i], src, root) && ok));
+    else if (isRecord(value)) for (const [k, v] of Object.entries(value)) ok = this.templates(v, [...path, k], src, root) && ok;
+    return ok;
+  }
+
+  private varsFile(file: string, at: PathPart[], positions: Map<string, SourcePos>): Record<string, unknown> | undefined {
+    const before = this.diags.items.length;
+    const src = readYaml(file, this.diags, 'vars file');
+    if (!src) {
+      // Point at the vars_files entry when the file itself could not be opened.
+      const last = this.diags.items[this.diags.items.length - 1];
+      if (this.diags.items.length > before && last.message.startsWith('cannot read')) {
+        this.diags.items.pop();
+        this.error(at, `${last.message.replace('cannot read vars file', `cannot read vars file ${file}`)}`);
+      }
+      return undefined;
+    }
+    const root = src.doc.contents as Node;
+    if (!isRecord(src.value)) {
+      this.diags.error(posOf(src, root), `expected a mapping of variables, found ${describeValue(src.value)}`);
+      return undefined;
+    }
+    return this.variables(src.value, [], positions, src, root) ? src.value : undefined;
+  }
+
+  private taskList(value: unknown, path: PathPart[], kind: 'task' | 'handler'): Task[] {
+    if (!Array.isArray(value)) return [];
+    const out: Task[] = [];
+    value.forEach((t, i) => {
+      const task = this.task(t, [...path, i], kind);
+      if (task) out.push(task);
+    });
+    return out;
+  }
+
+  private task(value: unknown, path: PathPart[], kind: 'task' | 'handler'): Task | undefined {
+    const node = locate(this.root, path).node;
+    if (!isRecord(value)) {
+      this.error(path, `expected a ${kind} (a mapping with a module such as "apt:" or "copy:"), found ${describeValue(value)}`);
+      return undefined;
+    }
+    let ok = true;
+    const modules: ModuleName[] = [];
+    for (const key of Object.keys(value)) {
+      if ((taskKeywordNames as string[]).includes(key)) {
+        if (!this.check(taskKeywords[key as TaskKeyword], value[key], [...path, key])) ok = false;
+      } else if ((moduleNames as string[]).includes(key)) {
+        modules.push(key as ModuleName);
+      } else {
+        ok = false;
+        const short = key.replace(/^ansible\.(builtin|posix)\./, '');
+        if (short !== key && (moduleNames as string[]).includes(short)) {
+          this.error([...path, key], `write "${short}" instead of "${key}": plumb's modules have no collection prefix`, 'key');
+        } else if (UNSUPPORTED_TASK_KEYS.has(key)) {
+          this.error([...path, key], `"${key}" is an Ansible keyword plumb does not support`, 'key');
+        } else {
+          const hint = didYouMean(key, [...taskKeywordNames, ...moduleNames]);
+          this.error([...path, key], `unknown key "${key}" in ${kind}${hint || `; modules: ${moduleNames.join(', ')}`}`, 'key');
+        }
+      }
+    }
+    if (kind === 'handler' && value.name === undefined) {
+      ok = false;
+      this.diags.error(posOf(this.src, node), 'a handler needs a "name": tasks notify it by name', dp(path));
+    }
+    if (modules.length === 0) {
+      if (ok) this.diags.error(posOf(this.src, node), `the ${kind} has no module; add one of: ${moduleNames.join(', ')}`, dp(path));
+      return undefined;
+    }
+    if (modules.length > 1) {
+      this.error([...path, modules[1]], `the ${kind} has more than one module ("${modules[0]}" and "${modules[1]}"); split it into one ${kind} per module`, 'key');
+      return undefined;
+    }
+    const module = modules[0];
+    const args = value[module];
+    const schema = argSchemas[module] as z.ZodType;
+    if (!this.check(schema, args, [...path, module], objectKeys(schema), true)) ok = false;
+    if (!this.templates(args, [...path, module])) ok = false;
+    for (const key of ['when', 'changed_when'] as const) {
+      const cond = value[key];
+      const list = typeof cond === 'string' ? [cond] : Array.isArray(cond) ? cond : [];
+      list.forEach((c, j) => {
+        if (typeof c !== 'string') return;
+        try {
+          checkCondition(c);
+        } catch (err) {
+          if (!(err instanceof TemplateError)) throw err;
+          ok = false;
+          this.error(Array.isArray(cond) ? [...path, key, j] : [...path, key], `invalid condition: ${err.detail}`);
+        }
+      });
+    }
+    if (typeof value.name === 'string' && !this.templates(value.name, [...path, 'name'])) ok = false;
+    if (!ok) return undefined;
+    const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? (v as string[]) : [v as string]);
+    const when = value.when;
+    const task: Task = {
+      name: (value.name as string | undefined) ?? defaultName(module, args),
+      module,
+      args,
+      notify: list(value.notify),
+      tags: list(value.tags),
+      when: when === undefined ? undefined : typeof when === 'boolean' ? String(when) : Array.isArray(when) ? when.map((c) => `(${c})`).join(' and ') : (when as string),
+      become: value.become as boolean | undefined,
+      become_user: value.become_user as string | undefined,
+      ignore_errors: (value.ignore_errors as boolean | undefined) ?? false,
+      changed_when: value.changed_when as string | boolean | undefined,
+      pos: posOf(this.src, node),
+    };
+    taskMeta.set(task, { src: this.src, path });
+    return task;
+  }
+}
+
+function countItems(v: unknown): number {
+  return Array.isArray(v) ? v.length : 0;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** The keys a (possibly wrapped) zod object schema accepts, for "did you mean". */
+export function objectKeys(schema: z.ZodType): string[] | undefined {
+  let s: any = schema;
+  for (let i = 0; i < 10 && s; i++) {
+    if (s.shape) return Object.keys(s.shape);
+    const def = s._zod?.def ?? s.def;
+    if (!def) return undefined;
+    s = def.out && def.type === 'pipe' ? (def.out.shape ? def.out : def.in?.shape ? def.in : def.out) : def.innerType ?? def.schema;
+  }
+  return undefined;
+}
+
+/** "apt: postfix, libsasl2-modules" — a readable name for a task without one (never includes file content). */
+export function defaultName(module: string, args: unknown): string {
+  let summary = '';
+  if (typeof args === 'string') summary = args;
+  else if (isRecord(args)) {
+    const a = args;
+    switch (module) {
+      case 'apt':
+        summary = Array.isArray(a.name) ? a.name.join(', ') : String(a.name ?? '');
+        break;
+      case 'postconf':
+        summary = Object.keys(a).join(', ');
+        break;
+      case 'copy':
+      case 'template':
+        summary = String(a.dest ?? '');
+        break;
+      case 'file':
+      case 'lineinfile':
+        summary = String(a.path ?? '');
+        break;
+      case 'command':
+      case 'shell':
+        summary = typeof a.cmd === 'string' ? a.cmd : Array.isArray(a.argv) ? a.argv.join(' ') : '';
+        break;
+      case 'service':
+        summary = [a.name, a.state, a.enabled === true ? 'enabled' : a.enabled === false ? 'disabled' : undefined].filter((x) => x !== undefined).join(' ');
+        break;
+    }
+  }
+  summary = summary.replace(/\s+/g, ' ').trim();
+  if (summary.length > 60) summary = summary.slice(0, 57) + '...';
+  return summary ? `${module}: ${summary}` : module;
+}

@@ -1,0 +1,161 @@
+/**
+ * Everything a command needs before it contacts a host: the validated
+ * playbook, the inventory, -e variables and secrets from --secrets. Loading
+ * reads files only; every problem of every file is reported in one
+ * ValidationFailed.
+ */
+import { parse as parseYamlValue } from 'yaml';
+import { loadInventory } from '../inventory/load.js';
+import { matchHosts, PatternError } from '../inventory/patterns.js';
+import { DiagnosticList, type Diagnostic, type SourceTexts } from './diagnostics.js';
+import { describeValue } from './issues.js';
+import type { Inventory, Playbook } from './model.js';
+import { loadPlaybook, metaOfPlay } from './playbook.js';
+import { isVariableName } from './schema.js';
+import { keyPos, posOf, readYaml, valuePos } from './source.js';
+import type { Node } from 'yaml';
+
+export interface LoadOptions {
+  playbookPath: string;
+  inventoryPath: string;
+  extraVars?: Record<string, unknown>;
+  secretsFile?: string;
+}
+
+export interface Project {
+  playbook: Playbook;
+  inventory: Inventory;
+  extraVars: Record<string, unknown>;
+  /** Secret name → value from --secrets FILE; these win over a play's `secrets:` templates. */
+  secretValuesFromFile: Record<string, string>;
+  /** Every file read: playbook, inventory, vars_files (not the secrets file). */
+  files: Array<{ path: string; sha256: string }>;
+  /** Warnings found while loading (errors throw instead). */
+  warnings: Diagnostic[];
+  /** Source texts of the files read, for caret excerpts in later messages. */
+  sources: SourceTexts;
+}
+
+export async function loadProject(opts: LoadOptions): Promise<Project> {
+  const diags = new DiagnosticList();
+  const inventory = loadInventory(opts.inventoryPath, diags);
+  const playbook = loadPlaybook(opts.playbookPath, diags);
+  const filesBeforeSecrets = diags.files.length;
+  const secrets = opts.secretsFile ? loadSecretsFile(opts.secretsFile, diags) : {};
+  const files = diags.files.slice(0, filesBeforeSecrets);
+  // The secrets file's text must never be quoted in an error excerpt.
+  if (opts.secretsFile) diags.sources.delete(opts.secretsFile);
+  if (inventory && playbook) {
+    for (const play of playbook.plays) {
+      try {
+        matchHosts(inventory, play.hosts);
+      } catch (err) {
+        if (!(err instanceof PatternError)) throw err;
+        diags.error(metaOfPlay(play)?.hostsPos ?? play.pos, err.message, `plays[${playbook.plays.indexOf(play)}].hosts`);
+      }
+    }
+  }
+  diags.throwIfErrors();
+  return {
+    playbook: playbook!,
+    inventory: inventory!,
+    extraVars: opts.extraVars ?? {},
+    secretValuesFromFile: secrets,
+    files,
+    warnings: diags.sorted(),
+    sources: diags.sources,
+  };
+}
+
+/** Load only an inventory (for `plumb inventory`). */
+export function loadInventoryOnly(path: string, secretsFile?: string): { inventory: Inventory; secrets: Record<string, string>; warnings: Diagnostic[]; sources: SourceTexts } {
+  const diags = new DiagnosticList();
+  const inventory = loadInventory(path, diags);
+  const secrets = secretsFile ? loadSecretsFile(secretsFile, diags) : {};
+  if (secretsFile) diags.sources.delete(secretsFile);
+  diags.throwIfErrors();
+  return { inventory: inventory!, secrets, warnings: diags.sorted(), sources: diags.sources };
+}
+
+/** --secrets FILE: a YAML mapping of secret name → string value. Errors never quote the values. */
+export function loadSecretsFile(file: string, diags: DiagnosticList): Record<string, string> {
+  const src = readYaml(file, diags, 'secrets file');
+  if (!src) return {};
+  const root = src.doc.contents as Node;
+  const value = src.value;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    diags.error(posOf(src, root), `expected a mapping of secret names to values, found ${describeValue(value)}`);
+    return {};
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (!isVariableName(k)) {
+      diags.error(keyPos(src, root, [k]), `invalid secret name "${k}": use letters, digits and _`);
+    } else if (typeof v === 'string') {
+      out[k] = v;
+      diags.redactor.add(v);
+    } else if (typeof v === 'number' || typeof v === 'boolean') {
+      // Never echo the value: it is a secret even when YAML typed it.
+      diags.error({ ...valuePos(src, root, [k]), length: 1 }, `secret "${k}" must be a string: quote its value`);
+    } else {
+      diags.error({ ...valuePos(src, root, [k]), length: 1 }, `secret "${k}" must be a string, found ${Array.isArray(v) ? 'a list' : v === null ? 'an empty value' : 'a mapping'}`);
+    }
+  }
+  return out;
+}
+
+/** `-e k=v` (v read as a YAML scalar: 2525 is a number, yes stays a string), `-e @vars.yaml`, `-e '{"k": 1}'`. */
+export function parseExtraVars(list: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const diags = new DiagnosticList();
+  const cli = (message: string) => diags.add({ severity: 'error', file: '<command line>', line: 1, column: 1, message });
+  for (const item of list) {
+    if (item.startsWith('@')) {
+      const file = item.slice(1);
+      const src = readYaml(file, diags, 'extra vars file');
+      if (!src) continue;
+      if (src.value === null || typeof src.value !== 'object' || Array.isArray(src.value)) {
+        diags.error(posOf(src, src.doc.contents as Node), `expected a mapping of variables, found ${describeValue(src.value)}`);
+        continue;
+      }
+      Object.assign(out, checkNames(src.value as Record<string, unknown>, cli));
+    } else if (item.trimStart().startsWith('{')) {
+      let value: unknown;
+      try {
+        value = parseYamlValue(item);
+      } catch (err) {
+        cli(`-e ${item}: not a valid mapping: ${(err as Error).message.split('\n')[0]}`);
+        continue;
+      }
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) cli(`-e ${item}: expected a mapping`);
+      else Object.assign(out, checkNames(value as Record<string, unknown>, cli));
+    } else {
+      const eq = item.indexOf('=');
+      if (eq <= 0) {
+        cli(`-e ${JSON.stringify(item)}: expected NAME=VALUE, @FILE.yaml or a {mapping}`);
+        continue;
+      }
+      const name = item.slice(0, eq);
+      Object.assign(out, checkNames({ [name]: scalar(item.slice(eq + 1)) }, cli));
+    }
+  }
+  diags.throwIfErrors();
+  return out;
+}
+
+function scalar(text: string): unknown {
+  if (text === '') return '';
+  // "0600" is a file mode, not the decimal 600 YAML 1.2 would make of it.
+  if (/^[+-]?0[0-9]+$/.test(text)) return text;
+  try {
+    const v = parseYamlValue(text);
+    return v === null || typeof v === 'object' ? text : v;
+  } catch {
+    return text;
+  }
+}
+
+function checkNames(vars: Record<string, unknown>, cli: (m: string) => void): Record<string, unknown> {
+  for (const k of Object.keys(vars)) if (!isVariableName(k)) cli(`-e: invalid variable name "${k}"`);
+  return vars;
+}

@@ -1,0 +1,214 @@
+/**
+ * YAML files with source positions. Every node keeps its range, so any key
+ * path can be turned back into file:line:column for an error message.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair } from 'yaml';
+import type { DiagnosticList } from './diagnostics.js';
+import type { SourcePos } from './model.js';
+
+/**
+ * Playbooks and inventories are hand-written; anything this large is generated
+ * or wrong, and refusing it up front keeps every answer under a second (the
+ * YAML parser needs ~0.6 s per MiB of playbook here).
+ */
+export const MAX_YAML_BYTES = 512 * 1024;
+
+export type PathPart = string | number;
+
+export interface YamlSource {
+  file: string;
+  text: string;
+  doc: Document.Parsed;
+  lines: LineCounter;
+  /** The plain JS value of the document (null for an empty one). */
+  value: unknown;
+}
+
+/** Read and parse one YAML file; problems go to `diags`, `undefined` when nothing usable was read. */
+export function readYaml(file: string, diags: DiagnosticList, what: string): YamlSource | undefined {
+  const at = { file, line: 1, column: 1 };
+  let bytes: Buffer;
+  try {
+    const size = statSync(file).size;
+    if (size > MAX_YAML_BYTES) {
+      diags.error(at, `${what} is ${formatSize(size)}; plumb reads YAML files up to ${formatSize(MAX_YAML_BYTES)} (is this the right file?)`);
+      return undefined;
+    }
+    bytes = readFileSync(file);
+  } catch (err) {
+    diags.error(at, `cannot read ${what}: ${describeFsError(err)}`);
+    return undefined;
+  }
+  const bad = firstInvalidUtf8(bytes);
+  if (bad >= 0) {
+    const before = bytes.subarray(0, bad).toString('utf8');
+    const line = before.split('\n').length;
+    const column = before.length - before.lastIndexOf('\n');
+    diags.error({ file, line, column }, `${what} is not valid UTF-8 (byte 0x${bytes[bad].toString(16).padStart(2, '0')} at offset ${bad}); save it as UTF-8`);
+    return undefined;
+  }
+  diags.files.push({ path: file, sha256: createHash('sha256').update(bytes).digest('hex') });
+  let text = bytes.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  diags.sources.set(file, text);
+  return parseYaml(file, text, diags, what);
+}
+
+export function parseYaml(file: string, text: string, diags: DiagnosticList, what: string): YamlSource | undefined {
+  const lines = new LineCounter();
+  // Duplicate keys are found below with the line of the first definition.
+  // `merge`: Ansible users share defaults with `<<: *anchor`.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, merge: true });
+  const src: YamlSource = { file, text, doc, lines, value: null };
+  let broken = false;
+  for (const e of doc.errors) {
+    broken = true;
+    const { line, col } = lines.linePos(e.pos[0]);
+    diags.error({ file, line, column: col, length: Math.max(1, e.pos[1] - e.pos[0]) }, yamlErrorMessage(e.code, e.message));
+  }
+  findDuplicateKeys(src, diags);
+  if (broken) return undefined;
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+    diags.error({ file, line: 1, column: 1 }, `${what} is empty`);
+    return undefined;
+  }
+  try {
+    src.value = doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    diags.error({ file, line: 1, column: 1 }, `cannot read ${what}: ${(err as Error).message}`);
+    return undefined;
+  }
+  return src;
+}
+
+function yamlErrorMessage(code: string, message: string): string {
+  const first = message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+  switch (code) {
+    case 'TAB_AS_INDENT':
+      return 'tab character used for indentation: YAML allows only spaces';
+    case 'MULTIPLE_DOCS':
+      return 'more than one YAML document in this file (remove the extra `---`)';
+    default:
+      return `invalid YAML: ${first}`;
+  }
+}
+
+function findDuplicateKeys(src: YamlSource, diags: DiagnosticList): void {
+  visit(src.doc, {
+    Map(_key, map) {
+      const seen = new Map<string, Node>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const name = String(pair.key.value);
+        const first = seen.get(name);
+        if (first) {
+          const pos = src.lines.linePos(first.range![0]);
+          diags.error({ ...posOf(src, pair.key), length: name.length }, `duplicate key "${name}" (first defined at line ${pos.line})`);
+        } else {
+          seen.set(name, pair.key);
+        }
+      }
+    },
+  });
+}
+
+/** Position of a node's start. */
+export function posOf(src: YamlSource, node: Node | null | undefined): SourcePos & { length?: number } {
+  if (!node?.range) return { file: src.file, line: 1, column: 1 };
+  const { line, col } = src.lines.linePos(node.range[0]);
+  const length = isScalar(node) ? Math.max(1, node.range[1] - node.range[0]) : 1;
+  return { file: src.file, line, column: col, length };
+}
+
+export interface Located {
+  /** The deepest node the path reached (the value, or its nearest existing parent). */
+  node: Node | null;
+  /** The key node when the path ends at a mapping entry. */
+  key: Node | null;
+  /** Whether the whole path exists. */
+  exact: boolean;
+}
+
+/** Follow a key path from a node; stops at the nearest existing parent when a step is missing. */
+export function locate(root: Node | null | undefined, path: readonly PathPart[]): Located {
+  let node: Node | null = (root as Node) ?? null;
+  let key: Node | null = null;
+  for (const part of path) {
+    if (isMap(node)) {
+      const pair: Pair | undefined = (node.items as Pair[]).find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(part));
+      if (!pair) return { node, key, exact: false };
+      key = pair.key as Node;
+      // `mode:` with nothing after it has no value node; point at the key.
+      node = (pair.value as Node | null) ?? (pair.key as Node);
+    } else if (isSeq(node) && typeof part === 'number' && node.items[part]) {
+      key = null;
+      node = node.items[part] as Node;
+    } else {
+      return { node, key, exact: false };
+    }
+  }
+  return { node, key, exact: true };
+}
+
+/** Position for a problem with the value at `path` (or its nearest parent). */
+export function valuePos(src: YamlSource, root: Node | null | undefined, path: readonly PathPart[]): SourcePos & { length?: number } {
+  return posOf(src, locate(root, path).node);
+}
+
+/** Position of the key of the entry at `path` (for unknown and duplicate keys). */
+export function keyPos(src: YamlSource, root: Node | null | undefined, path: readonly PathPart[]): SourcePos & { length?: number } {
+  const at = locate(root, path);
+  return posOf(src, at.exact && at.key ? at.key : at.node);
+}
+
+/** `plays[0].tasks[2].copy.mode` */
+export function formatPath(path: readonly PathPart[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(p)) out += out ? `.${p}` : p;
+    else out += `[${JSON.stringify(p)}]`;
+  }
+  return out;
+}
+
+/** Index of the first byte that is not part of a valid UTF-8 sequence, or -1. */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    let n: number;
+    let min: number;
+    if (c >= 0xc2 && c <= 0xdf) (n = 1), (min = 0x80);
+    else if (c >= 0xe0 && c <= 0xef) (n = 2), (min = 0x800);
+    else if (c >= 0xf0 && c <= 0xf4) (n = 3), (min = 0x10000);
+    else return i;
+    let cp = c & (0x3f >> n);
+    for (let k = 1; k <= n; k++) {
+      const cc = b[i + k];
+      if (cc === undefined || (cc & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += n + 1;
+  }
+  return -1;
+}
+
+function formatSize(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
+}
+
+function describeFsError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'ENOENT') return 'no such file';
+  if (e.code === 'EISDIR') return 'it is a directory';
+  if (e.code === 'EACCES') return 'permission denied';
+  return e.message;
+}

@@ -1,0 +1,18 @@
+import type { SourcePos } from '../config/model.js';
+
+/** A template that cannot be parsed or evaluated; `detail` is the message without the position. */
+export class TemplateError extends Error {
+  constructor(
+    readonly detail: string,
+    readonly pos?: SourcePos,
+  ) {
+    super(pos ? `${pos.file}:${pos.line}:${pos.column}: ${detail}` : detail);
+    this.name = 'TemplateError';
+  }
+
+  /** The same error, positioned (the innermost position wins). */
+  at(pos: SourcePos | undefined): TemplateError {
+    if (this.pos || !pos) return this;
+    return new TemplateError(this.detail, pos);
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * Rendering of `{{ }}` templates in strings and in whole values. Variables may
+ * themselves be templates ("relayhost: '[{{ relay_host }}]:{{ relay_port }}'"):
+ * they are rendered lazily on first use, once, with cycle detection.
+ */
+import type { SourcePos } from '../config/model.js';
+import { TemplateError } from './errors.js';
+import { evaluate, force, makeEnv, toText, truthy, Undefined, undefinedVariable, type Lookup } from './evaluate.js';
+import { isTemplate, parseExpression, parseTemplate, type Expr, type Part } from './expr.js';
+
+export interface ScopeOptions {
+  /** Environment for `env.NAME` (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Where each variable was defined, for errors inside its value. */
+  positions?: Map<string, SourcePos>;
+}
+
+export class VarScope implements Lookup {
+  private readonly resolved = new Map<string, unknown>();
+  private readonly resolving: string[] = [];
+  private readonly env: Record<string, string>;
+  private readonly positions: Map<string, SourcePos>;
+
+  constructor(
+    private readonly raw: Record<string, unknown>,
+    options: ScopeOptions = {},
+  ) {
+    this.env = makeEnv(options.env ?? process.env);
+    this.positions = options.positions ?? new Map();
+  }
+
+  /** Give a variable its final value (already rendered): it is not rendered again. */
+  setResolved(name: string, value: unknown): void {
+    this.resolved.set(name, value);
+  }
+
+  names(): string[] {
+    return [...new Set([...Object.keys(this.raw), ...this.resolved.keys(), 'env'])];
+  }
+
+  lookup(name: string): unknown {
+    if (name === 'env') return this.env;
+    if (this.resolved.has(name)) return this.resolved.get(name);
+    if (!Object.hasOwn(this.raw, name)) return undefinedVariable(name, this.names());
+    const loop = this.resolving.indexOf(name);
+    if (loop >= 0) throw new TemplateError(`variable cycle: ${[...this.resolving.slice(loop), name].join(' → ')}`, this.positions.get(name));
+    this.resolving.push(name);
+    let value: unknown;
+    try {
+      value = this.render(this.raw[name], this.positions.get(name));
+    } catch (err) {
+      if (err instanceof TemplateError && !err.pos) throw new TemplateError(`${err.detail} (in variable "${name}")`, this.positions.get(name));
+      throw err;
+    } finally {
+      this.resolving.pop();
+    }
+    this.resolved.set(name, value);
+    return value;
+  }
+
+  /** Deep-render: strings are templates; mappings and lists are rendered item by item; keys are kept. */
+  render(value: unknown, pos?: SourcePos): unknown {
+    if (typeof value === 'string') return this.renderText(value, pos);
+    if (Array.isArray(value)) return value.map((v) => this.render(v, pos));
+    if (value !== null && typeof value === 'object') {
+      const out: Record<string, unknown> = {};
+      // defineProperty: a key named __proto__ must stay data, never set the prototype.
+      for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: this.render(v, pos), enumerable: true, writable: true, configurable: true });
+      return out;
+    }
+    return value;
+  }
+
+  /** A string that is exactly one `{{ expr }}` keeps the value's type (a port stays a number), like Ansible. */
+  private renderText(text: string, pos?: SourcePos): unknown {
+    if (!isTemplate(text)) return text;
+    try {
+      const parts = cachedTemplate(text);
+      if (parts.length === 1 && 'expr' in parts[0]) return force(evaluate(parts[0].expr, this));
+      let out = '';
+      for (const p of parts) out += 'text' in p ? p.text : toText(evaluate(p.expr, this));
+      return out;
+    } catch (err) {
+      if (err instanceof TemplateError) throw err.at(pos);
+      throw err;
+    }
+  }
+
+  /** Evaluate a bare condition (`when: relay_enabled and x == 'y'`). */
+  condition(expr: string | boolean, pos?: SourcePos): boolean {
+    if (typeof expr === 'boolean') return expr;
+    try {
+      const value = evaluate(cachedExpression(expr), this);
+      return truthy(value);
+    } catch (err) {
+      if (err instanceof TemplateError) throw err.at(pos);
+      throw err;
+    }
+  }
+}
+
+function scopeOf(vars: Record<string, unknown> | VarScope): VarScope {
+  return vars instanceof VarScope ? vars : new VarScope(vars);
+}
+
+/** Render a template to a string; an undefined variable is a TemplateError naming it (and `pos`). */
+export function renderString(template: string, vars: Record<string, unknown> | VarScope, pos?: SourcePos): string {
+  return toText(scopeOf(vars).render(template, pos));
+}
+
+/** Deep-render any value (strings in mappings and lists too). */
+export function renderValue(value: unknown, vars: Record<string, unknown> | VarScope, pos?: SourcePos): unknown {
+  return scopeOf(vars).render(value, pos);
+}
+
+/** Ansible's `when:` — a bare expression, `{{ }}` around it tolerated. */
+export function evaluateCondition(expr: string | boolean, vars: Record<string, unknown> | VarScope, pos?: SourcePos): boolean {
+  return scopeOf(vars).condition(expr, pos);
+}
+
+/** Check syntax only (validate does this for every string it loads). */
+export function checkTemplate(text: string): void {
+  if (isTemplate(text)) cachedTemplate(text);
+}
+export function checkCondition(expr: string): void {
+  cachedExpression(expr);
+}
+
+const templates = new Map<string, Part[]>();
+const expressions = new Map<string, Expr>();
+
+function cachedTemplate(text: string): Part[] {
+  let parts = templates.get(text);
+  if (!parts) {
+    parts = parseTemplate(text);
+    if (templates.size > 5000) templates.clear();
+    templates.set(text, parts);
+  }
+  return parts;
+}
+
+function cachedExpression(text: string): Expr {
+  let e = expressions.get(text);
+  if (!e) {
+    const bare = /^\s*\{\{([\s\S]*)\}\}\s*$/.exec(text);
+    e = parseExpression(bare ? bare[1] : text);
+    if (expressions.size > 5000) expressions.clear();
+    expressions.set(text, e);
+  }
+  return e;
+}
+
+export { Undefined, TemplateError };
