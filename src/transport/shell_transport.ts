@@ -9,20 +9,20 @@ import { StringDecoder } from 'node:string_decoder';
 import { quote, ShellQuoteError } from '../shell.js';
 import { BecomeError, type ExecOptions, type ExecResult, type Transport, type WriteFileOptions } from './types.js';
 
-/** Collects a stream's bytes as text without keeping both the bytes and the text. */
+/**
+ * Collects a stream's bytes as text without keeping both the bytes and the
+ * text: chunks are decoded as they arrive and appended to a rope string
+ * (V8 concatenation does not copy until the string is first read).
+ */
 export class TextCollector {
   private decoder = new StringDecoder('utf8');
-  private parts: string[] = [];
+  private all = '';
   push(chunk: Buffer): void {
-    const s = this.decoder.write(chunk);
-    if (s) this.parts.push(s);
+    this.all += this.decoder.write(chunk);
   }
   text(): string {
-    const rest = this.decoder.end();
-    if (rest) this.parts.push(rest);
-    const all = this.parts.join('');
-    this.parts = [all];
-    return all;
+    this.all += this.decoder.end();
+    return this.all;
   }
 }
 
