@@ -93,6 +93,7 @@ export async function connectHop(ep: Endpoint, settings: HopSettings, sock?: Dup
   return new Promise((resolve, reject) => {
     const client = new Client();
     let hostKeyProblem: string | undefined;
+    let firstBytes: Buffer | undefined;
     const tried: string[] = [];
     let settled = false;
     const fail = (e: HopError) => {
@@ -110,6 +111,10 @@ export async function connectHop(ep: Endpoint, settings: HopSettings, sock?: Dup
       if (err.level === 'client-authentication') {
         const what = tried.length ? tried.join(', ') : 'no usable method (no agent, no identity file)';
         return fail(new HopError(`authentication failed for ${ep.user}@${ep.hostname}:${ep.port} (tried ${what})`, false));
+      }
+      if (firstBytes && !firstBytes.toString('latin1').includes('SSH-')) {
+        const said = firstBytes.toString('latin1').split(/\r?\n/)[0].replace(/[^\x20-\x7e]/g, '?').slice(0, 60);
+        return fail(new HopError(`${ep.hostname}:${ep.port} does not speak SSH (it said "${said}")`, false));
       }
       fail(networkMessage(err, ep, settings.connectTimeoutMs));
     });
@@ -174,6 +179,8 @@ export async function connectHop(ep: Endpoint, settings: HopSettings, sock?: Dup
     client.connect(config);
     // ssh2 leaves Nagle on: each exec would wait ~40 ms for delayed ACKs.
     if (!sock) client.setNoDelay(true);
+    // Keep the first bytes the server sent, to tell "not an SSH server" from a dropped connection.
+    (client as unknown as { _sock?: Duplex })._sock?.once('data', (d: Buffer) => (firstBytes = d));
   });
 }
 
