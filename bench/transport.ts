@@ -60,31 +60,32 @@ async function main() {
   const isRoot = process.getuid?.() === 0;
   const dir = tempDir('plumb-bench-');
   const user = isRoot ? `plumb_bench_${randomBytes(2).toString('hex')}` : userInfo().username;
-  if (isRoot) {
-    execFileSync('useradd', ['-m', '-s', '/bin/sh', user]);
-    execFileSync('usermod', ['-p', '*', user]);
-  }
   const inNamespace = process.env.PLUMB_BENCH_NETNS === '1';
   const listen = Array.from({ length: HOSTS }, (_, i) => (inNamespace ? `127.0.0.${i + 1}` : '127.0.0.1'));
-  const sshd = await startSshd({ listen: [inNamespace ? '0.0.0.0' : '127.0.0.1'], maxStartups: '400:30:500', extraConfig: 'MaxSessions 10' });
+  let sshd: Awaited<ReturnType<typeof startSshd>> | undefined;
   try {
+    if (isRoot) {
+      execFileSync('useradd', ['-m', '-s', '/bin/sh', user]);
+      execFileSync('usermod', ['-p', '*', user]);
+    }
+    const server = (sshd = await startSshd({ listen: [inNamespace ? '0.0.0.0' : '127.0.0.1'], maxStartups: '400:30:500', extraConfig: 'MaxSessions 10' }));
     const key = makeKey(dir, 'id_bench');
     execFileSync('chmod', ['600', key.path]);
-    sshd.authorize(user, [key.pub]);
+    server.authorize(user, [key.pub]);
     const knownHosts = join(dir, 'known_hosts');
-    writeFileSync(knownHosts, `[127.0.0.*]:${sshd.port} ${sshd.hostKeyPub}\n`);
+    writeFileSync(knownHosts, `[127.0.0.*]:${server.port} ${server.hostKeyPub}\n`);
     const options = (): TransportOptions => ({ knownHostsFiles: [knownHosts], agentSocket: false, sshConfigFile: '/dev/null' });
     const host = (addr: string): InventoryHost => ({
       name: addr,
       groups: ['all'],
       vars: {},
-      connection: { host: addr, port: sshd.port, user, identity_file: key.path },
+      connection: { host: addr, port: server.port, user, identity_file: key.path },
     });
     // ssh takes the first value given for an option: `extra` goes first.
     const sshArgs = (addr: string, extra: string[] = []) => [
       ...extra, '-F', '/dev/null', '-o', 'ControlMaster=no', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none',
       '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'LogLevel=ERROR',
-      '-i', key.path, '-p', String(sshd.port), `${user}@${addr}`, 'true',
+      '-i', key.path, '-p', String(server.port), `${user}@${addr}`, 'true',
     ];
 
     console.log(
@@ -187,8 +188,14 @@ async function main() {
     if (fleetFailed.length) console.log('plumb failures:', (fleetFailed[0] as PromiseRejectedResult).reason.message);
     if (sshFleetFailed.length) console.log('ssh failures:', (sshFleetFailed[0] as PromiseRejectedResult).reason.message);
   } finally {
-    await sshd.stop();
-    if (isRoot) execFileSync('userdel', ['-r', '-f', user], { stdio: 'ignore' });
+    await sshd?.stop();
+    if (isRoot) {
+      try {
+        execFileSync('userdel', ['-r', '-f', user], { stdio: 'ignore' });
+      } catch {
+        // never created
+      }
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 }
