@@ -213,7 +213,8 @@ describe('ssh transport: writeFile', () => {
     expect((statSync(join(dir, 'wf', 'fresh')).mode & 0o777).toString(8)).toBe('644');
   });
 
-  it.skipIf(process.getuid?.() !== 0)('sets owner and group before the rename (root)', async () => {
+  // Needs root to chown; in CI it must run (and fail without root) rather than skip.
+  it.skipIf(process.getuid?.() !== 0 && process.env.CI !== 'true')('sets owner and group before the rename (root)', async () => {
     const target = join(dir, 'wf', 'owned');
     await t.writeFile(target, 'x', { owner: 'nobody', group: 'nogroup', mode: '0604' });
     const st = statSync(target);
