@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import ssh2 from 'ssh2';
 import type { InventoryHost } from '../src/config/model.js';
 import { openTransport, type TransportOptions } from '../src/transport/index.js';
 import { makeKey, startSshd, tempDir } from '../test/transport/sshd.js';
@@ -54,6 +55,35 @@ function rssOf(pids: Iterable<number>): number {
     }
   }
   return total;
+}
+
+/**
+ * What an SFTP-based writeFile would cost (no become, no owner by name):
+ * write a temp file, chmod it, posix-rename it into place.
+ */
+async function sftpWriteTimes(port: number, user: string, keyPath: string, content: Buffer): Promise<number[]> {
+  const client = new ssh2.Client();
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', () => resolve()).once('error', reject);
+    client.connect({ host: '127.0.0.1', port, username: user, privateKey: readFileSync(keyPath), hostVerifier: () => true });
+    client.setNoDelay(true);
+  });
+  const sftp = await new Promise<ssh2.SFTPWrapper>((resolve, reject) => client.sftp((err, s) => (err ? reject(err) : resolve(s))));
+  const cb = (resolve: () => void, reject: (e: Error) => void) => (err?: Error | null) => (err ? reject(err) : resolve());
+  const times: number[] = [];
+  const target = `/tmp/.plumb-bench-sftp-${process.pid}`;
+  for (let i = 0; i < 50; i++) {
+    const tmp = `${target}.${i}`;
+    const [t] = await timed(async () => {
+      await new Promise<void>((res, rej) => sftp.writeFile(tmp, content, { mode: 0o600 }, cb(res, rej)));
+      await new Promise<void>((res, rej) => sftp.chmod(tmp, 0o644, cb(res, rej)));
+      await new Promise<void>((res, rej) => sftp.ext_openssh_rename(tmp, target, cb(res, rej)));
+    });
+    times.push(t);
+  }
+  await new Promise<void>((res, rej) => sftp.unlink(target, cb(res, rej)));
+  client.end();
+  return times;
 }
 
 async function main() {
@@ -116,6 +146,7 @@ async function main() {
     for (let i = 0; i < 50; i++) writeTimes.push((await timed(() => tr.writeFile(join('/tmp', `.plumb-bench-${process.pid}`), content)))[0]);
     await tr.exec(`rm -f /tmp/.plumb-bench-${process.pid}`);
     await tr.close();
+    const sftpTimes = await sftpWriteTimes(server.port, user, key.path, content);
 
     // OpenSSH over a ControlMaster: its best exec round trip.
     const ctl = join(dir, 'ctl');
@@ -173,7 +204,8 @@ async function main() {
     const rows = [
       ['connect + auth (median)', ms(median(connectTimes)), ms(median(sshTimes)) + '  (ssh -o ControlMaster=no host true)'],
       ['exec round trip (median)', ms(median(execTimes)), ms(median(muxTimes)) + '  (ssh over a ControlMaster)'],
-      ['writeFile 4 KiB (median)', ms(median(writeTimes)), '-'],
+      ['writeFile 4 KiB (median)', ms(median(writeTimes)) + ' (sh: mktemp, cat, chmod, chown, mv)', '-'],
+      ['  for comparison: raw SFTP temp+chmod+rename', ms(median(sftpTimes)) + ' (ssh2 SFTP, no become, no owner)', '-'],
       [
         `${HOSTS} hosts: wall time`,
         `${ms(fleetWall)} (${fleetFailed.length} failed)`,
