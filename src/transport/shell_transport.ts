@@ -131,12 +131,19 @@ export abstract class ShellTransport implements Transport {
     throw new BecomeError(`become failed: ${firstSudoLine(why)}`);
   }
 
+  /** The user a become option resolves to, or undefined when commands run as the login user. */
+  protected becomeTarget(become: boolean | string | undefined): string | undefined {
+    const user = become === true ? 'root' : become || undefined;
+    return user === this.loginUser ? undefined : user;
+  }
+
   async writeFile(path: string, content: Buffer | string, options: WriteFileOptions = {}): Promise<void> {
-    if (!path.startsWith('/')) throw new Error(`writeFile needs an absolute path, got ${JSON.stringify(path)}`);
-    if (path.endsWith('/')) throw new Error(`writeFile needs a file path, got the directory ${JSON.stringify(path)}`);
-    if (options.mode !== undefined && !/^0?[0-7]{3,4}$/.test(options.mode)) {
-      throw new Error(`invalid mode ${JSON.stringify(options.mode)}: expected an octal string such as "0644"`);
-    }
+    validateWrite(path, options);
+    return this.writeFileWithShell(path, content, options);
+  }
+
+  /** Works everywhere, including through sudo: one exec, content on stdin. */
+  protected async writeFileWithShell(path: string, content: Buffer | string, options: WriteFileOptions): Promise<void> {
     const target = quote(path);
     const template = quote(posix.join(posix.dirname(path), `.${posix.basename(path)}.plumb-XXXXXXXX`));
     const lines = [
@@ -164,6 +171,15 @@ export abstract class ShellTransport implements Transport {
       const reason = result.stderr.trim().split('\n').pop() || `exit code ${result.code ?? result.signal}`;
       throw new Error(`writing ${path} failed: ${reason}`);
     }
+  }
+}
+
+export function validateWrite(path: string, options: WriteFileOptions): void {
+  if (!path.startsWith('/')) throw new Error(`writeFile needs an absolute path, got ${JSON.stringify(path)}`);
+  if (path.endsWith('/')) throw new Error(`writeFile needs a file path, got the directory ${JSON.stringify(path)}`);
+  if (path.includes('\0')) throw new ShellQuoteError('a NUL byte cannot be part of a path');
+  if (options.mode !== undefined && !/^0?[0-7]{3,4}$/.test(options.mode)) {
+    throw new Error(`invalid mode ${JSON.stringify(options.mode)}: expected an octal string such as "0644"`);
   }
 }
 

@@ -9,8 +9,11 @@ import ssh2 from 'ssh2';
 import type { Client as ClientType, ClientChannel, ConnectConfig, AuthenticationType } from 'ssh2';
 import { algorithmsForKeyType, fingerprint, KnownHosts, knownHostsName, keyTypeOf } from './known_hosts.js';
 import type { Endpoint } from './ssh_config.js';
-import { seconds, ShellTransport, TextCollector } from './shell_transport.js';
-import { TransportTimeoutError, UnreachableError, type ExecResult } from './types.js';
+import { randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
+import type { SFTPWrapper, Stats } from 'ssh2';
+import { seconds, ShellTransport, TextCollector, toBuffer, validateWrite } from './shell_transport.js';
+import { TransportTimeoutError, UnreachableError, type ExecResult, type WriteFileOptions } from './types.js';
 
 const { Client, utils } = ssh2;
 
@@ -229,6 +232,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class SshTransport extends ShellTransport {
   private limit: LimitFunction;
+  private readonly maxChannels: number;
   private lost?: string;
   private pending = new Set<(reason: string) => void>();
 
@@ -239,7 +243,8 @@ export class SshTransport extends ShellTransport {
   ) {
     const target = settings.chain[settings.chain.length - 1];
     super(host, target.user, settings.defaultTimeoutMs, settings.becomePassword);
-    this.limit = pLimit(Math.max(1, settings.maxChannels));
+    this.maxChannels = Math.max(1, settings.maxChannels);
+    this.limit = pLimit(this.maxChannels);
     const client = clients[clients.length - 1];
     client.on('error', (err: Error) => {
       this.lost ??= /Keepalive timeout/.test(err.message) ? 'the host stopped answering keepalives' : err.message;
@@ -341,6 +346,60 @@ export class SshTransport extends ShellTransport {
     });
   }
 
+  /**
+   * Without sudo and without an owner by name, write over SFTP on the same
+   * connection (measured ~1 ms vs ~9 ms for the shell path): exclusive temp
+   * file beside the target, chmod (and the old owner when we are root), then
+   * posix-rename into place. Anything else takes the shell path.
+   */
+  async writeFile(path: string, content: Buffer | string, options: WriteFileOptions = {}): Promise<void> {
+    validateWrite(path, options);
+    const plain = options.owner === undefined && options.group === undefined && this.becomeTarget(options.become) === undefined;
+    const sftp = plain ? await this.sftpSession() : undefined;
+    if (!sftp) return this.writeFileWithShell(path, content, options);
+    const tmp = posix.join(posix.dirname(path), `.${posix.basename(path)}.plumb-${randomBytes(6).toString('hex')}`);
+    const call = <T>(fn: (cb: (err: Error | null | undefined, v?: T) => void) => void) =>
+      new Promise<T>((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v as T))));
+    const current = await call<Stats>((cb) => sftp.stat(path, cb)).catch(() => undefined);
+    if (current?.isDirectory()) throw new Error(`writing ${path} failed: it is a directory`);
+    let created = false;
+    try {
+      await call<void>((cb) => sftp.writeFile(tmp, toBuffer(content)!, { flag: 'wx', mode: 0o600 }, cb));
+      created = true;
+      const mode = options.mode !== undefined ? parseInt(options.mode, 8) : current ? current.mode & 0o7777 : 0o644;
+      await call<void>((cb) => sftp.chmod(tmp, mode, cb));
+      if (current && this.loginUser === 'root') await call<void>((cb) => sftp.chown(tmp, current.uid, current.gid, cb));
+      await call<void>((cb) => sftp.ext_openssh_rename(tmp, path, cb));
+    } catch (err) {
+      if (created) sftp.unlink(tmp, () => {});
+      if (this.lost) throw new UnreachableError(`connection lost (${this.lost}) while writing ${path}`, this.host);
+      throw new Error(`writing ${path} failed: ${sftpReason(err)}`);
+    }
+  }
+
+  private sftp?: Promise<SFTPWrapper | undefined>;
+
+  /** One SFTP session per connection, opened on first use; it permanently takes one channel slot. */
+  private sftpSession(): Promise<SFTPWrapper | undefined> {
+    if (this.sftp) return this.sftp;
+    if (this.maxChannels < 2 || this.lost) return Promise.resolve(undefined);
+    this.limit.concurrency = this.maxChannels - 1;
+    this.sftp = new Promise((resolve) => {
+      this.clients[this.clients.length - 1].sftp((err, sftp) => {
+        // No SFTP subsystem or no posix-rename: the shell path does everything.
+        const usable = !err && (sftp as unknown as { _extensions: Record<string, string> })._extensions['posix-rename@openssh.com'];
+        if (!usable) {
+          this.limit.concurrency = this.maxChannels;
+          sftp?.end();
+          return resolve(undefined);
+        }
+        sftp.on('error', () => {});
+        resolve(sftp);
+      });
+    });
+    return this.sftp;
+  }
+
   async close(): Promise<void> {
     const target = this.clients[this.clients.length - 1];
     await new Promise<void>((resolve) => {
@@ -354,6 +413,13 @@ export class SshTransport extends ShellTransport {
     });
     for (const c of this.clients.slice(0, -1).reverse()) c.end();
   }
+}
+
+function sftpReason(err: unknown): string {
+  const e = err as { code?: number; message?: string };
+  if (e.code === 2) return 'No such file or directory';
+  if (e.code === 3) return 'Permission denied';
+  return e.message ?? String(err);
 }
 
 /** Read an identity file; ask its passphrase (once, by the caller's cache) when it is encrypted. */

@@ -204,13 +204,20 @@ describe('ssh transport: writeFile', () => {
     expect(readdirSync(join(dir, 'wf'))).toEqual(['bin.dat']);
   });
 
-  it('keeps the existing mode when none is given, and uses 0644 for new files', async () => {
-    const target = join(dir, 'wf', 'keep');
-    await t.writeFile(target, 'one', { mode: '0600' });
-    await t.writeFile(target, 'two');
+  it.each([
+    ['SFTP', {}],
+    ['shell', { owner: me }],
+  ])('keeps the existing mode when none is given, uses 0644 for new files, binary safe (%s path)', async (path, extra) => {
+    const target = join(dir, 'wf', `keep-${path}`);
+    await t.writeFile(target, 'one', { mode: '0600', ...extra });
+    const data = randomBytes(70_000);
+    await t.writeFile(target, data, extra);
+    expect(readFileSync(target).equals(data)).toBe(true);
     expect((statSync(target).mode & 0o777).toString(8)).toBe('600');
-    await t.writeFile(join(dir, 'wf', 'fresh'), 'x');
-    expect((statSync(join(dir, 'wf', 'fresh')).mode & 0o777).toString(8)).toBe('644');
+    await t.writeFile(join(dir, 'wf', `fresh-${path}`), 'x', extra);
+    expect((statSync(join(dir, 'wf', `fresh-${path}`)).mode & 0o777).toString(8)).toBe('644');
+    await expect(t.writeFile(join(dir, 'nope', 'f'), 'x', extra)).rejects.toThrow(/writing .*nope\/f failed: .*No such file/);
+    expect(readdirSync(join(dir, 'wf')).filter((f) => f.includes('.plumb-'))).toEqual([]);
   });
 
   // Needs root to chown; in CI it must run (and fail without root) rather than skip.
@@ -233,8 +240,12 @@ describe('ssh transport: writeFile', () => {
     expect(readdirSync(join(dir, 'wf')).filter((f) => f.includes('.plumb-'))).toEqual([]);
   });
 
-  it('is atomic: a concurrent reader only ever sees a whole old or whole new file', async () => {
-    const target = join(dir, 'wf', 'atomic');
+  // Plain writes go over SFTP; naming an owner takes the shell path (mktemp, cat, chown, mv).
+  it.each([
+    ['SFTP', {}],
+    ['shell', { owner: me }],
+  ])('is atomic (%s path): a concurrent reader only ever sees a whole old or whole new file', async (path, extra) => {
+    const target = join(dir, 'wf', `atomic-${path}`);
     const size = 2 * 1024 * 1024;
     const versions = ['a', 'b'].map((c) => Buffer.alloc(size, c));
     await t.writeFile(target, versions[0]);
@@ -249,7 +260,7 @@ describe('ssh transport: writeFile', () => {
         await new Promise((r) => setImmediate(r));
       }
     })();
-    for (let i = 0; i < 20; i++) await t.writeFile(target, versions[i % 2 === 0 ? 1 : 0]);
+    for (let i = 0; i < 20; i++) await t.writeFile(target, versions[i % 2 === 0 ? 1 : 0], extra);
     stop = true;
     await reader;
     expect(reads).toBeGreaterThan(20);
