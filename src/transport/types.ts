@@ -49,3 +49,11 @@ export class TransportTimeoutError extends Error {
     this.name = 'TransportTimeoutError';
   }
 }
+
+/** become (sudo) cannot work on this host: no sudo, a password is needed but not given, or it was refused. */
+export class BecomeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BecomeError';
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * OpenSSH known_hosts files: lookup and recording of host keys.
+ *
+ * There is no maintained npm package for this format, so the rules live here:
+ * plain names, comma lists, `[host]:port`, `*`/`?` wildcards, `!negation`,
+ * `@revoked` markers and hashed `|1|salt|hmac` names. `@cert-authority` lines
+ * are ignored (ssh2 does not verify host certificates).
+ */
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { appendFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface KnownHostEntry {
+  file: string;
+  line: number;
+  marker?: 'revoked' | 'cert-authority';
+  /** Plain pattern list, or undefined for a hashed entry. */
+  patterns?: string[];
+  hashed?: { salt: Buffer; hash: Buffer };
+  keyType: string;
+  key: Buffer;
+}
+
+export type HostKeyVerdict =
+  | { status: 'known'; entry: KnownHostEntry }
+  | { status: 'unknown' }
+  | { status: 'changed'; expected: KnownHostEntry[] }
+  | { status: 'revoked'; entry: KnownHostEntry };
+
+/** `SHA256:` + unpadded base64, exactly as `ssh-keygen -l` prints it. */
+export function fingerprint(key: Buffer): string {
+  return 'SHA256:' + createHash('sha256').update(key).digest('base64').replace(/=+$/, '');
+}
+
+/** The key type written inside an SSH public key blob (first length-prefixed string). */
+export function keyTypeOf(key: Buffer): string {
+  if (key.length < 4) return 'unknown';
+  const len = key.readUInt32BE(0);
+  if (len > key.length - 4) return 'unknown';
+  return key.subarray(4, 4 + len).toString('latin1');
+}
+
+/** The name OpenSSH looks up: `host` on port 22, `[host]:port` otherwise. */
+export function knownHostsName(host: string, port: number): string {
+  const h = host.toLowerCase();
+  return port === 22 ? h : `[${h}]:${port}`;
+}
+
+function globToRegExp(pattern: string): RegExp {
+  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp('^' + body + '$', 'i');
+}
+
+/** OpenSSH's match_hostname: any positive pattern matches and no negated one does. */
+export function matchPatternList(name: string, patterns: string[]): boolean {
+  let matched = false;
+  for (const raw of patterns) {
+    const negated = raw.startsWith('!');
+    const pattern = negated ? raw.slice(1) : raw;
+    if (globToRegExp(pattern).test(name)) {
+      if (negated) return false;
+      matched = true;
+    }
+  }
+  return matched;
+}
+
+function hashName(salt: Buffer, name: string): Buffer {
+  return createHmac('sha1', salt).update(name).digest();
+}
+
+export function parseKnownHosts(text: string, file: string): KnownHostEntry[] {
+  const entries: KnownHostEntry[] = [];
+  text.split('\n').forEach((rawLine, index) => {
+    const line = rawLine.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const fields = line.split(/\s+/);
+    let marker: KnownHostEntry['marker'];
+    if (fields[0].startsWith('@')) {
+      const m = fields.shift()!;
+      if (m === '@revoked') marker = 'revoked';
+      else if (m === '@cert-authority') marker = 'cert-authority';
+      else return; // unknown marker: OpenSSH ignores the line too
+    }
+    if (fields.length < 3) return;
+    const [hosts, keyType, keyB64] = fields;
+    const key = Buffer.from(keyB64, 'base64');
+    if (key.length === 0) return;
+    const entry: KnownHostEntry = { file, line: index + 1, marker, keyType, key };
+    if (hosts.startsWith('|1|')) {
+      const [, , salt, hash] = hosts.split('|');
+      if (!salt || !hash) return;
+      entry.hashed = { salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64') };
+    } else {
+      entry.patterns = hosts.split(',');
+    }
+    entries.push(entry);
+  });
+  return entries;
+}
+
+function entryMatches(entry: KnownHostEntry, name: string): boolean {
+  if (entry.hashed) return hashName(entry.hashed.salt, name).equals(entry.hashed.hash);
+  return matchPatternList(name, entry.patterns!);
+}
+
+export class KnownHosts {
+  private entries: KnownHostEntry[] = [];
+
+  /** Missing files are fine (a first run); unreadable ones are an error. */
+  constructor(readonly files: string[]) {
+    for (const file of files) {
+      if (!existsSync(file)) continue;
+      this.entries.push(...parseKnownHosts(readFileSync(file, 'utf8'), file));
+    }
+  }
+
+  /** Key types known for this host, so the key exchange can ask for one of them first. */
+  knownKeyTypes(host: string, port: number): string[] {
+    const name = knownHostsName(host, port);
+    const types = this.entries.filter((e) => !e.marker && entryMatches(e, name)).map((e) => e.keyType);
+    return [...new Set(types)];
+  }
+
+  verify(host: string, port: number, key: Buffer): HostKeyVerdict {
+    const revoked = this.entries.find((e) => e.marker === 'revoked' && e.key.equals(key));
+    if (revoked) return { status: 'revoked', entry: revoked };
+    const name = knownHostsName(host, port);
+    const forHost = this.entries.filter((e) => !e.marker && entryMatches(e, name));
+    const exact = forHost.find((e) => e.key.equals(key));
+    if (exact) return { status: 'known', entry: exact };
+    // Any other key recorded for this name means the host now shows a different
+    // key than the one trusted: refuse, whatever the type (strict, like OpenSSH).
+    if (forHost.length > 0) return { status: 'changed', expected: forHost };
+    return { status: 'unknown' };
+  }
+
+  /**
+   * Record a first-seen key in `file`, hashed if that file already uses hashed
+   * names. Callers must only do this for `unknown` verdicts: a changed key is
+   * never replaced.
+   */
+  add(host: string, port: number, key: Buffer, file: string): void {
+    const name = knownHostsName(host, port);
+    const existing = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const hashed = /^\s*(@\S+\s+)?\|1\|/m.test(existing);
+    let hostField = name;
+    const keyType = keyTypeOf(key);
+    const entry: KnownHostEntry = { file, line: 0, keyType, key };
+    if (hashed) {
+      const salt = randomBytes(20);
+      const hash = hashName(salt, name);
+      hostField = `|1|${salt.toString('base64')}|${hash.toString('base64')}`;
+      entry.hashed = { salt, hash };
+    } else {
+      entry.patterns = [name];
+    }
+    if (!existsSync(dirname(file))) mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    const prefix = existing !== '' && !existing.endsWith('\n') ? '\n' : '';
+    appendFileSync(file, `${prefix}${hostField} ${keyType} ${key.toString('base64')}\n`, { mode: 0o600 });
+    entry.line = (existing + prefix).split('\n').length;
+    this.entries.push(entry);
+  }
+}
+
+/** Host key algorithm names that a known_hosts key type can be offered under. */
+export function algorithmsForKeyType(keyType: string): string[] {
+  if (keyType === 'ssh-rsa') return ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+  return [keyType];
+}
