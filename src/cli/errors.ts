@@ -4,6 +4,7 @@
  * --verbose. Everything printed goes through the redactor.
  */
 import { formatDiagnostics, ValidationFailed } from '../config/diagnostics.js';
+import { PlumbError } from '../errors.js';
 import { PatternError } from '../inventory/patterns.js';
 import { TemplateError } from '../template/errors.js';
 import type { Redactor } from '../template/redactor.js';
@@ -17,6 +18,7 @@ export const EXIT = {
   /** Some host unreachable. */
   unreachable: 4,
 } as const;
+
 
 /** Wrong usage of the command line itself (unknown option, missing argument). */
 export class UsageError extends Error {
@@ -49,7 +51,7 @@ export function reportError(err: unknown, options: { verbose?: boolean; redactor
     const hint = err.command ? `run "plumb ${err.command} --help" for usage` : 'run "plumb --help" for usage';
     return { code: EXIT.error, text: redact(`plumb: ${err.message}\n${hint}`) };
   }
-  if (err instanceof TemplateError || err instanceof PatternError) {
+  if (err instanceof TemplateError || err instanceof PatternError || err instanceof PlumbError) {
     return { code: EXIT.error, text: redact(`plumb: ${err.message}`) };
   }
   const e = err instanceof Error ? err : new Error(String(err));

@@ -25,6 +25,7 @@ export const commonOptions = {
   out: { type: 'string', short: 'o' },
   forks: { type: 'string', short: 'f' },
   'fail-fast': { type: 'boolean' },
+  diff: { type: 'boolean', short: 'D' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -55,6 +56,7 @@ export interface CommonOptions {
   out?: string;
   forks?: number;
   failFast: boolean;
+  diff: boolean;
   help: boolean;
 }
 
@@ -119,6 +121,7 @@ function toCommon(v: Record<string, unknown>, command: string): CommonOptions {
     out: v.out as string | undefined,
     forks: positiveNumber(v.forks, '--forks', command, true),
     failFast: v['fail-fast'] === true,
+    diff: v.diff === true,
     help: v.help === true,
   };
 }
@@ -141,6 +144,7 @@ export const optionHelp: Record<OptionName, string> = {
   out: '-o, --out FILE            write the result to FILE',
   forks: '-f, --forks N             hosts worked on at once (default 50)',
   'fail-fast': '    --fail-fast           stop everything at the first failed host',
+  diff: '-D, --diff                show unified diffs of file changes',
   help: '-h, --help                this help',
 };
 

@@ -4,7 +4,10 @@
  * to an exit code (DESIGN.md §2).
  */
 import { hostScope, type HostScope } from '../config/hostvars.js';
+import { checkRendering } from '../config/check.js';
+import { formatDiagnostics, sortDiagnostics, ValidationFailed } from '../config/diagnostics.js';
 import type { Play } from '../config/model.js';
+import { matchHosts } from '../inventory/patterns.js';
 import { loadProject, parseExtraVars, type Project } from '../config/project.js';
 import { run, playHosts, type RunResult } from '../engine/run.js';
 import { writeFileSync } from 'node:fs';
@@ -20,6 +23,8 @@ import { TerminalReporter } from '../report/terminal.js';
 import type { Reporter } from '../report/types.js';
 import { Redactor } from '../template/redactor.js';
 import type { TransportOptions } from '../transport/index.js';
+import { PlumbError } from '../errors.js';
+import type { CommonOptions } from './options.js';
 import { promptHidden } from './prompt.js';
 
 export interface RunCommandOptions {
@@ -45,6 +50,27 @@ export interface RunCommandOptions {
 
 export const EXIT = { ok: 0, error: 1, changes: 2, unreachable: 4, interrupted: 130 } as const;
 
+export function toRunOptions(playbook: string, o: CommonOptions): RunCommandOptions {
+  return {
+    playbook,
+    inventory: o.inventory ?? '',
+    limit: o.limit,
+    tags: o.tags,
+    extraVars: o.extraVars,
+    secretsFile: o.secrets,
+    format: o.format,
+    forks: o.forks,
+    failFast: o.failFast,
+    knownHosts: o.knownHosts,
+    acceptNewHostKeys: o.acceptNewHostKeys,
+    sshConfig: o.sshConfig,
+    askBecomePass: o.askBecomePass,
+    connectTimeoutS: o.connectTimeoutS,
+    taskTimeoutS: o.taskTimeoutS,
+    diff: o.diff,
+  };
+}
+
 /** Secrets of every (play, host) are resolved before anything is contacted, so a missing one stops the run early. */
 export function resolveScopes(project: Project, limit: string | undefined, redactor: Redactor, secrets: Set<string>, env: NodeJS.ProcessEnv) {
   const scopes = new Map<string, HostScope>();
@@ -65,7 +91,7 @@ export function resolveScopes(project: Project, limit: string | undefined, redac
       }
     }
   });
-  if (errors.length) throw new Error([...new Set(errors)].map((e) => redactor.redact(e)).join('\n'));
+  if (errors.length) throw new PlumbError([...new Set(errors)].map((e) => redactor.redact(e)).join('\n'));
   return (play: Play, host: string) => scopes.get(`${project.playbook.plays.indexOf(play)}\0${host}`);
 }
 
@@ -100,6 +126,13 @@ export async function prepareRun(o: RunCommandOptions, env: NodeJS.ProcessEnv = 
     extraVars: { ...parseExtraVars(o.extraVars ?? []), ...(o.extraVarsObject ?? {}) },
     secretsFile: o.secretsFile,
   });
+  // Everything is rendered for every host before any host is contacted.
+  const check = checkRendering(project, (i) => playHosts(project, project.playbook.plays[i], o.limit), env);
+  if (o.limit) matchHosts(project.inventory, o.limit);
+  const diagnostics = sortDiagnostics([...project.warnings, ...check.diagnostics]);
+  if (diagnostics.some((d) => d.severity === 'error')) throw new ValidationFailed(diagnostics, project.sources, check.redactor);
+  const warnings = diagnostics.filter((d) => d.severity === 'warning');
+  if (warnings.length) process.stderr.write(formatDiagnostics(warnings, project.sources, check.redactor) + '\n');
   const redactor = new Redactor();
   const secrets = new Set<string>();
   const scopeFor = resolveScopes(project, o.limit, redactor, secrets, env);

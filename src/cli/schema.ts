@@ -1,5 +1,6 @@
-/** `plumb schema [playbook|inventory]`: JSON Schema for editors. */
+/** `plumb schema [playbook|inventory|plan]`: JSON Schema for editors and for tools reading plans. */
 import { jsonSchema, type SchemaKind } from '../config/jsonschema.js';
+import { planJsonSchema } from '../report/plan-document.js';
 import type { Command } from './command.js';
 import { EXIT, UsageError } from './errors.js';
 import { parseCommand, pickOptions } from './options.js';
@@ -8,17 +9,20 @@ const options = pickOptions();
 
 export const schemaCommand: Command = {
   name: 'schema',
-  summary: 'print the JSON Schema of playbooks or inventories (for editors)',
-  help: `Usage: plumb schema [playbook|inventory]
+  summary: 'print the JSON Schema of playbooks, inventories or JSON plans',
+  help: `Usage: plumb schema [playbook|inventory|plan]
 
 Prints JSON Schema (draft 2020-12) generated from plumb's own validation
 schemas. Point yaml-language-server at it with a first line such as
   # yaml-language-server: $schema=./schemas/playbook.schema.json
-The repository ships both files in schemas/.
+The repository ships them in schemas/. "plumb schema plan" describes the
+document of "plumb plan --format json" and "--out PLAN.json" (format
+plumb-plan, version 1).
 
 Examples:
   plumb schema > playbook.schema.json
-  plumb schema inventory > inventory.schema.json`,
+  plumb schema inventory > inventory.schema.json
+  plumb schema plan > plan.schema.json`,
 
   async run(argv, io) {
     const { options: o, positionals } = parseCommand('schema', argv, options);
@@ -26,9 +30,13 @@ Examples:
       io.stdout(this.help);
       return EXIT.ok;
     }
-    if (positionals.length > 1) throw new UsageError('expected at most one argument: playbook or inventory', 'schema');
+    if (positionals.length > 1) throw new UsageError('expected at most one argument: playbook, inventory or plan', 'schema');
     const kind = positionals[0] ?? 'playbook';
-    if (kind !== 'playbook' && kind !== 'inventory') throw new UsageError(`unknown schema ${JSON.stringify(kind)}: expected playbook or inventory`, 'schema');
+    if (kind === 'plan') {
+      io.stdout(JSON.stringify(planJsonSchema(), null, 2));
+      return EXIT.ok;
+    }
+    if (kind !== 'playbook' && kind !== 'inventory') throw new UsageError(`unknown schema ${JSON.stringify(kind)}: expected playbook, inventory or plan`, 'schema');
     io.stdout(JSON.stringify(jsonSchema(kind as SchemaKind), null, 2));
     return EXIT.ok;
   },

@@ -7,7 +7,6 @@
 import type { HostScope } from '../config/hostvars.js';
 import type { Play, Task } from '../config/model.js';
 import type { ModuleContext, Step } from '../modules/types.js';
-import { evaluateCondition } from '../template/condition.js';
 import { TransportTimeoutError, type Transport } from '../transport/types.js';
 import { clearPendingCommand, writePendingCommand } from './pending.js';
 import { becomeOf, taskPlanFrom, type PlannedTasks } from './planner.js';
@@ -53,7 +52,7 @@ export async function runSteps(transport: Transport, steps: Step[], become: bool
 function changedWhen(task: Task, scope: HostScope): boolean {
   if (task.changed_when === undefined) return true;
   if (typeof task.changed_when === 'boolean') return task.changed_when;
-  return evaluateCondition(task.changed_when, scope.vars);
+  return scope.condition(task.changed_when, task.pos);
 }
 
 /** Apply one host's plan. Returns per-task results; throws only for lost connections (host unreachable). */

@@ -7,7 +7,6 @@ import type { HostScope } from '../config/hostvars.js';
 import type { Task } from '../config/model.js';
 import { modules } from '../modules/index.js';
 import type { Module } from '../modules/types.js';
-import { evaluateCondition } from '../template/condition.js';
 
 export interface PreparedTask {
   index: number;
@@ -33,7 +32,7 @@ export function prepareTask(task: Task, index: number, scope: HostScope, tags?: 
   const module = modules[task.module as keyof typeof modules];
   if (!module) throw new TaskPrepareError(task, `unknown module ${task.module}`);
   if (!selectedByTags(task, tags)) return { index, task, module, args: undefined, skip: 'not selected by --tags' };
-  if (task.when !== undefined && !evaluateCondition(task.when, scope.vars)) {
+  if (task.when !== undefined && !scope.condition(task.when, task.pos)) {
     return { index, task, module, args: undefined, skip: `when: ${task.when} is false` };
   }
   const rendered = scope.render(task.args, task.pos);

@@ -8,7 +8,7 @@ import pLimit from 'p-limit';
 import { hostScope, type HostScope } from '../config/hostvars.js';
 import type { Play } from '../config/model.js';
 import type { Project } from '../config/project.js';
-import { matchHosts } from '../inventory/patterns.js';
+import { applyLimit, matchHosts } from '../inventory/patterns.js';
 import type { Reporter } from '../report/types.js';
 import { openTransport, type TransportOptions } from '../transport/index.js';
 import type { Transport } from '../transport/types.js';
@@ -55,10 +55,7 @@ export function batchSizes(total: number, serial: Play['serial']): number[] {
 }
 
 export function playHosts(project: Project, play: Play, limit?: string): string[] {
-  const hosts = matchHosts(project.inventory, play.hosts);
-  if (!limit) return hosts;
-  const allowed = new Set(matchHosts(project.inventory, limit));
-  return hosts.filter((h) => allowed.has(h));
+  return applyLimit(project.inventory, matchHosts(project.inventory, play.hosts), limit);
 }
 
 function emptyResult(host: string, status: HostResult['status'], seconds: number, error?: string): HostResult {

@@ -7,10 +7,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { planDocumentSchema, PLAN_FORMAT, PLAN_VERSION, type PlanDocument, type PlanDocumentHost } from '../report/plan-document.js';
+import { PlumbError } from '../errors.js';
 import type { Fingerprinter } from './fingerprint.js';
 import type { HostPlan } from './types.js';
 
-export class SavedPlanError extends Error {}
+export class SavedPlanError extends PlumbError {}
 
 export function looksLikeSavedPlan(path: string): boolean {
   if (!path.endsWith('.json')) return false;

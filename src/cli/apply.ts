@@ -1,0 +1,56 @@
+/** `plumb apply PLAYBOOK|PLAN.json`: make every matched host match the playbook, changing only what differs. */
+import { looksLikeSavedPlan } from '../engine/saved-plan.js';
+import type { Command } from './command.js';
+import { EXIT, UsageError } from './errors.js';
+import { describeOptions, parseCommand, pickOptions, type OptionName } from './options.js';
+import { applySavedPlan, runCommand, toRunOptions } from './run-command.js';
+
+const names: OptionName[] = ['inventory', 'limit', 'tags', 'extra-vars', 'secrets', 'forks', 'fail-fast', 'diff', 'known-hosts', 'accept-new-host-keys', 'ssh-config', 'ask-become-pass', 'connect-timeout', 'task-timeout'];
+const options = pickOptions(...names);
+
+export const applyCommand: Command = {
+  name: 'apply',
+  summary: 'converge hosts to the playbook, or apply a saved plan exactly',
+  help: `Usage: plumb apply PLAYBOOK -i INVENTORY [options]
+       plumb apply PLAN.json [options]
+
+Plans every matched host (one round trip each), then changes only what
+differs, in task order; a task whose state was unknown, or that follows a
+change, is read again just before it runs. Handlers run once, at the end of
+the play, in the order they are defined, only if a task that notified them
+changed. If a run stops after a change but before its handlers, the next run
+still runs them (the notification is kept on the host).
+
+Hosts run in parallel (--forks, default 50); "serial" in a play makes rolling
+batches. A failing or unreachable host stops only itself. Ctrl-C stops new
+work, lets running commands finish, prints the recap and exits 130.
+
+With PLAN.json (from "plumb plan --out"), apply refuses to start if the
+playbook, inventory or a vars file changed since the plan, re-reads every
+planned host, refuses the hosts whose state moved since the plan, and applies
+the others exactly as planned. Secrets are supplied again (environment or
+--secrets); a changed secret makes the tasks that use it stale.
+
+Live progress goes to stderr, the recap to stdout.
+Exit code: 0 all converged, 1 error, a host failed or a host was refused, 4 some host unreachable.
+
+Options:
+${describeOptions([...names, 'verbose', 'help'])}
+
+Examples:
+  GMAIL_APP_PASSWORD=... plumb apply playbooks/postfix-gmail-relay.yaml -i inventory.yaml
+  plumb apply site.yaml -i inventory.yaml --limit web1 --diff
+  plumb apply plan.json`,
+
+  async run(argv, io) {
+    const { options: o, positionals } = parseCommand('apply', argv, options);
+    if (o.help) {
+      io.stdout(this.help);
+      return EXIT.ok;
+    }
+    if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one playbook or plan, got ${positionals.length}` : 'missing PLAYBOOK or PLAN.json', 'apply');
+    if (looksLikeSavedPlan(positionals[0])) return applySavedPlan(positionals[0], toRunOptions(positionals[0], o));
+    if (!o.inventory) throw new UsageError('missing -i INVENTORY', 'apply');
+    return runCommand('apply', toRunOptions(positionals[0], o));
+  },
+};

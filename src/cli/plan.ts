@@ -1,0 +1,48 @@
+/** `plumb plan PLAYBOOK -i INVENTORY`: probe every host, show what apply would change, change nothing. */
+import type { Command } from './command.js';
+import { EXIT, UsageError } from './errors.js';
+import { describeOptions, parseCommand, pickOptions, type OptionName } from './options.js';
+import { runCommand, toRunOptions } from './run-command.js';
+
+const names: OptionName[] = ['inventory', 'limit', 'tags', 'extra-vars', 'secrets', 'format', 'out', 'forks', 'known-hosts', 'accept-new-host-keys', 'ssh-config', 'ask-become-pass', 'connect-timeout', 'task-timeout'];
+const options = pickOptions(...names);
+
+export const planCommand: Command = {
+  name: 'plan',
+  summary: 'show what apply would change on each host (a dry run; changes nothing)',
+  help: `Usage: plumb plan PLAYBOOK -i INVENTORY [options]
+
+Connects to every matched host (one SSH connection each, in parallel), reads
+the current state of every task in one round trip per host, and prints what
+apply would change: per host, each task that will change (with unified diffs
+for files), may change (and why), and the handlers that will run because of
+them. Nothing on any host is changed. Secret values never appear: a secret
+file's change reads "content changed (secret)".
+
+The plan goes to stdout, progress and the recap to stderr.
+  --format text       for a terminal (default)
+  --format markdown   for a pull-request comment (identical hosts grouped)
+  --format json       for machines (schema: plumb schema plan)
+  --out PLAN.json     also save the plan; "plumb apply PLAN.json" applies exactly it
+
+Exit code: 0 no changes, 2 changes pending, 1 error, 4 some host unreachable.
+
+Options:
+${describeOptions([...names, 'verbose', 'help'])}
+
+Examples:
+  GMAIL_APP_PASSWORD=... plumb plan playbooks/postfix-gmail-relay.yaml -i inventory.yaml
+  plumb plan site.yaml -i inventory.yaml --limit 'mailers:!mx3' --format markdown > plan.md
+  plumb plan site.yaml -i inventory.yaml --out plan.json && plumb apply plan.json`,
+
+  async run(argv, io) {
+    const { options: o, positionals } = parseCommand('plan', argv, options);
+    if (o.help) {
+      io.stdout(this.help);
+      return EXIT.ok;
+    }
+    if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one playbook, got ${positionals.length}` : 'missing PLAYBOOK', 'plan');
+    if (!o.inventory) throw new UsageError('missing -i INVENTORY', 'plan');
+    return runCommand('plan', toRunOptions(positionals[0], o), { out: o.out });
+  },
+};
