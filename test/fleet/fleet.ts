@@ -259,6 +259,10 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     const password = opts.relay?.password ?? randomBytes(12).toString('base64url');
     writeFileSync(join(relayDir, 'password'), password + '\n', { mode: 0o600 });
 
+    // Safety net for the network rule: with a fleet's bridge gone, its addresses
+    // would follow the default route off the machine. Shared by all fleets, so it stays.
+    if (!(await run(['ip', 'route', 'show', 'type', 'blackhole', '10.233.0.0/16'])).stdout.trim())
+      await run(['ip', 'route', 'add', 'blackhole', '10.233.0.0/16'], { allowFail: true });
     await run(['ip', 'link', 'add', n.bridge, 'type', 'bridge']);
     await run(['ip', 'addr', 'add', `${n.relayIp}/24`, 'dev', n.bridge]);
     await run(['ip', 'link', 'set', n.bridge, 'up']);
