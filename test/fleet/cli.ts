@@ -6,8 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { attachFleet, readState, startFleet, teardownFleet } from './fleet.js';
-import { fleetName, names, knownSubnet } from './naming.js';
+import pLimit from 'p-limit';
+import { attachFleet, readState, requireRoot, startFleet, teardownFleet } from './fleet.js';
+import { fleetName, names } from './naming.js';
 
 const USAGE = 'usage: npm run fleet -- [--name NAME] up N | status | reset [HOST] | exec HOST CMD | down';
 
@@ -48,6 +49,7 @@ async function main(argv: string[]) {
   }
   name = fleetName(name);
   const [cmd, arg] = args;
+  if (cmd !== 'status') requireRoot();
   const t0 = Date.now();
   const took = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
   switch (cmd) {
@@ -64,7 +66,8 @@ async function main(argv: string[]) {
     case 'reset': {
       const fleet = attachFleet(name);
       const targets = arg ? [arg] : fleet.state.hosts.map((h) => h.name);
-      for (const h of targets) await fleet.reset(h);
+      const limit = pLimit(8);
+      await Promise.all(targets.map((h) => limit(() => fleet.reset(h))));
       console.error(`reset ${targets.length} host(s): ${took()}`);
       return 0;
     }
@@ -77,9 +80,8 @@ async function main(argv: string[]) {
       return r.code;
     }
     case 'down': {
-      const known = knownSubnet(name) !== undefined;
       teardownFleet(name);
-      console.error(known ? `fleet "${name}" down: ${took()}` : `fleet "${name}": nothing to clean`);
+      console.error(`fleet "${name}" down: ${took()}`);
       return 0;
     }
     default:

@@ -117,8 +117,8 @@ export function requireRoot() {
  */
 export function teardownFleet(nameArg?: string) {
   const name = fleetName(nameArg);
-  const k = knownSubnet(name);
-  const n = k === undefined ? undefined : names(name, k);
+  // Paths and link names do not depend on the subnet, so this also works without the registry.
+  const n = names(name, knownSubnet(name) ?? 0);
   const state = readState(name);
 
   if (state?.relayPid && isOurRelay(state.relayPid)) killAndWait([state.relayPid]);
@@ -129,18 +129,16 @@ export function teardownFleet(nameArg?: string) {
     .filter((ns) => netnsPattern(name).test(ns));
   // Everything running inside the fleet's namespaces was started by the fleet.
   killAndWait(netnsList.flatMap(hostPids));
-  if (n) {
-    killAndWait(chrootedUnder(n.mntDir));
-    unmountAll(n.stateDir);
-  }
+  killAndWait(chrootedUnder(n.mntDir));
+  unmountAll(n.stateDir);
   for (const ns of netnsList) runSync(['ip', 'netns', 'del', ns], { allowFail: true });
   const links = runSync(['ip', '-o', 'link', 'show'], { allowFail: true })
     .stdout.split('\n')
     .map((l) => l.split(':')[1]?.trim().split('@')[0])
     .filter((l): l is string => !!l);
   for (const l of links) if (vethPattern(name).test(l)) runSync(['ip', 'link', 'del', l], { allowFail: true });
-  if (n && links.includes(n.bridge)) runSync(['ip', 'link', 'del', n.bridge], { allowFail: true });
-  if (n) rmSync(n.stateDir, { recursive: true, force: true });
+  if (links.includes(n.bridge)) runSync(['ip', 'link', 'del', n.bridge], { allowFail: true });
+  rmSync(n.stateDir, { recursive: true, force: true });
 }
 
 function isOurRelay(pid: number): boolean {
@@ -369,7 +367,7 @@ function hostOps(n: FleetNames, state: FleetState) {
   };
   const save = () => writeState(n, state);
   return {
-    exec: (host: string, cmd: string, input?: string) => execInHost(n, find(host), cmd, input),
+    exec: async (host: string, cmd: string, input?: string) => execInHost(n, find(host), cmd, input),
     async reset(host: string) {
       const h = find(host);
       state.sshdPids[h.name] = await resetHost(n, h, state.material);

@@ -30,6 +30,8 @@ export interface RelayConfig {
 }
 
 export interface Relay {
+  /** The port actually bound (differs from the config only when it asked for 0). */
+  port: number;
   messages: RelayMessage[];
   waitForMessage(predicate: (m: RelayMessage) => boolean, timeoutMs: number): Promise<RelayMessage>;
   close(): Promise<void>;
@@ -110,7 +112,9 @@ export async function startRelay(cfg: RelayConfig, onMessage?: (m: RelayMessage)
     });
   });
 
+  const address = server.server.address();
   return {
+    port: typeof address === 'object' && address ? address.port : cfg.port,
     messages,
     waitForMessage(predicate, timeoutMs) {
       const found = messages.find(predicate);
