@@ -164,6 +164,20 @@ describe.skipIf(skip)('test fleet (root: namespaces, overlayfs, chroot)', () => 
     expect((await ssh(fleet, fleet.hosts[2].address, 'hostname')).stdout).toBe('mail3\n');
   });
 
+  it('lets a second fleet with another name coexist, and its teardown leaves this one alone', async () => {
+    const other = await startFleet({ hosts: 1, name: name.slice(0, 9) + 'y' });
+    try {
+      const k = (a: string) => a.split('.')[2];
+      expect(k(other.hosts[0].address)).not.toBe(k(fleet.hosts[0].address));
+      expect(other.relay.host).not.toBe(fleet.relay.host);
+      expect((await ssh(other, other.hosts[0].address, 'hostname')).stdout).toBe('mail1\n');
+    } finally {
+      await other.stop();
+    }
+    expect((await ssh(fleet, fleet.hosts[0].address, 'hostname')).stdout).toBe('mail1\n');
+    expect((await fleet.exec('mail2', 'hostname')).stdout).toBe('mail2\n');
+  });
+
   it('leaves no mount, namespace, veth, bridge or process behind after stop', async () => {
     const state = readState(name)!;
     const n = names(name, state.k);

@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readlinkSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, readlinkSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
@@ -102,7 +102,7 @@ export function readState(name: string): FleetState | undefined {
 
 function writeState(n: FleetNames, s: FleetState) {
   writeFileSync(n.statePath + '.tmp', JSON.stringify(s, null, 2) + '\n');
-  runSync(['mv', '-f', n.statePath + '.tmp', n.statePath]);
+  renameSync(n.statePath + '.tmp', n.statePath);
 }
 
 export function requireRoot() {
@@ -269,6 +269,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     const messagesPath = join(relayDir, 'messages.jsonl');
     if (opts.detach) {
       state.relayPid = await startDetachedRelay(relayCfg, relayDir, messagesPath);
+      writeState(n, state); // so a failure from here on still ends the relay
     } else {
       relay = await startRelay(relayCfg);
     }
