@@ -99,8 +99,9 @@ export async function ensureImage(log: (msg: string) => void = () => {}): Promis
   mkdirSync(CACHE_DIR, { recursive: true });
   return withLock(join(CACHE_DIR, 'build.lock'), 'image build', async () => {
     if (existsSync(join(image.dir, 'recipe.json'))) return image; // another builder finished it
+    // Holding the lock, any temp dir is a killed builder's leftover.
+    for (const f of readdirSync(CACHE_DIR)) if (f.startsWith('tmp-')) await removeBuildDir(join(CACHE_DIR, f));
     const tmp = join(CACHE_DIR, `tmp-${hash}-${process.pid}`);
-    await removeBuildDir(tmp);
     mkdirSync(tmp);
     try {
       const started = Date.now();
