@@ -315,8 +315,9 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       },
       ...hostOps(n, state),
       async stop() {
-        await relay?.close().catch(() => {});
+        // Hosts first: that ends postfix's cached connections the relay would wait for.
         stopSync();
+        await relay?.close().catch(() => {});
       },
     };
     return fleet;

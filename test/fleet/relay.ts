@@ -67,6 +67,7 @@ export async function startRelay(cfg: RelayConfig, onMessage?: (m: RelayMessage)
     allowInsecureAuth: false, // AUTH only after STARTTLS
     size: 25 * 1024 * 1024,
     logger: false,
+    closeTimeout: 2000,
     disabledCommands: [],
     onAuth(auth, session, cb) {
       const mech = auth.method as Mechanism;
