@@ -165,6 +165,7 @@ describe.skipIf(skip)('test fleet (root: namespaces, overlayfs, chroot)', () => 
   });
 
   it('lets a second fleet with another name coexist, and its teardown leaves this one alone', async () => {
+    await expect(startFleet({ hosts: 1, name })).rejects.toThrow(/already running/); // same name: refused, nothing touched
     const other = await startFleet({ hosts: 1, name: name.slice(0, 9) + 'y' });
     try {
       const k = (a: string) => a.split('.')[2];

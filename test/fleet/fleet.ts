@@ -92,6 +92,12 @@ function pidAlive(pid: number | undefined): boolean {
   }
 }
 
+/** A CLI-started fleet outlives its starter; it is alive while its relay or any sshd is. */
+function inUse(s: FleetState): boolean {
+  if (!s.detached) return pidAlive(s.ownerPid);
+  return (!!s.relayPid && isOurRelay(s.relayPid)) || Object.values(s.sshdPids).some(pidAlive);
+}
+
 export function readState(name: string): FleetState | undefined {
   const k = knownSubnet(name);
   if (k === undefined) return undefined;
@@ -130,7 +136,12 @@ export function teardownFleet(nameArg?: string) {
   // Everything running inside the fleet's namespaces was started by the fleet.
   killAndWait(netnsList.flatMap(hostPids));
   killAndWait(chrootedUnder(n.mntDir));
-  unmountAll(n.stateDir);
+  let unmountError: unknown;
+  try {
+    unmountAll(n.stateDir);
+  } catch (e) {
+    unmountError = e; // go on with the network side, but never rm -rf through a live mount
+  }
   for (const ns of netnsList) runSync(['ip', 'netns', 'del', ns], { allowFail: true });
   const links = runSync(['ip', '-o', 'link', 'show'], { allowFail: true })
     .stdout.split('\n')
@@ -138,6 +149,7 @@ export function teardownFleet(nameArg?: string) {
     .filter((l): l is string => !!l);
   for (const l of links) if (vethPattern(name).test(l)) runSync(['ip', 'link', 'del', l], { allowFail: true });
   if (links.includes(n.bridge)) runSync(['ip', 'link', 'del', n.bridge], { allowFail: true });
+  if (unmountError) throw unmountError;
   rmSync(n.stateDir, { recursive: true, force: true });
 }
 
@@ -194,12 +206,12 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     throw new Error(`relay mechanisms must be PLAIN and/or LOGIN, got ${JSON.stringify(mechanisms)}`);
 
   const existing = readState(name);
-  if (existing && pidAlive(existing.ownerPid) && existing.ownerPid !== process.pid)
+  if (existing && existing.ownerPid === process.pid) throw new Error(`fleet "${name}" is already running in this process`);
+  if (existing && inUse(existing))
     throw new Error(
-      `fleet "${name}" is already up (started by PID ${existing.ownerPid}${existing.detached ? ', `npm run fleet -- up`' : ''}); ` +
+      `fleet "${name}" is already up (${existing.detached ? '`npm run fleet -- up`' : `started by PID ${existing.ownerPid}`}); ` +
         'stop it with `npm run fleet -- down` or use another name (PLUMB_FLEET_NAME)',
     );
-  if (existing && existing.ownerPid === process.pid) throw new Error(`fleet "${name}" is already running in this process`);
   teardownFleet(name); // leftovers of a crashed run
 
   const image = await ensureImage(log);
