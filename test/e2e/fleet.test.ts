@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 import { startFleet, teardownFleet, readState, type Fleet } from '../fleet/fleet.js';
 import { fleetName, names, netnsPattern, vethPattern, knownSubnet } from '../fleet/naming.js';
 import { run } from '../fleet/run.js';
@@ -53,6 +54,13 @@ describe.skipIf(skip)('test fleet (root: namespaces, overlayfs, chroot)', () => 
       expect(r.code).toBe(0);
       expect(r.stdout).toBe(`${h.name}\n${h.name}\n`);
     }
+    // The inventory plumb reads: group mailers, connection keys, the seed's relay vars.
+    const inv = YAML.parse(readFileSync(fleet.inventoryPath, 'utf8'));
+    const mailers = inv.all.children.mailers;
+    expect(Object.keys(mailers.hosts)).toEqual(['mail1', 'mail2', 'mail3']);
+    expect(mailers.hosts.mail2).toEqual({ host: fleet.hosts[1].address, port: 22, user: 'root', identity_file: fleet.identityPath });
+    expect(mailers.vars).toEqual({ relay_host: fleet.relay.host, relay_port: 587, relay_account: fleet.relay.user, relay_tls_ca_path: '/etc/ssl/certs' });
+    expect(readFileSync(fleet.inventoryPath, 'utf8')).not.toContain(fleet.relay.password);
     // Strictness is real: an empty known_hosts is refused.
     const dir = mkdtempSync(join(tmpdir(), 'fleet-kh-'));
     try {

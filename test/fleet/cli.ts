@@ -32,6 +32,7 @@ function printStatus(name: string) {
     }
     console.log(`${h.name} ${h.address}${up ? '' : ' (sshd not running)'}`);
   }
+  console.log(`ansible_inventory: ${join(n.stateDir, 'ansible-inventory.yaml')}`);
   console.log(
     `relay: ${state.relay.host}:${state.relay.port} user ${state.relay.user} password-file ${join(n.stateDir, 'relay/password')} ` +
       `ca ${join(n.stateDir, 'relay/cert.pem')} messages ${join(n.stateDir, 'relay/messages.jsonl')}`,
