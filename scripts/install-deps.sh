@@ -4,7 +4,7 @@
 # the host image and its offline apt repository, sudo for become tests.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-need=(openssh-server openssh-client debootstrap iproute2 sudo dpkg-dev apt-utils util-linux procps openssl ca-certificates)
+need=(openssh-server openssh-client debootstrap debian-archive-keyring iproute2 sudo dpkg-dev apt-utils util-linux procps openssl ca-certificates)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
