@@ -214,5 +214,10 @@ export async function run(project: Project, options: RunOptions): Promise<RunRes
   } finally {
     await Promise.all([...connections.values()].map((c) => c.then((t) => t.close()).catch(() => undefined)));
   }
-  return { plans, results: [...results.values()], interrupted: Boolean(options.signal?.aborted) };
+  // Hosts finish in any order; report them in play order, then inventory order.
+  const order = new Map([...project.inventory.hosts.keys()].map((h, i) => [h, i]));
+  const plays = project.playbook.plays;
+  plans.sort((a, b) => plays.indexOf(a.play) - plays.indexOf(b.play) || order.get(a.host)! - order.get(b.host)!);
+  const rows = [...results.values()].sort((a, b) => order.get(a.host)! - order.get(b.host)!);
+  return { plans, results: rows, interrupted: Boolean(options.signal?.aborted) };
 }

@@ -19,9 +19,10 @@ export interface RunningPlumb {
 }
 
 export function startPlumb(args: string[], env: NodeJS.ProcessEnv = {}): RunningPlumb {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), ...args], {
+  // bin/plumb.js with PLUMB_FROM_SOURCE runs the TypeScript sources, never a stale dist/.
+  const child = spawn(process.execPath, [join(repoRoot, 'bin/plumb.js'), ...args], {
     cwd: repoRoot,
-    env: { ...process.env, CI: 'true', NO_COLOR: '1', ...env },
+    env: { ...process.env, CI: 'true', NO_COLOR: '1', PLUMB_FROM_SOURCE: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument, type YAMLMap, type YAMLSeq } from 'yaml';
 import { startFleet, type Fleet } from '../fleet/fleet.js';
+import { killConnections } from './kill-connections.js';
 import { plumb, repoRoot, startPlumb, type PlumbRun } from './plumb.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -160,8 +161,8 @@ describe.skipIf(!runE2E)('seed job on the fleet', () => {
   });
 
   it('a host whose apt fails is failed alone: exit 1, the others converge', async () => {
-    // A syntax error in apt's configuration makes every apt-get on this host fail.
-    await sh('mail5', "echo 'broken {' > /etc/apt/apt.conf.d/99plumb-e2e-broken");
+    // A dpkg hook that fails makes every package installation on this host fail.
+    await sh('mail5', `echo 'DPkg::Pre-Invoke { "echo plumb-e2e: dpkg refused >&2; false"; };' > /etc/apt/apt.conf.d/99plumb-e2e-broken`);
     try {
       const r = await run(['apply', PLAYBOOK]);
       expect(r.code, r.stderr).toBe(1);
@@ -190,7 +191,7 @@ describe.skipIf(!runE2E)('seed job on the fleet', () => {
     const before = await masterPid('mail5');
     const running = startPlumb(['apply', slow, '--limit', 'mail5', '-i', fleet.inventoryPath, '--known-hosts', fleet.knownHostsPath], env);
     await running.waitFor(/mail5: changed .*sasl_passwd/);
-    await fleet.killConnections('mail5');
+    expect(killConnections(fleet.name, 'mail5').length).toBeGreaterThan(0);
     const cut = await running.done;
     outputs.push(cut);
     expect(cut.code).not.toBe(0);
