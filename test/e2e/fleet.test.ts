@@ -160,6 +160,9 @@ describe.skipIf(skip)('test fleet (root: namespaces, overlayfs, chroot)', () => 
     expect((await fleet.exec('mail2', 'test -e /root/only-on-mail1')).code).toBe(1);
     expect((await fleet.exec('mail2', 'test -e /etc/postfix/main.cf')).code).toBe(1);
     expect((await fleet.exec('mail2', 'hostname')).stdout).toBe('mail2\n');
+    // Each host has its own PID namespace: mail1's postfix is invisible (and unkillable) from mail2.
+    expect((await fleet.exec('mail1', 'ps -eo comm=')).stdout.split('\n')).toContain('master');
+    expect((await fleet.exec('mail2', 'ps -eo comm=')).stdout.trim().split('\n').sort()).toEqual(['plumb-fleet-ini', 'ps', 'sh', 'sshd']);
   });
 
   it('reset makes a host fresh with the same host key; sshd can be stopped and started', async () => {

@@ -23,10 +23,10 @@ function printStatus(name: string) {
   console.log(`known_hosts: ${join(n.sshDir, 'known_hosts')}`);
   console.log(`identity: ${join(n.sshDir, 'id_ed25519')}`);
   for (const h of state.hosts) {
-    const pid = state.sshdPids[h.name];
+    const launcher = state.procs[h.name]?.sshd;
     let up = false;
     try {
-      up = !!pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('sshd');
+      up = !!launcher && readFileSync(`/proc/${launcher}/cmdline`, 'utf8').includes('sshd');
     } catch {
       /* not running */
     }

@@ -17,8 +17,8 @@ import {
   fleetName, names, subnetFor, knownSubnet, netnsPattern, vethPattern, MAX_HOSTS, STATE_ROOT, type FleetNames,
 } from './naming.js';
 import {
-  createHost, execInHost, hostPaths, hostPids, hostSpec, killAndWait, resetHost, startSshd, unmountAll, waitForPort,
-  type HostMaterial, type HostSpec,
+  createHost, execInHost, hostPaths, hostPids, hostSpec, killAndWait, killHosts, resetHost, startSshd, stopSshd, unmountAll, waitForPort,
+  type HostMaterial, type HostProcs, type HostSpec,
 } from './hosts.js';
 import { makeRelayCertificate, startRelay, type Mechanism, type Relay, type RelayConfig, type RelayMessage } from './relay.js';
 import { run, runSync, type RunResult } from './run.js';
@@ -76,7 +76,8 @@ interface FleetState {
   ownerPid: number;
   detached: boolean;
   hosts: HostSpec[];
-  sshdPids: Record<string, number>;
+  /** Per host: its PID-namespace holder and sshd launcher. */
+  procs: Record<string, HostProcs>;
   relayPid?: number;
   relay: { host: string; port: number; user: string; mechanisms: Mechanism[] };
   material: HostMaterial;
@@ -97,7 +98,7 @@ function pidAlive(pid: number | undefined): boolean {
 /** A CLI-started fleet outlives its starter; it is alive while its relay or any sshd is. */
 function inUse(s: FleetState): boolean {
   if (!s.detached) return pidAlive(s.ownerPid);
-  return (!!s.relayPid && isOurRelay(s.relayPid)) || Object.values(s.sshdPids).some(pidAlive);
+  return (!!s.relayPid && isOurRelay(s.relayPid)) || Object.values(s.procs).some((p) => pidAlive(p.init));
 }
 
 export function readState(name: string): FleetState | undefined {
@@ -136,7 +137,7 @@ export function teardownFleet(nameArg?: string) {
     .map((l) => l.split(' ')[0])
     .filter((ns) => netnsPattern(name).test(ns));
   // Everything running inside the fleet's namespaces was started by the fleet.
-  killAndWait(netnsList.flatMap(hostPids));
+  killHosts(netnsList);
   killAndWait(chrootedUnder(n.mntDir));
   let unmountError: unknown;
   try {
@@ -222,7 +223,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const t0 = Date.now();
   mkdirSync(n.stateDir, { recursive: true });
   const state: FleetState = {
-    name, k, ownerPid: process.pid, detached: !!opts.detach, hosts: [], sshdPids: {},
+    name, k, ownerPid: process.pid, detached: !!opts.detach, hosts: [], procs: {},
     relay: { host: n.relayIp, port: 587, user: opts.relay?.user ?? DEFAULT_RELAY_USER, mechanisms },
     material: undefined as unknown as HostMaterial,
   };
@@ -297,7 +298,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     writeState(n, state);
 
     const limit = pLimit(8);
-    await Promise.all(hosts.map((h) => limit(async () => (state.sshdPids[h.name] = await createHost(n, h, material)))));
+    await Promise.all(hosts.map((h) => limit(async () => (state.procs[h.name] = await createHost(n, h, material)))));
     writeState(n, state);
     await Promise.all(hosts.map((h) => waitForPort(h.address, 22, 30_000, `sshd of ${h.name}`)));
 
@@ -385,26 +386,35 @@ function hostOps(n: FleetNames, state: FleetState) {
     return h;
   };
   const save = () => writeState(n, state);
+  const procs = (h: HostSpec) => {
+    const p = state.procs[h.name];
+    if (!p || !pidAlive(p.init)) throw new Error(`host ${h.name} of fleet "${n.name}" is not running`);
+    return p;
+  };
   return {
-    exec: async (host: string, cmd: string, input?: string) => execInHost(n, find(host), cmd, input),
+    exec: async (host: string, cmd: string, input?: string) => {
+      const h = find(host);
+      return execInHost(n, h, procs(h).init, cmd, input);
+    },
     async reset(host: string) {
       const h = find(host);
-      state.sshdPids[h.name] = await resetHost(n, h, state.material);
+      state.procs[h.name] = await resetHost(n, h, state.material);
       save();
       await waitForPort(h.address, 22, 30_000, `sshd of ${h.name}`);
     },
     async stopSshd(host: string) {
       const h = find(host);
-      const pid = state.sshdPids[h.name];
+      const p = procs(h);
       // Only the listener; sessions it forked keep running like on a real host.
-      if (pid && hostPids(hostPaths(n, h).netns).includes(pid)) killAndWait([pid]);
-      delete state.sshdPids[h.name];
+      if (p.sshd && hostPids(hostPaths(n, h).netns).includes(p.sshd)) stopSshd(p.sshd);
+      delete p.sshd;
       save();
     },
     async startSshd(host: string) {
       const h = find(host);
-      if (pidAlive(state.sshdPids[h.name])) return;
-      state.sshdPids[h.name] = startSshd(n, h);
+      const p = procs(h);
+      if (pidAlive(p.sshd)) return;
+      p.sshd = startSshd(n, h, p.init);
       save();
       await waitForPort(h.address, 22, 30_000, `sshd of ${h.name}`);
     },

@@ -1,16 +1,18 @@
 /**
  * One fleet host: an overlayfs over the image (upper dir on the fleet's tmpfs),
- * its own network namespace (veth to the fleet bridge), its own UTS namespace
- * (hostname), /proc and devpts, the offline repo bind-mounted read-only, and
- * its own sshd started chrooted inside those namespaces.
+ * its own network namespace (veth to the fleet bridge), UTS namespace
+ * (hostname) and PID namespace (with its own /proc, so `ps` and `pkill` inside
+ * a host see only that host), devpts, the offline repo bind-mounted read-only,
+ * and its own sshd started chrooted inside those namespaces.
  *
- * Processes enter a host with nsenter into the persisted namespaces plus chroot;
- * never `ip netns exec`, which gives each process a private mount namespace that
- * keeps old host filesystems alive after a reset (notes/fleet.md).
+ * Processes enter a host with nsenter into those namespaces plus chroot; never
+ * `ip netns exec`, which gives each process a private mount namespace that
+ * keeps old host filesystems alive after a reset (notes/fleet.md). All mounts
+ * stay in the machine's mount namespace, under the fleet's private tmpfs.
  */
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, runSync, sleep, type RunResult } from './run.js';
 import { netnsName, vethName, hostName, hostAddress, type FleetNames } from './naming.js';
@@ -78,16 +80,43 @@ async function makeFilesystem(n: FleetNames, h: HostSpec, m: HostMaterial) {
   // The relay's self-signed certificate in the default CA path, with its c_rehash link.
   copyFileSync(m.relayCertPath, r(`etc/ssl/certs/${RELAY_CERT_NAME}`));
   symlinkSync(RELAY_CERT_NAME, r(`etc/ssl/certs/${m.relayCertHash}.0`));
+  writeFileSync(r(INIT_PATH.slice(1)), REAPER, { mode: 0o755 });
   // devpts of its own; /dev/ptmx must point into it instead of the machine's.
   rmSync(r('dev/ptmx'), { force: true });
   symlinkSync('pts/ptmx', r('dev/ptmx'));
-  await run(['mount', '-t', 'proc', `proc-${n.name}-${h.name}`, r('proc')]);
   await run(['mount', '-t', 'devpts', '-o', 'newinstance,ptmxmode=0666,mode=0620,gid=5', `devpts-${n.name}-${h.name}`, r('dev/pts')]);
   await run(['mount', '--bind', '-o', 'ro', m.repo, r('srv/repo')]);
 }
 
-/** Create a host: namespaces, veth and filesystem, then start its sshd. */
-export async function createHost(n: FleetNames, h: HostSpec, m: HostMaterial): Promise<number> {
+/**
+ * PID 1 of a host: reaps orphans (daemons that double-fork end up here) and
+ * waits for SIGCHLD without polling. The image's python3 is the smallest
+ * reaper at hand; the script is written into each host at INIT_PATH.
+ */
+export const INIT_PATH = '/usr/local/sbin/plumb-fleet-init';
+const REAPER = `#!/usr/bin/python3
+# PID 1 of a plumb test fleet host: reaps orphaned processes.
+import os, signal
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+while True:
+    signal.sigwait({signal.SIGCHLD})
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass
+`;
+
+/** The processes that make a running host: its PID namespace holder, and sshd's launcher. */
+export interface HostProcs {
+  /** `unshare --pid --fork` whose child is the host's PID 1; killing it ends every process of the host. */
+  init: number;
+  /** The nsenter whose child is the host's sshd (absent while sshd is stopped). */
+  sshd?: number;
+}
+
+/** Create a host: namespaces, veth and filesystem, then its init and sshd. */
+export async function createHost(n: FleetNames, h: HostSpec, m: HostMaterial): Promise<HostProcs> {
   const p = hostPaths(n, h);
   mkdirSync(p.dir, { recursive: true });
   writeFileSync(p.uts, '');
@@ -99,26 +128,72 @@ export async function createHost(n: FleetNames, h: HostSpec, m: HostMaterial): P
   await run(['ip', '-n', p.netns, 'link', 'set', 'lo', 'up']);
   await run(['ip', '-n', p.netns, 'link', 'set', 'eth0', 'up']);
   await makeFilesystem(n, h, m);
-  return startSshd(n, h);
+  return startProcs(n, h);
 }
 
-/** The argv prefix that enters a host: its network and UTS namespaces, then chroot. */
-export function enterArgv(n: FleetNames, h: HostSpec): string[] {
+async function startProcs(n: FleetNames, h: HostSpec): Promise<HostProcs> {
+  const init = await startInit(n, h);
+  return { init, sshd: startSshd(n, h, init) };
+}
+
+/**
+ * Start the host's PID namespace. Its PID 1 mounts the host's /proc (a proc
+ * mount shows the PID namespace of whoever mounts it), then becomes the reaper.
+ */
+async function startInit(n: FleetNames, h: HostSpec): Promise<number> {
   const p = hostPaths(n, h);
-  return ['nsenter', `--net=/run/netns/${p.netns}`, `--uts=${p.uts}`, 'chroot', p.root];
+  const argv = [
+    'nsenter', `--net=/run/netns/${p.netns}`, `--uts=${p.uts}`,
+    'unshare', '--pid', '--fork', '--kill-child', 'chroot', p.root,
+    '/bin/sh', '-c', 'mount -t proc "$1" /proc && exec "$0"', INIT_PATH, `proc-${n.name}-${h.name}`,
+  ];
+  const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: 'ignore', env: HOST_ENV });
+  child.unref();
+  if (!child.pid) throw new Error(`cannot start the init of ${h.name}`);
+  const deadline = Date.now() + 15_000;
+  while (!existsSync(join(p.root, 'proc/1/status'))) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the init of ${h.name} did not come up`);
+    await sleep(20);
+  }
+  return child.pid;
 }
 
-/** Start sshd inside the host (detached, so a CLI-started fleet outlives the CLI). Returns its PID. */
-export function startSshd(n: FleetNames, h: HostSpec): number {
-  // nsenter and chroot exec without forking, so the PID is sshd's own.
-  const child = spawn(enterArgv(n, h)[0], [...enterArgv(n, h).slice(1), '/usr/sbin/sshd', '-D', '-E', '/var/log/sshd.log'], {
-    detached: true,
-    stdio: 'ignore',
-    env: HOST_ENV,
-  });
+/** The argv prefix that enters a running host: its PID, network and UTS namespaces, then chroot. */
+export function enterArgv(n: FleetNames, h: HostSpec, init: number): string[] {
+  const p = hostPaths(n, h);
+  return ['nsenter', `--pid=/proc/${init}/ns/pid_for_children`, `--net=/run/netns/${p.netns}`, `--uts=${p.uts}`, 'chroot', p.root];
+}
+
+/**
+ * Start sshd inside the host, detached so a CLI-started fleet outlives the CLI.
+ * Returns the launcher's PID: nsenter forks into the PID namespace, and its child is sshd.
+ */
+export function startSshd(n: FleetNames, h: HostSpec, init: number): number {
+  const argv = [...enterArgv(n, h, init), '/usr/sbin/sshd', '-D', '-E', '/var/log/sshd.log'];
+  const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: 'ignore', env: HOST_ENV });
   child.unref();
   if (!child.pid) throw new Error(`cannot start sshd on ${h.name}`);
   return child.pid;
+}
+
+/** Stop sshd's listener (sessions it forked go on, as on a real host); its launcher then exits. */
+export function stopSshd(launcher: number) {
+  killAndWait([...childrenOf(launcher), launcher]);
+}
+
+function childrenOf(pid: number): number[] {
+  const kids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Field 4 of stat is the parent PID; the command name in field 2 may contain spaces.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) kids.push(Number(entry));
+    } catch {
+      /* gone */
+    }
+  }
+  return kids;
 }
 
 export async function waitForPort(address: string, port: number, timeoutMs: number, what: string) {
@@ -142,14 +217,34 @@ export async function waitForPort(address: string, port: number, timeoutMs: numb
   }
 }
 
-export function execInHost(n: FleetNames, h: HostSpec, cmd: string, input?: string): Promise<RunResult> {
-  return run([...enterArgv(n, h), '/bin/sh', '-c', cmd], { allowFail: true, env: HOST_ENV, input });
+export function execInHost(n: FleetNames, h: HostSpec, init: number, cmd: string, input?: string): Promise<RunResult> {
+  return run([...enterArgv(n, h, init), '/bin/sh', '-c', cmd], { allowFail: true, env: HOST_ENV, input });
 }
 
 /** PIDs of every process inside the host's network namespace — all of them started by the fleet. */
 export function hostPids(netns: string): number[] {
   const r = runSync(['ip', 'netns', 'pids', netns], { allowFail: true });
   return r.stdout.split(/\s+/).filter(Boolean).map(Number);
+}
+
+/**
+ * End every process of a host. The ones inside its PID namespace go first, while
+ * their parents outside (the nsenter and unshare launchers) are still alive to
+ * reap them at once; an orphan would wait for the machine's init to reap it,
+ * and the namespace's teardown waits for that (seconds, measured).
+ */
+export function killHosts(netnsList: string[]) {
+  const ours = readlinkSync('/proc/self/ns/pid');
+  const pidns = (pid: number) => {
+    try {
+      return readlinkSync(`/proc/${pid}/ns/pid`);
+    } catch {
+      return ours;
+    }
+  };
+  const all = () => netnsList.flatMap(hostPids);
+  killAndWait(all().filter((pid) => pidns(pid) !== ours));
+  killAndWait(all());
 }
 
 export function killAndWait(pids: number[], timeoutMs = 5000) {
@@ -197,12 +292,12 @@ export function unmountAll(dir: string) {
 }
 
 /** Make a host fresh: end its processes, drop its overlay upper dir, rebuild, restart sshd. */
-export async function resetHost(n: FleetNames, h: HostSpec, m: HostMaterial): Promise<number> {
+export async function resetHost(n: FleetNames, h: HostSpec, m: HostMaterial): Promise<HostProcs> {
   const p = hostPaths(n, h);
-  killAndWait(hostPids(p.netns));
+  killHosts([p.netns]);
   unmountAll(p.root);
   rmSync(p.upper, { recursive: true, force: true });
   rmSync(p.work, { recursive: true, force: true });
   await makeFilesystem(n, h, m);
-  return startSshd(n, h);
+  return startProcs(n, h);
 }
