@@ -25,16 +25,23 @@ describe('plumb command line', () => {
     expect(h.stdout).toMatch(/Usage: plumb COMMAND/);
   });
 
-  it('lists validate, inventory and schema, and no plan/apply yet', () => {
+  it('lists every command', () => {
     const h = plumb(['--help']);
-    for (const c of ['validate', 'inventory', 'schema']) expect(h.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
-    expect(h.stdout).not.toMatch(/^ {2}(plan|apply) /m);
-    const plan = plumb(['plan', 'x.yaml']);
-    expect(plan.code).toBe(1);
-    expect(plan.stderr).toMatch(/unknown command "plan"/);
+    for (const c of ['plan', 'apply', 'validate', 'inventory', 'schema']) expect(h.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    const r = plumb(['plna', 'x.yaml']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/unknown command "plna" \(did you mean "plan"\?\)/);
   });
 
-  it.each(['validate', 'inventory', 'schema'])('plumb %s --help shows usage and examples', (c) => {
+  it('plan and apply refuse a bad playbook before contacting anything', () => {
+    for (const c of ['plan', 'apply']) {
+      const r = plumb([c, 'test/fixtures/bad/notify-unknown-handler.playbook.yaml', '-i', 'inventory.example.yaml']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/validation failed/);
+    }
+  });
+
+  it.each(['plan', 'apply', 'validate', 'inventory', 'schema'])('plumb %s --help shows usage and examples', (c) => {
     const r = plumb([c, '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`Usage: plumb ${c}`));
