@@ -38,6 +38,7 @@ Options:
 ${describeOptions([...names, 'verbose', 'help'])}
 
 Examples:
+  plumb apply site.yaml -i inventory.yaml
   GMAIL_APP_PASSWORD=... plumb apply playbooks/postfix-gmail-relay.yaml -i inventory.yaml
   plumb apply site.yaml -i inventory.yaml --limit web1 --diff
   plumb apply plan.json`,

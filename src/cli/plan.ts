@@ -31,6 +31,7 @@ Options:
 ${describeOptions([...names, 'verbose', 'help'])}
 
 Examples:
+  plumb plan site.yaml -i inventory.yaml
   GMAIL_APP_PASSWORD=... plumb plan playbooks/postfix-gmail-relay.yaml -i inventory.yaml
   plumb plan site.yaml -i inventory.yaml --limit 'mailers:!mx3' --format markdown > plan.md
   plumb plan site.yaml -i inventory.yaml --out plan.json && plumb apply plan.json`,
