@@ -66,6 +66,7 @@ export function checkPlanFiles(plan: PlanDocument, current: Array<{ path: string
 }
 
 function show(value: unknown): string {
+  if (value === null || value === undefined) return 'absent';
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 

@@ -1,32 +1,30 @@
 /**
  * Fault injection for the e2e tests: cut every SSH connection to one fleet
  * host without stopping its sshd, like a network drop mid-run. The processes
- * killed are the per-connection children of the sshd the fleet started, found
- * by its recorded PID.
+ * killed are the per-connection sshd processes inside that host's network
+ * namespace (the fleet started them), found by PID; the listening sshd stays.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { readState } from '../fleet/fleet.js';
+import { readFileSync } from 'node:fs';
+import { hostPids } from '../fleet/hosts.js';
+import { netnsName } from '../fleet/naming.js';
 
-function parentOf(pid: number): number | undefined {
+function commandLine(pid: number): string {
   try {
-    // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after the last ')'.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
   } catch {
-    return undefined;
+    return '';
   }
 }
 
 export function killConnections(fleetName: string, host: string): number[] {
-  const sshd = readState(fleetName)?.sshdPids[host];
-  if (!sshd) throw new Error(`fleet ${fleetName} has no sshd recorded for ${host}`);
-  const children = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => parentOf(pid) === sshd);
-  for (const pid of children) {
+  // A connection's sshd renames itself "sshd: root@notty" (or "sshd: root [priv]"); the listener keeps its argv.
+  const victims = hostPids(netnsName(fleetName, host)).filter((pid) => commandLine(pid).startsWith('sshd: '));
+  for (const pid of victims) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
       // already gone
     }
   }
-  return children;
+  return victims;
 }
