@@ -95,9 +95,9 @@ export function resolveScopes(project: Project, limit: string | undefined, redac
   return (play: Play, host: string) => scopes.get(`${project.playbook.plays.indexOf(play)}\0${host}`);
 }
 
-export function pickReporter(write: (line: string) => void): Reporter {
+export function pickReporter(mode: 'plan' | 'apply', write: (line: string) => void): Reporter {
   const interactive = process.stderr.isTTY && !process.env.CI && process.env.TERM !== 'dumb';
-  return interactive ? new TerminalReporter() : new PlainReporter(write);
+  return interactive ? new TerminalReporter() : new PlainReporter(mode, write);
 }
 
 export function exitCode(mode: 'plan' | 'apply', result: RunResult): number {
@@ -194,7 +194,7 @@ export async function runCommand(mode: 'plan' | 'apply', o: RunCommandOptions, e
   const { project, redactor } = prepared;
   const err = (line: string) => process.stderr.write(redactor.redact(line) + '\n');
   const out = (text: string) => process.stdout.write(redactor.redact(text));
-  const reporter = pickReporter(err);
+  const reporter = pickReporter(mode, err);
 
   const controller = new AbortController();
   const onSigint = () => {

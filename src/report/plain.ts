@@ -3,7 +3,10 @@ import type { HostPlan, HostResult, TaskResult } from '../engine/types.js';
 import type { Reporter } from './types.js';
 
 export class PlainReporter implements Reporter {
-  constructor(private readonly write: (line: string) => void = (l) => process.stderr.write(l + '\n')) {}
+  constructor(
+    private readonly mode: 'plan' | 'apply',
+    private readonly write: (line: string) => void = (l) => process.stderr.write(l + '\n'),
+  ) {}
 
   playStart(name: string, hosts: string[]): void {
     this.write(`PLAY ${name} (${hosts.length} host${hosts.length === 1 ? '' : 's'})`);
@@ -27,6 +30,10 @@ export class PlainReporter implements Reporter {
     }
   }
   hostDone(r: HostResult): void {
+    if (this.mode === 'plan' && (r.status === 'ok' || r.status === 'changed')) {
+      this.write(`${r.host}: ${r.changed ? `${r.changed} to change` : 'no changes'} (${r.seconds.toFixed(2)} s)`);
+      return;
+    }
     const detail = r.status === 'unreachable' || r.status === 'refused' || (r.status === 'failed' && r.error) ? `: ${r.error}` : '';
     this.write(`${r.host}: ${r.status.toUpperCase()}${detail} (ok=${r.ok} changed=${r.changed} ${r.seconds.toFixed(2)} s)`);
   }
