@@ -7,7 +7,8 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFleet } from '../test/fleet/fleet.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { startFleet, type RelayMessage } from '../test/fleet/fleet.js';
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const keep = process.argv.includes('--keep');
@@ -23,7 +24,8 @@ if (process.getuid?.() !== 0) {
 }
 
 step(`bringing up ${hosts} Debian hosts (the first run builds the image: a few minutes)`);
-const fleet = await startFleet({ hosts });
+// --keep: the hosts and the relay outlive this process (the relay then logs to messagesPath).
+const fleet = await startFleet({ hosts, detach: keep });
 const env = { ...process.env, GMAIL_APP_PASSWORD: fleet.relay.password };
 const common = ['-i', fleet.inventoryPath, '--known-hosts', fleet.knownHostsPath];
 const playbook = 'playbooks/postfix-gmail-relay.yaml';
@@ -34,6 +36,18 @@ function plumb(...args: string[]): number {
   const r = spawnSync(process.execPath, [join(root, 'bin/plumb.js'), ...args, ...common], { cwd: root, env, stdio: 'inherit' });
   process.stdout.write(`(exit ${r.status})\n`);
   return r.status ?? 1;
+}
+
+/** A detached relay appends one JSON message per line to its log. */
+async function waitInLog(path: string, text: string, timeoutMs: number): Promise<RelayMessage> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const lines = existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : [];
+    const found = lines.map((l) => JSON.parse(l) as RelayMessage).find((m) => m.raw.includes(text));
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`no message containing "${text}" reached the relay within ${timeoutMs / 1000} s`);
 }
 
 let failed = false;
@@ -61,7 +75,7 @@ try {
   expectCode('plan after repair', plumb('plan', playbook), 0);
   step('send a mail through a converged host: the stand-in relay receives it after STARTTLS + AUTH PLAIN');
   await fleet.exec(h1.name, `printf 'Subject: plumb demo\\n\\nhello from ${h1.name}\\n' | /usr/sbin/sendmail -f root@${h1.name} demo@example.com`);
-  const msg = await fleet.relay.waitForMessage((m) => m.raw.includes('plumb demo'), 60_000);
+  const msg = keep ? await waitInLog(fleet.relay.messagesPath, 'plumb demo', 60_000) : await fleet.relay.waitForMessage((m) => m.raw.includes('plumb demo'), 60_000);
   process.stdout.write(`relay received a message from ${h1.name}: auth ${msg.mech} as ${msg.user}\n`);
 } catch (e) {
   failed = true;
