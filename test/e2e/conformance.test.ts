@@ -34,7 +34,7 @@ const cases: Case[] = [
   { module: 'service', setup: 'apt-get install -y -q postfix >/dev/null; service postfix stop >/dev/null 2>&1; true', task: { service: { name: 'postfix', state: 'started' } }, check: 'service postfix status >/dev/null 2>&1 && echo running || echo stopped' },
 ];
 
-describe.skipIf(!runE2E)('module conformance on a real host', () => {
+describe.skipIf(!runE2E)('module conformance on a real host', { timeout: 300_000 }, () => {
   let fleet: Fleet;
   let dir: string;
 

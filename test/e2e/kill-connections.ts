@@ -17,8 +17,12 @@ function commandLine(pid: number): string {
 }
 
 export function killConnections(fleetName: string, host: string): number[] {
-  // A connection's sshd renames itself "sshd: root@notty" (or "sshd: root [priv]"); the listener keeps its argv.
-  const victims = hostPids(netnsName(fleetName, host)).filter((pid) => commandLine(pid).startsWith('sshd: '));
+  // A connection's sshd renames itself "sshd: root@notty" (or "sshd: root [priv]"); the listener
+  // calls itself "sshd: /usr/sbin/sshd -D [listener] ..." and must live on.
+  const victims = hostPids(netnsName(fleetName, host)).filter((pid) => {
+    const cmd = commandLine(pid);
+    return cmd.startsWith('sshd: ') && !cmd.includes('[listener]');
+  });
   for (const pid of victims) {
     try {
       process.kill(pid, 'SIGKILL');

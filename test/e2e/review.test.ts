@@ -17,7 +17,7 @@ if (!runE2E) console.warn('review-plan e2e tests skipped: they need root (networ
 const PLAYBOOK = 'playbooks/postfix-gmail-relay.yaml';
 const EXPECTED_MD = join(repoRoot, 'test/fixtures/plans/fresh-two-hosts.md');
 
-describe.skipIf(!runE2E)('plans for review on the fleet', () => {
+describe.skipIf(!runE2E)('plans for review on the fleet', { timeout: 300_000 }, () => {
   let fleet: Fleet;
   let dir: string;
   let env: NodeJS.ProcessEnv;

@@ -22,7 +22,7 @@ const SEED_KEYS = [
 ];
 const PLAIN_SO = '/usr/lib/x86_64-linux-gnu/sasl2/libplain.so';
 
-describe.skipIf(!runE2E)('seed job on the fleet', () => {
+describe.skipIf(!runE2E)('seed job on the fleet', { timeout: 300_000 }, () => {
   let fleet: Fleet;
   const outputs: PlumbRun[] = [];
   let env: NodeJS.ProcessEnv;
@@ -190,7 +190,7 @@ describe.skipIf(!runE2E)('seed job on the fleet', () => {
     await sh('mail5', "printf 'stale\\n' > /etc/postfix/sasl_passwd");
     const before = await masterPid('mail5');
     const running = startPlumb(['apply', slow, '--limit', 'mail5', '-i', fleet.inventoryPath, '--known-hosts', fleet.knownHostsPath], env);
-    await running.waitFor(/mail5: changed .*sasl_passwd/);
+    await running.waitFor(/mail5: changed Gmail credentials/);
     expect(killConnections(fleet.name, 'mail5').length).toBeGreaterThan(0);
     const cut = await running.done;
     outputs.push(cut);
