@@ -21,6 +21,7 @@ import {
   type Attrs,
 } from './files.js';
 import { type Change, type Module, type ModuleContext, ModuleError, type Step } from './types.js';
+import { fromPlan, type Planned } from './planned.js';
 
 export const copyArgs = z
   .strictObject({
@@ -50,10 +51,6 @@ interface Desired {
   secret: boolean;
 }
 
-interface Planned {
-  change: Change;
-  steps: Step[];
-}
 
 /**
  * The behaviour of copy and template, parameterised by how the desired bytes
@@ -135,13 +132,7 @@ export function contentModule<A extends FileTarget>(name: string, schema: z.ZodT
       }
       return probed;
     },
-    diff(args, state, ctx) {
-      return plan(args, state, ctx).map((p) => p.change);
-    },
-    apply(args, state, changes, ctx) {
-      if (changes.length === 0) return [];
-      return plan(args, state, ctx).flatMap((p) => p.steps);
-    },
+    ...fromPlan(plan),
   };
 }
 

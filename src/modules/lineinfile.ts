@@ -18,6 +18,7 @@ import {
   writeAttrs,
 } from './files.js';
 import { type Change, type Module, type ModuleContext, ModuleError, type Step } from './types.js';
+import { fromPlan, type Planned } from './planned.js';
 
 /** Files larger than this are not edited (the probe would carry them whole). */
 export const LINEINFILE_LIMIT = 1024 * 1024;
@@ -92,10 +93,6 @@ export function editLines(args: LineinfileArgs, before: string, ctx: ModuleConte
   return { content: join(next, true), summary: `add line ${shown(ctx, line)}` };
 }
 
-interface Planned {
-  change: Change;
-  steps: Step[];
-}
 
 function plan(args: LineinfileArgs, state: FileState, ctx: ModuleContext): Planned[] {
   const path = ctx.redact(args.path);
@@ -149,11 +146,5 @@ export const lineinfile: Module<LineinfileArgs, FileState> = {
     }
     return probed;
   },
-  diff(args, state, ctx) {
-    return plan(args, state, ctx).map((p) => p.change);
-  },
-  apply(args, state, changes, ctx) {
-    if (changes.length === 0) return [];
-    return plan(args, state, ctx).flatMap((p) => p.steps);
-  },
+  ...fromPlan(plan),
 };

@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import { command, quote } from '../shell.js';
-import type { Change, Module, Probed, Step } from './types.js';
+import type { Module, Probed, Step } from './types.js';
+import { fromPlan, type Planned } from './planned.js';
 
 export const serviceArgs = z
   .strictObject({
@@ -81,10 +82,6 @@ function control(init: ServiceState['init'], name: string, action: string): stri
   return `${PATH}; if command -v service >/dev/null 2>&1; then ${viaService}; else ${viaScript}; fi`;
 }
 
-interface Planned {
-  change: Change;
-  steps: Step[];
-}
 
 function plan(args: ServiceArgs, state: ServiceState): Planned[] {
   const out: Planned[] = [];
@@ -126,9 +123,5 @@ export const service: Module<ServiceArgs, ServiceState> = {
   schema: serviceArgs,
   probe: (args) => probe(args),
   parse: (args, out) => parse(args, out.stdout),
-  diff: (args, state) => plan(args, state).map((p) => p.change),
-  apply(args, state, changes) {
-    if (changes.length === 0) return [];
-    return plan(args, state).flatMap((p) => p.steps);
-  },
+  ...fromPlan(plan),
 };
