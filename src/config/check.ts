@@ -6,7 +6,6 @@
  */
 import type { Node } from 'yaml';
 import { argSchemas, type ModuleName } from '../modules/args.js';
-import { matchHosts } from '../inventory/patterns.js';
 import { TemplateError } from '../template/errors.js';
 import { isTemplate } from '../template/expr.js';
 import { Redactor } from '../template/redactor.js';
