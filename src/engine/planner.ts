@@ -80,5 +80,12 @@ export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
   );
   const pending = parsePending(extra[0] ?? '').filter((name) => play.handlers.some((h) => h.name === name));
   const tasks = prepared.map((t) => taskPlanFrom(t, probed.get(t.index), ctx));
+  // Say why an unknown state may settle: apply reads it again after the earlier change.
+  const firstChange = tasks.find((t) => t.outcome === 'change');
+  for (const t of tasks) {
+    if (t.outcome === 'may-change' && firstChange && t.index > firstChange.index) {
+      t.reason = `${t.reason}; read again after "${firstChange.task.name}" changes the host`;
+    }
+  }
   return { prepared, tasks, handlers: planHandlers(play, tasks, pending), pendingHandlers: pending };
 }

@@ -72,7 +72,9 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('ssh transport: commands', () => {
+// sshd runs root's login shell for every exec; on a machine whose root .bashrc is heavy (pyenv:
+// ~90 ms an exec, far more under load) 200 execs need minutes, so the bound is generous.
+describe('ssh transport: commands', { timeout: 300_000 }, () => {
   it('separates stdout and stderr and reports exit codes', async () => {
     expect(await t.exec('echo out; echo err >&2; exit 42')).toEqual({ code: 42, signal: null, stdout: 'out\n', stderr: 'err\n' });
     expect((await t.exec('true')).code).toBe(0);
@@ -167,7 +169,7 @@ describe('ssh transport: commands', () => {
   });
 });
 
-describe('ssh transport: quoting through the real sshd', () => {
+describe('ssh transport: quoting through the real sshd', { timeout: 300_000 }, () => {
   const hostile = [
     "it's", '"double"', '$(id)', '`id`', 'a; rm -rf /', 'line1\nline2', '*', '?', '[a-z]', '-rf', '--help',
     'ünïcødé ✓ 日本', '$HOME', '\\', "'", ' lead', 'trail ', '\t', '!event', '~root', 'a|b', 'a&b', '>out', '#c', '', '%s %n',
@@ -193,7 +195,7 @@ describe('ssh transport: quoting through the real sshd', () => {
   });
 });
 
-describe('ssh transport: writeFile', () => {
+describe('ssh transport: writeFile', { timeout: 300_000 }, () => {
   it('writes binary content with the requested mode, leaving no temp file', async () => {
     const target = join(dir, 'wf', 'bin.dat');
     mkdirSync(join(dir, 'wf'), { recursive: true });
@@ -268,7 +270,7 @@ describe('ssh transport: writeFile', () => {
   });
 });
 
-describe('ssh transport: authentication', () => {
+describe('ssh transport: authentication', { timeout: 300_000 }, () => {
   it('authenticates with an ssh-agent the test started', async () => {
     const agent = await startAgent([key.path]);
     try {
@@ -310,7 +312,7 @@ describe('ssh transport: authentication', () => {
   });
 });
 
-describe('ssh transport: host keys', () => {
+describe('ssh transport: host keys', { timeout: 300_000 }, () => {
   const fp = () => execFileSync('ssh-keygen', ['-l', '-f', join(sshd.dir, 'host_ed25519.pub')]).toString().split(' ')[1];
 
   it('refuses an unknown host key, showing its SHA256 fingerprint and the way out', async () => {
@@ -376,7 +378,7 @@ describe('ssh transport: host keys', () => {
   });
 });
 
-describe('ssh transport: ssh config and jump hosts', () => {
+describe('ssh transport: ssh config and jump hosts', { timeout: 300_000 }, () => {
   it('resolves an alias through ssh config (HostName, User, Port, IdentityFile)', async () => {
     const config = join(dir, 'ssh_config');
     writeFileSync(config, `Host web-*\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User ${me}\n  IdentityFile ${key.path}\n`);
@@ -435,7 +437,7 @@ describe('ssh transport: ssh config and jump hosts', () => {
   });
 });
 
-describe('ssh transport: connection failures', () => {
+describe('ssh transport: connection failures', { timeout: 300_000 }, () => {
   it('retries refused connections with backoff, then gives one clear line', async () => {
     const closed = await (await import('./sshd.js')).freePort();
     const started = Date.now();
