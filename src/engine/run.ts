@@ -11,7 +11,7 @@ import type { Project } from '../config/project.js';
 import { applyLimit, matchHosts } from '../inventory/patterns.js';
 import type { Reporter } from '../report/types.js';
 import { openTransport, type TransportOptions } from '../transport/index.js';
-import type { Transport } from '../transport/types.js';
+import { UnreachableError, type Transport } from '../transport/types.js';
 import { applyHost, InterruptedError } from './applier.js';
 import { moduleContext } from './context.js';
 import { planTasks } from './planner.js';
@@ -120,22 +120,28 @@ export async function run(project: Project, options: RunOptions): Promise<RunRes
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     const host = project.inventory.hosts.get(name)!;
+    /** A host that could not be planned still has a row in the plan, saying why. */
+    const stoppedBy = (status: 'failed' | 'unreachable', message: string): HostResult => {
+      if (!plans.some((p) => p.host === name && p.play === play)) {
+        const plan: HostPlan = { host: name, play, status, tasks: [], handlers: [], pendingHandlers: [], error: message, seconds: seconds() };
+        plans.push(plan);
+        reporter.hostPlanned(plan);
+      }
+      return emptyResult(name, status, seconds(), message);
+    };
     reporter.hostStart(name);
     let transport: Transport;
     try {
       reporter.hostActivity(name, 'connecting');
       transport = await connect(name);
     } catch (e) {
-      const plan: HostPlan = { host: name, play, status: 'unreachable', tasks: [], handlers: [], pendingHandlers: [], error: (e as Error).message, seconds: seconds() };
-      plans.push(plan);
-      reporter.hostPlanned(plan);
-      return emptyResult(name, 'unreachable', seconds(), (e as Error).message);
+      return stoppedBy('unreachable', (e as Error).message);
     }
     let scope: HostScope;
     try {
       scope = options.scopeFor?.(play, name) ?? hostScope(project, play, host, options.env);
     } catch (e) {
-      return emptyResult(name, 'failed', seconds(), (e as Error).message);
+      return stoppedBy('failed', (e as Error).message);
     }
     const ctx = moduleContext(scope, baseDir);
     try {
@@ -165,14 +171,7 @@ export async function run(project: Project, options: RunOptions): Promise<RunRes
       return tally(name, taskResults, failed, seconds());
     } catch (e) {
       if (e instanceof InterruptedError) return emptyResult(name, 'not-run', seconds(), 'interrupted');
-      const message = scope.redactor.redact((e as Error).message);
-      const unreachable = (e as Error).name === 'UnreachableError';
-      if (!plans.some((p) => p.host === name && p.play === play)) {
-        const plan: HostPlan = { host: name, play, status: unreachable ? 'unreachable' : 'failed', tasks: [], handlers: [], pendingHandlers: [], error: message, seconds: seconds() };
-        plans.push(plan);
-        reporter.hostPlanned(plan);
-      }
-      return emptyResult(name, unreachable ? 'unreachable' : 'failed', seconds(), message);
+      return stoppedBy(e instanceof UnreachableError ? 'unreachable' : 'failed', scope.redactor.redact((e as Error).message));
     }
   };
 
