@@ -207,7 +207,11 @@ export async function run(project: Project, options: RunOptions): Promise<RunRes
           reporter.notice(`${play.name}: ${failedInPlay} of ${hosts.length} hosts failed, above max_fail_percentage ${play.max_fail_percentage}; stopping`);
           stopAll = true;
         }
-        if (stopped()) break;
+        if (stopped()) {
+          // The recap still names the hosts this play never reached.
+          for (const name of hosts.slice(offset)) if (!results.has(name)) results.set(name, emptyResult(name, 'not-run', 0, 'not started: run stopped'));
+          break;
+        }
       }
     }
   } finally {

@@ -124,6 +124,37 @@ describe('engine on a local host', () => {
   });
 });
 
+describe('rolling batches on local hosts', () => {
+  function serialPlaybook(extra: Record<string, unknown>) {
+    const log = join(dir, 'order.log');
+    write('three.yaml', { all: { hosts: { h1: { connection: 'local' }, h2: { connection: 'local' }, h3: { connection: 'local' } } } });
+    const pb = write('serial.yaml', [{
+      name: 'rolling', hosts: 'all', serial: 1, ...extra,
+      tasks: [{ name: 'mark', shell: `echo {{ inventory_hostname }} >> ${log}; test {{ inventory_hostname }} != h1` }],
+    }]);
+    return { pb, log, inv: ['-i', join(dir, 'three.yaml')] };
+  }
+
+  it('serial: 1 runs one host at a time, in inventory order; a failed host stops only itself', async () => {
+    const { pb, log, inv: i } = serialPlaybook({});
+    const r = await plumb(['apply', pb, ...i], env);
+    expect(r.code).toBe(1);
+    expect(readFileSync(log, 'utf8')).toBe('h1\nh2\nh3\n');
+    expect(r.stdout).toMatch(/^h1\s+failed/m);
+    expect(r.stdout).toMatch(/^h3\s+changed/m);
+  });
+
+  it('max_fail_percentage stops the play after the batch that crossed it', async () => {
+    const { pb, log, inv: i } = serialPlaybook({ max_fail_percentage: 0 });
+    const r = await plumb(['apply', pb, ...i], env);
+    expect(r.code).toBe(1);
+    expect(readFileSync(log, 'utf8')).toBe('h1\n');
+    expect(r.stderr).toMatch(/above max_fail_percentage 0; stopping/);
+    expect(r.stdout).toMatch(/^h2\s+not-run/m);
+    expect(r.stdout).toMatch(/^h3\s+not-run/m);
+  });
+});
+
 describe('rolling batches', () => {
   it('splits hosts by count or percentage, never into empty batches', () => {
     expect(batchSizes(10, undefined)).toEqual([10]);
