@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { InventoryHost } from '../../src/config/model.js';
 import { openTransport, type TransportOptions } from '../../src/transport/index.js';
 import { TransportTimeoutError, UnreachableError, type Transport } from '../../src/transport/types.js';
-import { freePort, makeKey, tempDir } from './sshd.js';
+import { failure, freePort, makeKey, tempDir } from './sshd.js';
 
 const { Server, utils } = ssh2;
 
@@ -101,14 +101,6 @@ function opts(port: number, extra: TransportOptions = {}): TransportOptions {
   const file = join(dir, `kh-${port}`);
   writeFileSync(file, `[127.0.0.1]:${port} ssh-ed25519 ${hostKeyBlob.toString('base64')}\n`);
   return { knownHostsFiles: [file], agentSocket: false, sshConfigFile: '/dev/null', connectRetries: 0, ...extra };
-}
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('transport faults (ssh2 in-process server)', () => {

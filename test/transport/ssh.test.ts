@@ -13,7 +13,7 @@ import { quote, ShellQuoteError } from '../../src/shell.js';
 import { openTransport, type TransportOptions } from '../../src/transport/index.js';
 import { fingerprint } from '../../src/transport/known_hosts.js';
 import { TransportTimeoutError, UnreachableError, type Transport } from '../../src/transport/types.js';
-import { makeKey, startAgent, startSshd, tempDir, type Sshd } from './sshd.js';
+import { failure, makeKey, startAgent, startSshd, tempDir, type Sshd } from './sshd.js';
 
 const me = userInfo().username;
 let sshd: Sshd;
@@ -45,14 +45,6 @@ function ancestors(pid: number): number[] {
     chain.push(pid);
   }
   return chain;
-}
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a failure');
 }
 
 beforeAll(async () => {

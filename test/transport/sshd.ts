@@ -9,6 +9,16 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** The error a promise rejects with; a promise that resolves fails the test. */
+export async function failure(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a failure');
+}
+
 export function tempDir(prefix = 'plumb-transport-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
