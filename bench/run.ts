@@ -168,7 +168,10 @@ async function introduceDrift(fleet: Fleet, hosts: string[]) {
       limit(async () => {
         const r = await fleet.exec(
           h,
-          `rm -f ${PLAIN_SO} && /usr/sbin/postconf -e inet_protocols=all && printf '[x]:587 someone:else\\n' > /etc/postfix/sasl_passwd`,
+          // Postfix programs wait until main.cf is ~2 s old before trusting it (a file still being
+          // edited); drift on a real host is older than that, so the files are dated a minute back.
+          `rm -f ${PLAIN_SO} && /usr/sbin/postconf -e inet_protocols=all && printf '[x]:587 someone:else\\n' > /etc/postfix/sasl_passwd` +
+            ` && touch -d "@$(( $(date +%s) - 60 ))" /etc/postfix/main.cf /etc/postfix/sasl_passwd`,
         );
         if (r.code !== 0) throw new Error(`${h}: could not introduce drift: ${r.stderr}`);
       }),
