@@ -181,7 +181,8 @@ export function formatScale(rows: ScaleRow[]): string[] {
   const range = (xs: number[], d = 2) => (xs.length ? `${median(xs).toFixed(d)} (${Math.min(...xs).toFixed(d)}–${Math.max(...xs).toFixed(d)})` : '—');
   for (const r of rows) {
     const base = rows.find((b) => b.tool === r.tool && b.hosts === 50);
-    const perHostMB = base && r.hosts > 50 && r.peakRssMB.length && base.peakRssMB.length
+    // Only plumb's is one process; the floor's sum of short-lived ssh processes has no per-host slope.
+    const perHostMB = r.tool === 'plumb' && base && r.hosts > 50 && r.peakRssMB.length && base.peakRssMB.length
       ? ((median(r.peakRssMB) - median(base.peakRssMB)) / (r.hosts - 50)).toFixed(2)
       : '';
     out.push(
