@@ -27,7 +27,8 @@ export function buildProbeScript(snippets: string[]): ProbeScript {
       `(\n${snippet}\n) 2>"$__plumb_err" </dev/null`,
       `__plumb_code=$?`,
       `printf '\\n@@%s:%d:err@@\\n' ${nonce} ${i}`,
-      `cat "$__plumb_err"`,
+      // Most snippets write nothing to stderr: skip the cat process then.
+      `[ -s "$__plumb_err" ] && cat "$__plumb_err"`,
       `printf '\\n@@%s:%d:end:%d@@\\n' ${nonce} ${i} "$__plumb_code"`,
     );
   });
