@@ -129,7 +129,6 @@ export async function run(project: Project, options: RunOptions): Promise<RunRes
       }
       return emptyResult(name, status, seconds(), message);
     };
-    reporter.hostStart(name);
     let transport: Transport;
     try {
       reporter.hostActivity(name, 'connecting');

@@ -11,7 +11,6 @@ export class PlainReporter implements Reporter {
   playStart(name: string, hosts: string[]): void {
     this.write(`PLAY ${name} (${hosts.length} host${hosts.length === 1 ? '' : 's'})`);
   }
-  hostStart(): void {}
   hostActivity(): void {}
   hostPlanned(plan: HostPlan): void {
     if (plan.status === 'planned') {

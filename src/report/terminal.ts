@@ -75,7 +75,6 @@ export class TerminalReporter implements Reporter {
     this.runs.push(list.run().catch(() => undefined));
     void name;
   }
-  hostStart(): void {}
   hostActivity(host: string, activity: string): void {
     if (this.summary) {
       this.summary.active.set(host, activity);

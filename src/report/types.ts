@@ -3,7 +3,6 @@ import type { HostPlan, HostResult, TaskResult } from '../engine/types.js';
 
 export interface Reporter {
   playStart(name: string, hosts: string[]): void;
-  hostStart(host: string): void;
   /** What the host is doing now: "probing", "connecting", a task name. */
   hostActivity(host: string, activity: string): void;
   taskDone(host: string, result: TaskResult): void;
