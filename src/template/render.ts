@@ -15,9 +15,19 @@ export interface ScopeOptions {
   positions?: Map<string, SourcePos>;
 }
 
+/** What one tracked render read: every variable, directly or through other variables' values. */
+export interface Tracked<T> {
+  value: T;
+  reads: Set<string>;
+}
+
 export class VarScope implements Lookup {
   private readonly resolved = new Map<string, unknown>();
   private readonly resolving: string[] = [];
+  /** Per resolved variable, the variables its value was computed from (transitively). */
+  private readonly sources = new Map<string, Set<string>>();
+  /** Open tracking frames, innermost last: each collects the variables read while it is open. */
+  private readonly frames: Set<string>[] = [];
   private readonly env: Record<string, string>;
   private readonly positions: Map<string, SourcePos>;
 
@@ -38,7 +48,35 @@ export class VarScope implements Lookup {
     return [...new Set([...Object.keys(this.raw), ...this.resolved.keys(), 'env'])];
   }
 
+  /**
+   * Run `fn` and report every variable it read, including the variables those
+   * variables' values were rendered from (`a: "{{ b }}"` read through `a` reports a and b).
+   * Secrecy and the provenance of a rendered argument are both computed from this.
+   */
+  track<T>(fn: () => T): Tracked<T> {
+    const reads = new Set<string>();
+    this.frames.push(reads);
+    try {
+      return { value: fn(), reads };
+    } finally {
+      this.frames.pop();
+    }
+  }
+
+  /** The variables `name`'s value was computed from (empty until it has been resolved). */
+  sourcesOf(name: string): ReadonlySet<string> {
+    return this.sources.get(name) ?? new Set();
+  }
+
+  private noteRead(name: string): void {
+    const frame = this.frames.at(-1);
+    if (!frame) return;
+    frame.add(name);
+    for (const s of this.sources.get(name) ?? []) frame.add(s);
+  }
+
   lookup(name: string): unknown {
+    this.noteRead(name);
     if (name === 'env') return this.env;
     if (this.resolved.has(name)) return this.resolved.get(name);
     if (!Object.hasOwn(this.raw, name)) return undefinedVariable(name, this.names());
@@ -47,7 +85,11 @@ export class VarScope implements Lookup {
     this.resolving.push(name);
     let value: unknown;
     try {
-      value = this.render(this.raw[name], this.positions.get(name));
+      const tracked = this.track(() => this.render(this.raw[name], this.positions.get(name)));
+      value = tracked.value;
+      this.sources.set(name, tracked.reads);
+      // The reader of `name` read everything `name` was made of.
+      for (const s of tracked.reads) this.frames.at(-1)?.add(s);
     } catch (err) {
       if (err instanceof TemplateError && !err.pos) throw new TemplateError(`${err.detail} (in variable "${name}")`, this.positions.get(name));
       throw err;

@@ -134,3 +134,27 @@ describe('evaluateCondition', () => {
     expect(() => evaluateCondition('relay_enabled', vars, pos)).toThrow('site.yaml:7:12: undefined variable "relay_enabled"');
   });
 });
+
+describe('VarScope.track', () => {
+  it('reports the variables a render read, through other variables too', () => {
+    const scope = new VarScope({ a: '{{ b }}-x', b: '{{ c | upper }}', c: 'low', d: 'unused' });
+    const first = scope.track(() => scope.render('{{ a }}!'));
+    expect(first.value).toBe('LOW-x!');
+    expect([...first.reads].sort()).toEqual(['a', 'b', 'c']);
+    // Once resolved, a variable is cached, and its sources are still reported.
+    const again = scope.track(() => scope.render('{{ a }}'));
+    expect([...again.reads].sort()).toEqual(['a', 'b', 'c']);
+    expect(scope.track(() => scope.render('plain')).reads.size).toBe(0);
+    expect([...scope.sourcesOf('b')]).toEqual(['c']);
+  });
+
+  it('keeps nested frames apart', () => {
+    const scope = new VarScope({ x: 1, y: 2 });
+    const outer = scope.track(() => {
+      const inner = scope.track(() => scope.render('{{ y }}'));
+      expect([...inner.reads]).toEqual(['y']);
+      return scope.render('{{ x }}');
+    });
+    expect([...outer.reads]).toEqual(['x']);
+  });
+});
