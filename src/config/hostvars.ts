@@ -18,6 +18,8 @@ export interface HostScope {
   /** Merged variables, un-rendered (templates resolve lazily through render()). Secrets hold their final values. */
   vars: Record<string, unknown>;
   redactor: Redactor;
+  /** Names of the variables that hold secrets (play `secrets:`, --secrets FILE). */
+  secretNames: ReadonlySet<string>;
   /** Deep-render strings in objects and arrays; returns plain values. Throws TemplateError. */
   render(value: unknown, pos?: SourcePos): unknown;
   /** Evaluate a `when:` style condition. */
@@ -72,6 +74,7 @@ export function hostScope(project: Project, play: Play, host: InventoryHost, env
     host,
     vars: raw,
     redactor,
+    secretNames,
     scope,
     render: (value, pos) => scope.render(value, pos),
     condition: (expr, pos) => scope.condition(expr, pos),

@@ -7,12 +7,15 @@ import type { HostScope } from '../config/hostvars.js';
 import type { Task } from '../config/model.js';
 import { modules } from '../modules/index.js';
 import type { Module } from '../modules/types.js';
+import type { RenderedLeaf } from '../template/render.js';
 
 export interface PreparedTask {
   index: number;
   task: Task;
   module: Module;
   args: unknown;
+  /** The templated leaves of the task's arguments, with the variables each was computed from. */
+  leaves: RenderedLeaf[];
   /** Set when the task does not run on this host, with the reason. */
   skip?: string;
 }
@@ -31,16 +34,16 @@ export function selectedByTags(task: Task, tags: string[] | undefined): boolean 
 export function prepareTask(task: Task, index: number, scope: HostScope, tags?: string[]): PreparedTask {
   const module = modules[task.module as keyof typeof modules];
   if (!module) throw new TaskPrepareError(task, `unknown module ${task.module}`);
-  if (!selectedByTags(task, tags)) return { index, task, module, args: undefined, skip: 'not selected by --tags' };
+  if (!selectedByTags(task, tags)) return { index, task, module, args: undefined, leaves: [], skip: 'not selected by --tags' };
   if (task.when !== undefined && !scope.condition(task.when, task.pos)) {
-    return { index, task, module, args: undefined, skip: `when: ${task.when} is false` };
+    return { index, task, module, args: undefined, leaves: [], skip: `when: ${task.when} is false` };
   }
-  const rendered = scope.render(task.args, task.pos);
+  const { value: rendered, leaves } = scope.scope.renderLeaves(task.args, task.pos);
   const parsed = module.schema.safeParse(rendered);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     const where = first.path.length ? `${task.module}.${first.path.join('.')}: ` : `${task.module}: `;
     throw new TaskPrepareError(task, scope.redactor.redact(`${where}${first.message}`));
   }
-  return { index, task, module, args: parsed.data };
+  return { index, task, module, args: parsed.data, leaves };
 }

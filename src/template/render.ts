@@ -21,6 +21,16 @@ export interface Tracked<T> {
   reads: Set<string>;
 }
 
+/** One templated string inside a rendered value. */
+export interface RenderedLeaf {
+  /** Where it sits, e.g. ['name', 0] for the first package of apt's name list. */
+  path: Array<string | number>;
+  template: string;
+  value: unknown;
+  /** Every variable it was computed from, transitively. */
+  reads: Set<string>;
+}
+
 export class VarScope implements Lookup {
   private readonly resolved = new Map<string, unknown>();
   private readonly resolving: string[] = [];
@@ -111,6 +121,31 @@ export class VarScope implements Lookup {
       return out;
     }
     return value;
+  }
+
+  /**
+   * Deep-render like `render`, tracking each templated string leaf on its own:
+   * where it sits in the value, and which variables it was computed from.
+   * Leaves that were not templates are not listed (they read nothing).
+   */
+  renderLeaves(value: unknown, pos?: SourcePos): { value: unknown; leaves: RenderedLeaf[] } {
+    const leaves: RenderedLeaf[] = [];
+    const walk = (v: unknown, path: Array<string | number>): unknown => {
+      if (typeof v === 'string') {
+        if (!isTemplate(v)) return v;
+        const { value: out, reads } = this.track(() => this.renderText(v, pos));
+        leaves.push({ path, template: v, value: out, reads });
+        return out;
+      }
+      if (Array.isArray(v)) return v.map((x, i) => walk(x, [...path, i]));
+      if (v !== null && typeof v === 'object') {
+        const out: Record<string, unknown> = {};
+        for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: walk(x, [...path, k]), enumerable: true, writable: true, configurable: true });
+        return out;
+      }
+      return v;
+    };
+    return { value: walk(value, []), leaves };
   }
 
   /** A string that is exactly one `{{ expr }}` keeps the value's type (a port stays a number), like Ansible. */

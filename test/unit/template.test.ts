@@ -158,3 +158,16 @@ describe('VarScope.track', () => {
     expect([...outer.reads]).toEqual(['x']);
   });
 });
+
+describe('VarScope.renderLeaves', () => {
+  it('renders like render and lists each templated leaf with where it is and what it read', () => {
+    const scope = new VarScope({ pkgs: ['a', 'b'], pw: 'hunter22', cred: 'u:{{ pw }}' });
+    const value = { name: ['x', '{{ pkgs[1] }}'], content: '{{ cred | upper }}', mode: '0600' };
+    const { value: out, leaves } = scope.renderLeaves(value);
+    expect(out).toEqual(new VarScope({ pkgs: ['a', 'b'], pw: 'hunter22', cred: 'u:{{ pw }}' }).render(value));
+    expect(leaves.map((l) => [l.path, l.value, [...l.reads].sort()])).toEqual([
+      [['name', 1], 'b', ['pkgs']],
+      [['content'], 'U:HUNTER22', ['cred', 'pw']],
+    ]);
+  });
+});
