@@ -11,7 +11,7 @@ import { matchHosts } from '../inventory/patterns.js';
 import { loadProject, parseExtraVars, type Project } from '../config/project.js';
 import { run, playHosts, type RunResult } from '../engine/run.js';
 import { writeFileSync } from 'node:fs';
-import { Fingerprinter } from '../engine/fingerprint.js';
+import { Fingerprinter, newFingerprintKey } from '../engine/fingerprint.js';
 import { checkPlanFiles, readSavedPlan, SavedPlanError, staleReason } from '../engine/saved-plan.js';
 import type { HostPlan } from '../engine/types.js';
 import { buildPlanDocument } from '../report/plan-document.js';
@@ -169,7 +169,8 @@ export interface RunExtras {
   out?: string;
 }
 
-export function planDocument(prepared: Prepared, o: RunCommandOptions, result: RunResult) {
+/** `fingerprints` false: a document only to be read (markdown), which needs no fingerprints and so derives no key. */
+export function planDocument(prepared: Prepared, o: RunCommandOptions, result: RunResult, fingerprints = true) {
   const { project } = prepared;
   return buildPlanDocument({
     plans: result.plans,
@@ -183,7 +184,7 @@ export function planDocument(prepared: Prepared, o: RunCommandOptions, result: R
       extra_vars: project.extraVars,
     },
     files: project.files,
-    fingerprints: new Fingerprinter(prepared.secrets),
+    fingerprints: fingerprints ? new Fingerprinter(prepared.secrets, newFingerprintKey(), { floor: true }) : undefined,
     redact: (t) => prepared.redactor.redact(t),
   });
 }
@@ -225,7 +226,7 @@ export async function runCommand(mode: 'plan' | 'apply', o: RunCommandOptions, e
   if (mode === 'plan') {
     const format = o.format ?? 'text';
     const needDoc = format !== 'text' || extra.out;
-    const doc = needDoc ? planDocument(prepared, o, result) : undefined;
+    const doc = needDoc ? planDocument(prepared, o, result, format === 'json' || Boolean(extra.out)) : undefined;
     if (extra.out && doc) writeFileSync(extra.out, JSON.stringify(doc, null, 2) + '\n', { mode: 0o600 });
     if (format === 'json') out(JSON.stringify(doc, null, 2) + '\n');
     else if (format === 'markdown') out(planMarkdown(doc!));
@@ -264,7 +265,8 @@ export async function applySavedPlan(planPath: string, o: RunCommandOptions): Pr
   return runCommand('apply', options, {
     beforeConnect: (prepared) => checkPlanFiles(saved, prepared.project.files),
     gate: (prepared) => {
-      const fp = new Fingerprinter(prepared.secrets);
+      const k = saved.fingerprint_key!;
+      const fp = new Fingerprinter(prepared.secrets, { N: k.N, r: k.r, p: k.p, salt: Buffer.from(k.salt, 'base64') }, { floor: true });
       return (fresh) => {
         const index = prepared.project.playbook.plays.indexOf(fresh.play);
         const host = saved.hosts.find((h) => h.name === fresh.host && h.play_index === index);

@@ -17,7 +17,7 @@ schemas. Point yaml-language-server at it with a first line such as
   # yaml-language-server: $schema=./schemas/playbook.schema.json
 The repository ships them in schemas/. "plumb schema plan" describes the
 document of "plumb plan --format json" and "--out PLAN.json" (format
-plumb-plan, version 1).
+plumb-plan, version 2).
 
 Examples:
   plumb schema > playbook.schema.json

@@ -35,7 +35,7 @@ export function becomeOf(play: Play, task: Task): Become {
 }
 
 export function taskPlanFrom(t: PreparedTask, probed: TaskPlan['probed'], ctx: ModuleContext): TaskPlan {
-  const base = { index: t.index, task: t.task, args: t.args };
+  const base = { index: t.index, task: t.task, args: t.args, secretValues: t.secretValues };
   if (t.skip) return { ...base, outcome: 'skipped', changes: [], reason: t.skip };
   if (!probed) return { ...base, outcome: 'may-change', changes: [], reason: 'not probed' };
   if (!probed.known) return { ...base, outcome: 'may-change', changes: [], reason: probed.reason, probed };

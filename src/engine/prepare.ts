@@ -16,6 +16,8 @@ export interface PreparedTask {
   args: unknown;
   /** The templated leaves of the task's arguments, with the variables each was computed from. */
   leaves: RenderedLeaf[];
+  /** Values of the secret variables the arguments were computed from, whatever filters transformed them (keys saved-plan fingerprints; never printed). */
+  secretValues: string[];
   /** Set when the task does not run on this host, with the reason. */
   skip?: string;
 }
@@ -34,9 +36,9 @@ export function selectedByTags(task: Task, tags: string[] | undefined): boolean 
 export function prepareTask(task: Task, index: number, scope: HostScope, tags?: string[]): PreparedTask {
   const module = modules[task.module as keyof typeof modules];
   if (!module) throw new TaskPrepareError(task, `unknown module ${task.module}`);
-  if (!selectedByTags(task, tags)) return { index, task, module, args: undefined, leaves: [], skip: 'not selected by --tags' };
+  if (!selectedByTags(task, tags)) return { index, task, module, args: undefined, leaves: [], secretValues: [], skip: 'not selected by --tags' };
   if (task.when !== undefined && !scope.condition(task.when, task.pos)) {
-    return { index, task, module, args: undefined, leaves: [], skip: `when: ${task.when} is false` };
+    return { index, task, module, args: undefined, leaves: [], secretValues: [], skip: `when: ${task.when} is false` };
   }
   const { value: rendered, leaves } = scope.scope.renderLeaves(task.args, task.pos);
   const parsed = module.schema.safeParse(rendered);
@@ -45,5 +47,11 @@ export function prepareTask(task: Task, index: number, scope: HostScope, tags?: 
     const where = first.path.length ? `${task.module}.${first.path.join('.')}: ` : `${task.module}: `;
     throw new TaskPrepareError(task, scope.redactor.redact(`${where}${first.message}`));
   }
-  return { index, task, module, args: parsed.data, leaves };
+  return { index, task, module, args: parsed.data, leaves, secretValues: secretsRead(leaves, scope) };
+}
+
+function secretsRead(leaves: RenderedLeaf[], scope: HostScope): string[] {
+  const values = new Set<string>();
+  for (const leaf of leaves) for (const name of leaf.reads) if (scope.secretNames.has(name)) values.add(String(scope.vars[name]));
+  return [...values];
 }

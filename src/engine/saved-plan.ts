@@ -36,6 +36,7 @@ export function readSavedPlan(path: string): PlanDocument {
     const issue = parsed.error.issues[0];
     throw new SavedPlanError(`${path}: not a valid plan: ${issue.path.join('.')}: ${issue.message}`);
   }
+  if (!parsed.data.fingerprint_key) throw new SavedPlanError(`${path}: the plan holds no fingerprints, so it cannot be applied; save one with plumb plan --out`);
   return parsed.data;
 }
 
@@ -85,11 +86,11 @@ export function staleReason(saved: PlanDocumentHost | undefined, fresh: HostPlan
       if (t.outcome !== s.outcome) reasons.push(`${t.task.name} was ${s.outcome} in the plan, is ${t.outcome} now`);
       continue;
     }
-    if (fp.desired(t.args) !== s.desired) {
+    if (fp.desired(t.args, t.secretValues) !== s.desired) {
       reasons.push(`${t.task.name}: the desired state changed since the plan (a variable or secret has a different value)`);
       continue;
     }
-    if (fp.probed(t.probed, t.args) === s.probed) continue;
+    if (fp.probed(t.probed, t.args, t.secretValues) === s.probed) continue;
     // Name what moved, in the words of the changes the two plans computed.
     const detail: string[] = [];
     const targets = new Set([...s.changes.map((c) => c.target), ...t.changes.map((c) => c.target)]);

@@ -17,6 +17,8 @@ export interface TaskPlan {
   task: Task;
   /** Arguments after rendering and schema parsing (never printed: may hold secrets). */
   args: unknown;
+  /** Values of the secret variables the arguments were computed from (keys fingerprints; never printed). */
+  secretValues?: string[];
   outcome: Outcome;
   changes: Change[];
   /** Why a task may change or was skipped. */

@@ -2,15 +2,16 @@
  * The plan as a versioned JSON document: what `--format json` prints and what
  * `--out PLAN.json` saves for `plumb apply PLAN.json`. Ordering is stable
  * (plays in order, hosts in inventory order, tasks in play order) so two plans
- * of the same state differ only in `created_at`.
+ * of the same state differ only in `created_at`, the fingerprint salt and the
+ * fingerprints keyed with it (those of tasks that use a secret).
  */
 import { z } from 'zod';
-import type { Fingerprinter } from '../engine/fingerprint.js';
+import { SALT_BYTES, scryptParamsProblem, type Fingerprinter } from '../engine/fingerprint.js';
 import type { HostPlan } from '../engine/types.js';
 import { summarize } from './plan-text.js';
 
 export const PLAN_FORMAT = 'plumb-plan';
-export const PLAN_VERSION = 1;
+export const PLAN_VERSION = 2;
 
 const change = z.object({
   summary: z.string(),
@@ -28,9 +29,33 @@ const task = z.object({
   outcome: z.enum(['ok', 'change', 'may-change', 'skipped', 'error']),
   reason: z.string().optional(),
   changes: z.array(change),
-  probed: z.string().optional().describe('keyed fingerprint of the state the plan was computed from'),
-  desired: z.string().optional().describe('keyed fingerprint of the desired state (rendered arguments)'),
+  probed: z.string().optional().describe('keyed fingerprint of the state the plan was computed from (see fingerprint_key)'),
+  desired: z.string().optional().describe('keyed fingerprint of the desired state, the rendered arguments (see fingerprint_key)'),
 });
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+const fingerprintKey = z
+  .object({
+    kdf: z.literal('scrypt'),
+    N: z.number().int().positive().describe('scrypt cost (a power of two)'),
+    r: z.number().int().positive().describe('scrypt block size'),
+    p: z.number().int().positive().describe('scrypt parallelism'),
+    salt: z.string().regex(BASE64).describe(`random per plan, base64 (${SALT_BYTES} bytes)`),
+  })
+  .superRefine((k, ctx) => {
+    const problem = scryptParamsProblem(k);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    if (Buffer.from(k.salt, 'base64').length < SALT_BYTES) ctx.addIssue({ code: 'custom', path: ['salt'], message: `the salt must be at least ${SALT_BYTES} bytes` });
+  })
+  .describe(
+    'How the fingerprints are keyed. Each is "hmac-sha256:" and the first 32 hex digits of HMAC-SHA256 over the canonical JSON (keys sorted) ' +
+      'of the rendered arguments (desired) or the probed state (probed). A task that uses secrets is keyed with ' +
+      'scrypt(password = "plumb-fingerprint-v2" NUL JSON array of the sorted distinct secret values it uses, salt, N, r, p, 32 bytes): ' +
+      'each guess at a secret costs one such derivation. A task that uses none is keyed with the public sha256("plumb-fingerprint-v2"). ' +
+      'The floor N·r ≥ 2^19 (about 190 ms per guess on the reference machine) is enforced when a plan is read. ' +
+      'Absent only from a document that holds no fingerprints (it cannot be applied).',
+  );
 
 const host = z.object({
   name: z.string(),
@@ -46,7 +71,7 @@ const host = z.object({
 export const planDocumentSchema = z.object({
   format: z.literal(PLAN_FORMAT),
   version: z.literal(PLAN_VERSION),
-  created_at: z.string().describe('the only field that differs between two plans of the same state'),
+  created_at: z.string().describe('when the plan was made'),
   command: z.object({
     playbook: z.string(),
     inventory: z.string(),
@@ -55,6 +80,7 @@ export const planDocumentSchema = z.object({
     extra_vars: z.record(z.string(), z.unknown()),
   }),
   files: z.array(z.object({ path: z.string(), sha256: z.string() })).describe('content hashes of the playbook, inventory and variable files the plan was made from'),
+  fingerprint_key: fingerprintKey.optional(),
   summary: z.object({
     hosts: z.number().int(),
     with_changes: z.number().int(),
@@ -75,7 +101,8 @@ export interface DocumentInput {
   hostOrder: string[];
   command: PlanDocument['command'];
   files: PlanDocument['files'];
-  fingerprints: Fingerprinter;
+  /** Absent when the document is only printed for reading (markdown): then it holds no fingerprints, and no key is derived. */
+  fingerprints?: Fingerprinter;
   redact: (text: string) => string;
   now?: Date;
 }
@@ -128,18 +155,34 @@ export function buildPlanDocument(input: DocumentInput): PlanDocument {
           ...(c.secret || !c.diff ? {} : { diff: c.diff }),
           ...(c.secret ? { secret: true } : {}),
         })),
-        ...(t.outcome === 'skipped' ? {} : { probed: input.fingerprints.probed(t.probed, t.args), desired: input.fingerprints.desired(t.args) }),
       })),
       handlers: p.handlers.map((h) => ({ name: h.name, runs: h.runs, because: h.because })),
     })),
   };
-  return deepRedact(doc, input.redact);
+  const redacted = deepRedact(doc, input.redact);
+  const fp = input.fingerprints;
+  if (!fp) return redacted;
+  // Added after redaction: computed here, never text from a template or a host, so redaction could only corrupt them.
+  const { summary, hosts, ...head } = redacted;
+  return {
+    ...head,
+    fingerprint_key: { kdf: 'scrypt', N: fp.key.N, r: fp.key.r, p: fp.key.p, salt: fp.key.salt.toString('base64') },
+    summary,
+    hosts: hosts.map((h, i) => ({
+      ...h,
+      tasks: h.tasks.map((t, j) => {
+        const planned = plans[i].tasks[j];
+        if (planned.outcome === 'skipped') return t;
+        return { ...t, probed: fp.probed(planned.probed, planned.args, planned.secretValues), desired: fp.desired(planned.args, planned.secretValues) };
+      }),
+    })),
+  };
 }
 
 export function planJsonSchema(): unknown {
   return {
-    $id: 'https://plumb.dev/schemas/plan-v1.json',
-    title: 'plumb plan (format plumb-plan, version 1)',
+    $id: `https://plumb.dev/schemas/plan-v${PLAN_VERSION}.json`,
+    title: `plumb plan (format plumb-plan, version ${PLAN_VERSION})`,
     ...z.toJSONSchema(planDocumentSchema, { io: 'input' }),
   };
 }

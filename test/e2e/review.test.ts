@@ -53,7 +53,7 @@ describe.skipIf(!runE2E)('plans for review on the fleet', { timeout: 300_000 }, 
     expect(got).toBe(readFileSync(EXPECTED_MD, 'utf8'));
   });
 
-  it('JSON plans validate against `plumb schema plan` and are byte-identical but for created_at', async () => {
+  it('JSON plans validate against `plumb schema plan` and are byte-identical but for created_at, the salt and the secret-keyed fingerprints', async () => {
     const schema = await plumb(['schema', 'plan']);
     expect(schema.code).toBe(0);
     const ajv = new Ajv2020({ strict: false });
@@ -64,8 +64,23 @@ describe.skipIf(!runE2E)('plans for review on the fleet', { timeout: 300_000 }, 
     const docA = JSON.parse(a.stdout);
     expect(validate(docA), JSON.stringify(validate.errors)).toBe(true);
     expect(docA.hosts.map((h: { name: string }) => h.name)).toEqual(['mail1', 'mail2', 'mail3']);
-    const strip = (s: string) => s.replace(/"created_at": "[^"]+"/, '"created_at": ""');
-    expect(strip(b.stdout)).toBe(strip(a.stdout));
+    const docB = JSON.parse(b.stdout);
+    // Each plan draws its own salt, so fingerprints of tasks that use the app password differ; all others are equal.
+    expect(docB.fingerprint_key.salt).not.toBe(docA.fingerprint_key.salt);
+    const secretTask = (t: { name: string }) => t.name === 'Gmail credentials';
+    type Doc = { created_at: string; fingerprint_key: { salt: string }; hosts: Array<{ tasks: Array<{ name: string; probed?: string; desired?: string }> }> };
+    for (const [hostA, hostB] of (docA as Doc).hosts.map((h, i) => [h, (docB as Doc).hosts[i]] as const)) {
+      const [taskA, taskB] = [hostA.tasks.find(secretTask)!, hostB.tasks.find(secretTask)!];
+      expect(taskB.desired).not.toBe(taskA.desired);
+    }
+    const strip = (d: Doc) => {
+      const copy = structuredClone(d);
+      copy.created_at = '';
+      copy.fingerprint_key.salt = '';
+      for (const h of copy.hosts) for (const t of h.tasks) if (secretTask(t)) t.probed = t.desired = '';
+      return copy;
+    };
+    expect(strip(docB)).toEqual(strip(docA));
   });
 
   it('apply PLAN.json converges exactly the planned hosts and refuses the one that drifted since', async () => {
