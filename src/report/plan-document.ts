@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { Fingerprinter } from '../engine/fingerprint.js';
 import type { HostPlan } from '../engine/types.js';
+import { escapeControl } from './escape.js';
 import { summarize } from './plan-text.js';
 
 export const PLAN_FORMAT = 'plumb-plan';
@@ -134,6 +135,15 @@ export function buildPlanDocument(input: DocumentInput): PlanDocument {
     })),
   };
   return deepRedact(doc, input.redact);
+}
+
+/**
+ * The document as JSON text, for stdout and saved plans. JSON.stringify escapes C0 but
+ * leaves DEL, C1 and bidi controls raw; escapeControl writes those as \uHHHH, so the text
+ * is safe to print and parses back to exactly the same document.
+ */
+export function planJson(doc: PlanDocument): string {
+  return escapeControl(JSON.stringify(doc, null, 2)) + '\n';
 }
 
 export function planJsonSchema(): unknown {

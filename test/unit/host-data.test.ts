@@ -70,7 +70,8 @@ async function hostileCopy(): Promise<Change[]> {
   return changesFrom('copy', { dest: '/etc/app.conf', content: 'clean\n' }, out);
 }
 
-const HOSTILE_OWNER = `ev${OSC8}il`;
+// stat prints names space-separated, so a hostile name here has no space in it.
+const HOSTILE_OWNER = 'ev\x1b]8;;http://x.example/\x07il';
 const ownerChanges = () => changesFrom('file', { path: '/srv/x', owner: 'root', group: 'root' }, `type file\nstat 644 4242 4242 0 ${HOSTILE_OWNER} grp${C1_CSI}\n`);
 const HOSTILE_TARGET = `/tmp/${TITLE}x\n  ~ forged task\n<!-- hide`;
 const linkChanges = () => changesFrom('copy', { dest: '/etc/motd', content: 'hi\n' }, `type link\ntarget ${b64(HOSTILE_TARGET)}\n`);
@@ -160,7 +161,7 @@ describe('text plan', () => {
     expect(text).toContain('-\\x1b[2J\\x1b[Hscreen cleared');
     expect(text).toContain('-harmless\\rEVIL overwrite');
     expect(text).toContain('-abc\\u202etxt.exe');
-    expect(text).toContain('owner ev\\x1b]8;;http://evil.example/\\x07click me\\x1b]8;;\\x07il → root');
+    expect(text).toContain('owner ev\\x1b]8;;http://x.example/\\x07il → root');
     expect(text).toContain('group grp\\u009b31mred → root');
     expect(text).toContain('ssh banner: \\x1b[2J\\x1b[Habc\\u202etxt.exe');
   });
@@ -261,7 +262,7 @@ describe('plain progress', () => {
       expect(l).not.toContain('\n');
       expect(l).not.toMatch(RAW_CONTROL);
     }
-    expect(lines[1]).toContain('owner ev\\x1b]8;;http://evil.example/\\x07click me');
+    expect(lines[1]).toContain('owner ev\\x1b]8;;http://x.example/\\x07il → root');
     expect(lines[2]).toBe('web1: FAILED run: command exited 1: \\x1b[2J\\x1b[H\\nfake: ok\\r\\x1b]8;;http://evil.example/\\x07click me\\x1b]8;;\\x07');
     expect(lines[3]).toContain('web2: UNREACHABLE: \\x1b]0;pwned\\x07\\nweb3: ok');
   });
