@@ -128,7 +128,7 @@ describe.skipIf(!runE2E)('hostile host data on the fleet', { timeout: 300_000 },
     expect(outside.filter((l) => l.startsWith('#')).every((l) => /^#{2,4} (plumb plan|Play|\S+ \(1 host\))/.test(l))).toBe(true);
     expect(outside.join('\n')).toContain('is a symlink to /etc/shadow; will be replaced by a regular file');
     expect(r.stdout).toContain('-<!-- everything after this is hidden from a reviewer');
-    expect(outside.join('\n')).toContain('owner ev\\x1b]8;;http://x.example/\\x07il → root');
+    expect(outside.join('\n')).toContain('owner ev\\x1b\\]8;;http://x.example/\\x07il → root');
   });
 
   it('JSON plan: valid JSON with the host text intact, no raw control bytes and no shadow line', async () => {

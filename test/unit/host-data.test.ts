@@ -180,7 +180,7 @@ describe('markdown plan', () => {
     const outside = outsideFences(md);
     expect(outside.join('\n')).not.toContain('<!--');
     expect(outside.filter((l) => l.startsWith('#'))).toEqual(['## plumb plan: 4 changes on 1 of 2 hosts', '### Play: web', '#### web1 (1 host)', '#### web2 (1 host)']);
-    expect(outside.some((l) => l.includes('forged task'))).toBe(false);
+    expect(outside.some((l) => /^\s*[-~] (\*\*)?forged/.test(l))).toBe(false);
     expect(md).toContain('    ``````diff');
     expect(md).toContain('    -<!-- everything after this is hidden from a reviewer');
   });
@@ -190,9 +190,10 @@ describe('markdown plan', () => {
     doc.hosts[0].tasks[0].changes.push({ summary: '# [click](http://evil.example) `x` | <b>&amp;', target: 't' });
     const md = planMarkdown(doc);
     expect(md).toContain('  - \\# \\[click\\](http://evil.example) \\`x\\` \\| &lt;b&gt;&amp;amp;');
-    expect(md).toContain('— may change: could not read the current state: harmless\\rEVIL overwrite\\n## forged \\x1b]8;;');
-    expect(md).toContain('— cannot apply: lineinfile: /x is a symlink to \\x1b]0;pwned\\x07&lt;!--');
-    expect(md).toContain('**unreachable**: ssh banner: \\x1b[2J\\x1b[Habc\\u202etxt.exe\\n&lt;!-- hidden');
+    // Brackets inside the escapes are markdown-escaped too: `\\x1b\\]8;;` renders as `\\x1b]8;;`.
+    expect(md).toContain('— may change: could not read the current state: harmless\\rEVIL overwrite\\n## forged \\x1b\\]8;;');
+    expect(md).toContain('— cannot apply: lineinfile: /x is a symlink to \\x1b\\]0;pwned\\x07&lt;!--');
+    expect(md).toContain('**unreachable**: ssh banner: \\x1b\\[2J\\x1b\\[Habc\\u202etxt.exe\\n&lt;!-- hidden');
     expect(md).toContain('because config &lt;!-- harmless\\rEVIL overwrite');
     expect(md).toContain('Playbook ``site`.yaml``');
   });
