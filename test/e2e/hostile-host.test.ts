@@ -5,7 +5,7 @@
  * names full of terminal control sequences and markdown comment/fence/heading
  * markers reach the text, markdown and JSON plans only escaped.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,7 +93,8 @@ describe.skipIf(!runE2E)('hostile host data on the fleet', { timeout: 300_000 },
     shadowHash = (await sh('sha256sum < /etc/shadow')).split(' ')[0];
     await sh('ln -s /etc/shadow /etc/plumb-motd');
     await sh('cat > /etc/plumb-hostile.conf', HOSTILE);
-    await sh(`printf 'ev\\033]8;;http://x.example/\\007il:x:4242:4242::/nonexistent:/usr/sbin/nologin\\n' >> /etc/passwd`);
+    // An OSC 0 (window title) sequence: no ':' in it, which would split the passwd fields.
+    await sh(`printf 'ev\\033]0;pwned\\007il:x:4242:4242::/nonexistent:/usr/sbin/nologin\\n' >> /etc/passwd`);
     await sh(`printf 'ev\\033[31mgrp:x:4242:\\n' >> /etc/group`);
     await sh('touch /etc/plumb-owned && chown 4242:4242 /etc/plumb-owned');
     await sh('printf "keep=1\\n" > /etc/plumb-real.conf && ln -s /etc/plumb-real.conf /etc/plumb-linked.conf');
@@ -114,7 +115,7 @@ describe.skipIf(!runE2E)('hostile host data on the fleet', { timeout: 300_000 },
     expect(r.stdout).toContain('-\\x1b]8;;http://evil.example/\\x07click me\\x1b]8;;\\x07');
     expect(r.stdout).toContain('-harmless\\rEVIL overwrite');
     expect(r.stdout).toContain('-\\u202eevil bidi');
-    expect(r.stdout).toContain('owner ev\\x1b]8;;http://x.example/\\x07il → root');
+    expect(r.stdout).toContain('owner ev\\x1b]0;pwned\\x07il → root');
     expect(r.stdout).toContain('group ev\\x1b[31mgrp → root');
   });
 
@@ -128,7 +129,7 @@ describe.skipIf(!runE2E)('hostile host data on the fleet', { timeout: 300_000 },
     expect(outside.filter((l) => l.startsWith('#')).every((l) => /^#{2,4} (plumb plan|Play|\S+ \(1 host\))/.test(l))).toBe(true);
     expect(outside.join('\n')).toContain('is a symlink to /etc/shadow; will be replaced by a regular file');
     expect(r.stdout).toContain('-<!-- everything after this is hidden from a reviewer');
-    expect(outside.join('\n')).toContain('owner ev\\x1b\\]8;;http://x.example/\\x07il → root');
+    expect(outside.join('\n')).toContain('owner ev\\x1b\\]0;pwned\\x07il → root');
   });
 
   it('JSON plan: valid JSON with the host text intact, no raw control bytes and no shadow line', async () => {
@@ -140,6 +141,13 @@ describe.skipIf(!runE2E)('hostile host data on the fleet', { timeout: 300_000 },
     const diffs = doc.hosts[0].tasks.flatMap((t: { changes: Array<{ diff?: string }> }) => t.changes.map((c) => c.diff ?? '')).join('\n');
     expect(diffs).toContain('-\u202eevil bidi');
     expect(diffs).toContain('\x1b]8;;http://evil.example/');
+    const saved = join(dir, 'plan.json');
+    const s = await run(['plan', playbook(), '--out', saved]);
+    expect(s.code, s.stderr).toBe(2);
+    const file = readFileSync(saved, 'utf8');
+    expect(file).not.toMatch(RAW_CONTROL);
+    for (const line of shadowLines) expect(file).not.toContain(line);
+    expect(JSON.parse(file).hosts[0].tasks).toEqual(doc.hosts[0].tasks);
   });
 
   it('apply replaces the link with a regular file and leaves /etc/shadow untouched', async () => {
