@@ -1,12 +1,14 @@
 /**
  * The one place errors become exit codes and messages. Known errors print one
  * readable message; only an unexpected error shows its stack, and only with
- * --verbose. Everything printed goes through the redactor.
+ * --verbose. Everything printed goes through the redactor, then has its
+ * control characters escaped: an error can quote a host (ssh, stderr).
  */
 import { formatDiagnostics, ValidationFailed } from '../config/diagnostics.js';
 import { PlumbError } from '../errors.js';
 import { PatternError } from '../inventory/patterns.js';
 import { TemplateError } from '../template/errors.js';
+import { escapeControl } from '../report/escape.js';
 import type { Redactor } from '../template/redactor.js';
 
 export const EXIT = {
@@ -38,6 +40,11 @@ export interface ErrorReport {
 }
 
 export function reportError(err: unknown, options: { verbose?: boolean; redactor?: Redactor } = {}): ErrorReport {
+  const report = errorReport(err, options);
+  return { code: report.code, text: escapeControl(report.text) };
+}
+
+function errorReport(err: unknown, options: { verbose?: boolean; redactor?: Redactor }): ErrorReport {
   const redact = (s: string) => (options.redactor ? options.redactor.redact(s) : s);
   if (err instanceof ValidationFailed) {
     const redactor = options.redactor ?? err.redactor;

@@ -14,7 +14,8 @@ import { writeFileSync } from 'node:fs';
 import { Fingerprinter, newFingerprintKey } from '../engine/fingerprint.js';
 import { checkPlanFiles, readSavedPlan, SavedPlanError, staleReason } from '../engine/saved-plan.js';
 import type { HostPlan } from '../engine/types.js';
-import { buildPlanDocument } from '../report/plan-document.js';
+import { buildPlanDocument, planJson } from '../report/plan-document.js';
+import { escapeControl } from '../report/escape.js';
 import { planMarkdown } from '../report/plan-markdown.js';
 import { PlainReporter } from '../report/plain.js';
 import { planText } from '../report/plan-text.js';
@@ -193,8 +194,10 @@ export async function runCommand(mode: 'plan' | 'apply', o: RunCommandOptions, e
   const prepared = await prepareRun(o);
   extra.beforeConnect?.(prepared);
   const { project, redactor } = prepared;
-  const err = (line: string) => process.stderr.write(redactor.redact(line) + '\n');
-  const out = (text: string) => process.stdout.write(redactor.redact(text));
+  // The output boundary: redact first (a secret may hold control characters), then escape
+  // whatever host text a formatter did not already escape (idempotent for the rest).
+  const err = (line: string) => process.stderr.write(escapeControl(redactor.redact(line)) + '\n');
+  const out = (text: string) => process.stdout.write(escapeControl(redactor.redact(text)));
   const reporter = pickReporter(mode, err);
 
   const controller = new AbortController();
@@ -227,8 +230,8 @@ export async function runCommand(mode: 'plan' | 'apply', o: RunCommandOptions, e
     const format = o.format ?? 'text';
     const needDoc = format !== 'text' || extra.out;
     const doc = needDoc ? planDocument(prepared, o, result, format === 'json' || Boolean(extra.out)) : undefined;
-    if (extra.out && doc) writeFileSync(extra.out, JSON.stringify(doc, null, 2) + '\n', { mode: 0o600 });
-    if (format === 'json') out(JSON.stringify(doc, null, 2) + '\n');
+    if (extra.out && doc) writeFileSync(extra.out, planJson(doc), { mode: 0o600 });
+    if (format === 'json') out(planJson(doc!));
     else if (format === 'markdown') out(planMarkdown(doc!));
     else out(planText(result.plans, { diffs: true }));
     err(recapTable(result.results, 'plan').trimEnd());

@@ -2,6 +2,12 @@
  * copy: make a remote file hold exactly the given bytes (inline `content` or
  * a local `src`), with mode/owner/group. The file is compared by sha256; the
  * write itself is the transport's atomic temp-file-and-rename.
+ *
+ * Symlinks (as Ansible's `follow: false`, its default for copy and template):
+ * a dest that is a symlink is never read, hashed or followed. The plan says
+ * "DEST is a symlink to X; will be replaced by a regular file", and the
+ * rename replaces the link itself; X is left as it is. Requested attributes
+ * apply to the new file, as on a create; a backup copies the link (cp -P).
  */
 import { z } from 'zod';
 import { pathSchema } from './common.js';
@@ -71,6 +77,7 @@ export function contentModule<A extends FileTarget>(name: string, schema: z.ZodT
     if (state.type === 'directory') throw new ModuleError(`${name}: ${dest} is a directory; dest must name the file itself`);
     if (state.type === 'other') throw new ModuleError(`${name}: ${dest} exists and is not a regular file`);
     const want = desired(args, ctx);
+    if (state.type === 'link') return replaceLink(args, state, want, ctx);
     const attrs = attrChanges(dest, args, state);
     const exists = state.type === 'file';
     if (exists && state.sha256 === sha256(want.bytes)) {
@@ -78,22 +85,37 @@ export function contentModule<A extends FileTarget>(name: string, schema: z.ZodT
     }
 
     let change: Change;
-    const link = state.link ? ' (replaces the symlink)' : '';
     // secretFields is set by parse when either side of this change involves a secret.
     if (want.secret || state.secretFields?.includes('sha256')) {
-      change = { summary: (exists ? 'content changed (secret)' : `create ${dest} (secret)`) + link, target: dest, secret: true };
+      change = { summary: exists ? 'content changed (secret)' : `create ${dest} (secret)`, target: dest, secret: true };
     } else if (!exists) {
-      change = { summary: `create ${dest} (${want.bytes.length} bytes)${link}`, target: dest };
+      change = { summary: `create ${dest} (${want.bytes.length} bytes)`, target: dest };
       if (want.text !== undefined && want.bytes.length <= DIFF_CONTENT_LIMIT) change.diff = unifiedDiff(dest, undefined, want.text);
     } else {
-      change = { summary: `content changed${link}`, target: dest };
+      change = { summary: 'content changed', target: dest };
       if (state.content !== undefined && want.text !== undefined && want.bytes.length <= DIFF_CONTENT_LIMIT) {
         change.diff = unifiedDiff(dest, state.content, want.text);
       } else {
-        change.summary = `content changed (${state.size} → ${want.bytes.length} bytes, no diff for binary or large files)${link}`;
+        change.summary = `content changed (${state.size} → ${want.bytes.length} bytes, no diff for binary or large files)`;
       }
     }
+    return [{ change, steps: writeSteps(args, state, want, exists, ctx) }, ...attrs.map((a) => ({ change: a.change, steps: [] }))];
+  }
 
+  /** The link is replaced like a file is created: a diff against nothing, attributes as asked, none kept from the target. */
+  function replaceLink(args: A, state: FileState, want: Desired, ctx: ModuleContext): Planned[] {
+    const dest = ctx.redact(args.dest);
+    const what = `${dest} is a symlink to ${ctx.redact(state.target ?? '')}; will be replaced by a regular file`;
+    const change: Change = want.secret
+      ? { summary: `${what} (secret)`, target: dest, secret: true }
+      : { summary: `${what} (${want.bytes.length} bytes)`, target: dest };
+    if (!want.secret && want.text !== undefined && want.bytes.length <= DIFF_CONTENT_LIMIT) change.diff = unifiedDiff(dest, undefined, want.text);
+    const attrs = attrChanges(dest, args, { type: 'absent' });
+    return [{ change, steps: writeSteps(args, state, want, true, ctx) }, ...attrs.map((a) => ({ change: a.change, steps: [] }))];
+  }
+
+  function writeSteps(args: A, state: FileState, want: Desired, exists: boolean, ctx: ModuleContext): Step[] {
+    const dest = ctx.redact(args.dest);
     const steps: Step[] = [];
     if (args.backup && exists) {
       const backup = backupCommand(args.dest);
@@ -108,8 +130,7 @@ export function contentModule<A extends FileTarget>(name: string, schema: z.ZodT
       ...definedOnly(written),
       describe: `write ${dest} (${ctx.redact(detail)})`,
     });
-    // The write sets mode/owner/group itself, so attribute changes need no commands of their own.
-    return [{ change, steps }, ...attrs.map((a) => ({ change: a.change, steps: [] }))];
+    return steps;
   }
 
   return {

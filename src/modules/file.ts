@@ -2,6 +2,13 @@
  * file: a path is a directory, is absent, exists (touch) or is an existing
  * file whose mode/owner/group are managed. `touch` creates a missing file but
  * leaves an existing one's timestamps alone, so a converged host stays ok.
+ *
+ * Symlinks: file never follows them (unlike Ansible's file, whose `follow`
+ * defaults to yes). plumb runs as root, and a chmod or chown through a link
+ * an unprivileged user planted (~/notes -> /etc/shadow) hands them the
+ * target; the probe does not stat through links either. So `absent` removes
+ * the link itself (rm without -r: the target is kept) and every other state
+ * fails the task with "PATH is a symlink to X; ... point path at the target".
  */
 import { z } from 'zod';
 import { command } from '../shell.js';
@@ -27,10 +34,17 @@ function plan(args: FileArgs, state: FileState, redact: (s: string) => string): 
   if (args.state === 'absent') {
     if (args.path.replace(/\/+$/, '') === '') throw new ModuleError('file: refusing to remove /');
     if (state.type === 'absent') return [];
-    const what = state.link ? 'symlink' : state.type;
+    if (state.type === 'link') {
+      const summary = `remove ${path}, a symlink to ${redact(state.target ?? '')} (the target is kept)`;
+      return [{ change: { summary, target: path, before: 'link', after: 'absent' }, commands: [command('rm', '-f', '--', args.path)] }];
+    }
+    const what = state.type;
     return [{ change: { summary: `remove ${what} ${path}`, target: path, before: what, after: 'absent' }, commands: [command('rm', '-rf', '--', args.path)] }];
   }
 
+  if (state.type === 'link') {
+    throw new ModuleError(`file: ${path} is a symlink to ${redact(state.target ?? '')}; file does not follow symlinks, point path at the target`);
+  }
   const out: Planned[] = [];
   if (args.state === 'directory') {
     if (state.type === 'absent') {

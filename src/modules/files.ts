@@ -21,10 +21,13 @@ export const fileAttrs = {
 export const DIFF_CONTENT_LIMIT = 64 * 1024;
 
 export interface FileState extends SecretMarked {
-  /** `file` and `directory` follow a symlink; `other` is a device, socket, fifo or a dangling link. */
-  type: 'absent' | 'file' | 'directory' | 'other';
-  /** The path itself is a symlink (writing the file replaces the link with a regular file). */
-  link?: boolean;
+  /**
+   * `link`: the path itself is a symlink, dangling or not. Nothing behind a link is ever
+   * stat'ed, hashed or read. `other` is a device, socket or fifo.
+   */
+  type: 'absent' | 'file' | 'directory' | 'link' | 'other';
+  /** Where a symlink points (readlink), verbatim: host text, escaped only where it is printed. */
+  target?: string;
   /** Octal, four digits: "0644". */
   mode?: string;
   uid?: number;
@@ -45,29 +48,46 @@ export interface FileProbeOptions {
   fetchLimit?: number;
 }
 
+/** sha256 of no bytes: what a read that failed half-way through a pipe hashes to. */
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
 /**
- * Prints, one per line: `type T`, `link 1` (if a symlink), `stat MODE UID GID SIZE OWNER GROUP`,
- * `sha256 HEX` (with `hash`) and `content BASE64` (only when `fetchLimit` > 0 and the file is no larger).
+ * Prints, one per line: `type T`; for a symlink only `target BASE64` (readlink, encoded so
+ * a newline in it cannot forge a line); otherwise `stat MODE UID GID SIZE OWNER GROUP`,
+ * `sha256 HEX` (with `hash`) and `content BASE64` (only when `fetchLimit` > 0 and the file is
+ * no larger).
+ *
+ * Symlinks are never followed: a link an unprivileged user plants (dest -> /etc/shadow) must
+ * not put root-only bytes into a plan. The link test comes first, stat is not -L, and every
+ * read is `dd iflag=nofollow`, which refuses to open a link even if one is swapped in after
+ * the test; such a race reads nothing, and parseFileProbe notices the short read.
  */
 export function fileProbe(path: string, { hash, fetchLimit = 0 }: FileProbeOptions): string {
   const p = quote(path);
+  const read = 'dd if="$p" iflag=nofollow bs=64K status=none';
   const lines = [
     `p=${p}`,
-    `if [ -d "$p" ]; then t=directory; elif [ -f "$p" ]; then t=file; elif [ -e "$p" ] || [ -L "$p" ]; then t=other; else t=absent; fi`,
-    'echo "type $t"',
-    'if [ -L "$p" ]; then echo "link 1"; fi',
-    `if [ "$t" != absent ]; then stat -L -c 'stat %a %u %g %s %U %G' -- "$p" 2>/dev/null; fi`,
+    'if [ -L "$p" ]; then',
+    "  echo 'type link'",
+    "  printf 'target '; readlink -n -- \"$p\" | base64 -w 0; echo",
+    'else',
+    '  if [ -d "$p" ]; then t=directory; elif [ -f "$p" ]; then t=file; elif [ -e "$p" ]; then t=other; else t=absent; fi',
+    '  echo "type $t"',
+    `  if [ "$t" != absent ]; then stat -c 'stat %a %u %g %s %U %G' -- "$p" 2>/dev/null; fi`,
   ];
-  if (!hash) return lines.join('\n');
-  lines.push(
-    'if [ "$t" = file ]; then',
-    '  h=$(sha256sum < "$p" 2>/dev/null) && echo "sha256 ${h%% *}"',
-  );
-  if (fetchLimit > 0) {
+  if (hash) {
+    // count=0 opens without reading: it fails on a link or an unreadable file, so no hash is printed then.
     lines.push(
-      '  s=$(stat -L -c %s -- "$p" 2>/dev/null)',
-      `  if [ -r "$p" ] && [ "\${s:-0}" -le ${fetchLimit} ]; then printf 'content '; base64 -w 0 < "$p"; echo; fi`,
+      `  if [ "$t" = file ] && ${read} count=0 2>/dev/null; then`,
+      `    h=$(${read} 2>/dev/null | sha256sum) && echo "sha256 \${h%% *}"`,
     );
+    if (fetchLimit > 0) {
+      lines.push(
+        '    s=$(stat -c %s -- "$p" 2>/dev/null)',
+        `    if [ -r "$p" ] && [ "\${s:-0}" -le ${fetchLimit} ]; then printf 'content '; ${read} 2>/dev/null | base64 -w 0; echo; fi`,
+      );
+    }
+    lines.push('  fi');
   }
   lines.push('fi');
   return lines.join('\n');
@@ -83,10 +103,10 @@ export function parseFileProbe(path: string, stdout: string, { hash }: FileProbe
     if (key === 'type') {
       sawType = true;
       const t = rest[0];
-      if (t !== 'absent' && t !== 'file' && t !== 'directory' && t !== 'other') return unknownOutput(path, line);
+      if (t !== 'absent' && t !== 'file' && t !== 'directory' && t !== 'link' && t !== 'other') return unknownOutput(path, line);
       state.type = t;
-    } else if (key === 'link') {
-      state.link = true;
+    } else if (key === 'target') {
+      state.target = Buffer.from(rest.join(''), 'base64').toString('utf8');
     } else if (key === 'stat' && rest.length >= 6) {
       const [mode, uid, gid, size, owner, group] = rest;
       state.mode = normalizeMode(mode);
@@ -102,14 +122,23 @@ export function parseFileProbe(path: string, stdout: string, { hash }: FileProbe
     }
   }
   if (!sawType) return unknownOutput(path, stdout);
+  if (state.type === 'link') {
+    // Whatever else the output says describes the link's target, which is not ours to read.
+    if (state.target === undefined) return { known: false, reason: `cannot read the symlink ${path}` };
+    return { known: true, state: { type: 'link', target: state.target } };
+  }
   if (state.type !== 'absent' && state.mode === undefined) {
     return { known: false, reason: `cannot stat ${path} (permission denied?)` };
   }
   if (hash && state.type === 'file' && state.sha256 === undefined) {
     return { known: false, reason: `cannot read ${path} (permission denied?)` };
   }
+  const changed = { known: false as const, reason: `${path} changed while it was read; plan again` };
+  // A no-follow read that failed mid-probe (the file was swapped for a link) hashes to nothing.
+  if (state.type === 'file' && state.sha256 === EMPTY_SHA256 && state.size !== 0) return changed;
   if (contentB64 !== undefined) {
     const bytes = Buffer.from(contentB64, 'base64');
+    if (bytes.length !== state.size) return changed;
     // A file that changed between sha256sum and base64 is not trusted for a diff.
     if (sha256(bytes) === state.sha256) {
       const text = asText(bytes);
@@ -201,9 +230,10 @@ export function writeAttrs(wanted: Attrs, state: FileState): Attrs {
   };
 }
 
-/** `cp -p` of the current file to PATH.<timestamp>~ (Ansible's backup naming), made on the host at apply time. */
+/** `cp -P -p` of the current file to PATH.<timestamp>~ (Ansible's backup naming), made on the host at apply time. */
 export function backupCommand(path: string): string {
-  return `${command('cp', '-p', '--', path)} ${quote(path)}."$(date +%Y-%m-%d@%H:%M:%S)~"`;
+  // -P: a symlink is backed up as the link, never as a copy of what it points to.
+  return `${command('cp', '-P', '-p', '--', path)} ${quote(path)}."$(date +%Y-%m-%d@%H:%M:%S)~"`;
 }
 
 export function describeAttrs(attrs: Attrs): string {

@@ -2,6 +2,11 @@
  * lineinfile: one line present (replacing the last line matching `regexp`)
  * or absent. The probe fetches the file; the new content is computed here
  * and written atomically, so the edit is never half-applied on the host.
+ *
+ * Symlinks: the edit needs the file's content, and nothing is read through a
+ * link, so a path that is a symlink fails the task ("PATH is a symlink to X;
+ * lineinfile edits regular files only, point path at the target"), with or
+ * without `create`. Ansible's `follow` may come later as an explicit choice.
  */
 import { z } from 'zod';
 import { pathSchema } from './common.js';
@@ -96,6 +101,9 @@ export function editLines(args: LineinfileArgs, before: string, ctx: ModuleConte
 
 function plan(args: LineinfileArgs, state: FileState, ctx: ModuleContext): Planned[] {
   const path = ctx.redact(args.path);
+  if (state.type === 'link') {
+    throw new ModuleError(`lineinfile: ${path} is a symlink to ${ctx.redact(state.target ?? '')}; lineinfile edits regular files only, point path at the target`);
+  }
   if (state.type === 'directory' || state.type === 'other') throw new ModuleError(`lineinfile: ${path} is not a regular file`);
   if (state.type === 'absent' && args.state === 'absent') return [];
   const before = state.type === 'file' ? (state.content as string) : '';

@@ -1,6 +1,8 @@
 /**
  * template: render a local template with the host's variables, then behave
  * exactly like copy (compare by sha256, atomic write, secret-aware diff).
+ * Symlinks as copy: a symlinked dest is never read and is replaced by a
+ * regular file (Ansible's default `follow: false`).
  */
 import { z } from 'zod';
 import { pathSchema } from './common.js';

@@ -1,6 +1,10 @@
 /** One line per event, no cursor movement: for CI logs, pipes and NO_COLOR terminals. */
 import type { HostPlan, HostResult, TaskResult } from '../engine/types.js';
+import { escapeControl } from './escape.js';
 import type { Reporter } from './types.js';
+
+/** Host names, task names, summaries and errors: escaped, and kept to the event's one line. */
+const f = (text: string) => escapeControl(text, { oneLine: true });
 
 export class PlainReporter implements Reporter {
   constructor(
@@ -9,35 +13,36 @@ export class PlainReporter implements Reporter {
   ) {}
 
   playStart(name: string, hosts: string[]): void {
-    this.write(`PLAY ${name} (${hosts.length} host${hosts.length === 1 ? '' : 's'})`);
+    this.write(`PLAY ${f(name)} (${hosts.length} host${hosts.length === 1 ? '' : 's'})`);
   }
   hostActivity(): void {}
   hostPlanned(plan: HostPlan): void {
     if (plan.status === 'planned') {
       const changes = plan.tasks.filter((t) => t.outcome === 'change' || t.outcome === 'may-change').length;
-      this.write(`${plan.host}: probed, ${changes} task${changes === 1 ? '' : 's'} to change`);
+      this.write(`${f(plan.host)}: probed, ${changes} task${changes === 1 ? '' : 's'} to change`);
     }
   }
   taskDone(host: string, r: TaskResult): void {
-    const label = r.handler ? `handler ${r.name}` : r.name;
+    const label = f(r.handler ? `handler ${r.name}` : r.name);
+    const who = f(host);
     if (r.status === 'failed') {
-      this.write(`${host}: ${r.ignored ? 'failed (ignored)' : 'FAILED'} ${label}: ${r.error}`);
+      this.write(`${who}: ${r.ignored ? 'failed (ignored)' : 'FAILED'} ${label}: ${f(r.error ?? '')}`);
     } else if (r.status === 'changed') {
-      this.write(`${host}: changed ${label}${r.changes.length ? ': ' + r.changes.map((c) => c.summary).join('; ') : ''}`);
+      this.write(`${who}: changed ${label}${r.changes.length ? ': ' + r.changes.map((c) => f(c.summary)).join('; ') : ''}`);
     } else {
-      this.write(`${host}: ${r.status} ${label}`);
+      this.write(`${who}: ${r.status} ${label}`);
     }
   }
   hostDone(r: HostResult): void {
     if (this.mode === 'plan' && (r.status === 'ok' || r.status === 'changed')) {
-      this.write(`${r.host}: ${r.changed ? `${r.changed} to change` : 'no changes'} (${r.seconds.toFixed(2)} s)`);
+      this.write(`${f(r.host)}: ${r.changed ? `${r.changed} to change` : 'no changes'} (${r.seconds.toFixed(2)} s)`);
       return;
     }
-    const detail = r.status === 'unreachable' || r.status === 'refused' || (r.status === 'failed' && r.error) ? `: ${r.error}` : '';
-    this.write(`${r.host}: ${r.status.toUpperCase()}${detail} (ok=${r.ok} changed=${r.changed} ${r.seconds.toFixed(2)} s)`);
+    const detail = r.status === 'unreachable' || r.status === 'refused' || (r.status === 'failed' && r.error) ? `: ${f(r.error ?? '')}` : '';
+    this.write(`${f(r.host)}: ${r.status.toUpperCase()}${detail} (ok=${r.ok} changed=${r.changed} ${r.seconds.toFixed(2)} s)`);
   }
   notice(message: string): void {
-    this.write(message);
+    this.write(escapeControl(message));
   }
   async close(): Promise<void> {}
 }

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { SALT_BYTES, scryptParamsProblem, type Fingerprinter } from '../engine/fingerprint.js';
 import type { HostPlan } from '../engine/types.js';
+import { escapeControl } from './escape.js';
 import { summarize } from './plan-text.js';
 
 export const PLAN_FORMAT = 'plumb-plan';
@@ -177,6 +178,15 @@ export function buildPlanDocument(input: DocumentInput): PlanDocument {
       }),
     })),
   };
+}
+
+/**
+ * The document as JSON text, for stdout and saved plans. JSON.stringify escapes C0 but
+ * leaves DEL, C1 and bidi controls raw; escapeControl writes those as \uHHHH, so the text
+ * is safe to print and parses back to exactly the same document.
+ */
+export function planJson(doc: PlanDocument): string {
+  return escapeControl(JSON.stringify(doc, null, 2)) + '\n';
 }
 
 export function planJsonSchema(): unknown {

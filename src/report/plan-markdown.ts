@@ -3,47 +3,79 @@
  * one section ("mail1, mail2, mail3 (3 hosts)"); unchanged hosts are counted,
  * not listed, so a 200-host plan with one change per host stays a screen per
  * group.
+ *
+ * A reviewer must be able to trust every line. Host text (diffs, summaries,
+ * reasons, errors) could otherwise hide the rest of the plan (`<!--`), forge
+ * a heading, list item or fence, or hide a link, so: diffs sit in a fence
+ * longer than any backtick run inside them; inline text is kept to its line
+ * and has HTML-significant characters, backslashes, backticks, pipes,
+ * brackets and a leading # escaped; control characters are escaped as in the
+ * terminal outputs.
  */
+import { escapeControl } from './escape.js';
 import type { PlanDocument, PlanDocumentHost } from './plan-document.js';
 
 const LISTED_HOSTS = 8;
 
+function longestBacktickRun(text: string): number {
+  return Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+}
+
 function fence(text: string, lang = ''): string {
-  // A fence longer than any backtick run inside, so diffs of markdown files survive.
-  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  const ticks = '`'.repeat(longest + 1);
-  return `${ticks}${lang}\n${text.trimEnd()}\n${ticks}`;
+  const body = escapeControl(text.trimEnd());
+  // A fence longer than any backtick run inside, so no line of the content can close it.
+  const ticks = '`'.repeat(Math.max(3, longestBacktickRun(body) + 1));
+  return `${ticks}${lang}\n${body}\n${ticks}`;
+}
+
+/** Inline text: one line, rendered as the characters it holds, never as markup. */
+function md(text: string): string {
+  const escaped = text
+    .replace(/[\\`|[\]]/g, (c) => `\\${c}`)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/^#/, '\\#');
+  return escapeControl(escaped, { oneLine: true });
+}
+
+/** A code span whose delimiters are longer than any backtick run inside it. */
+function code(text: string): string {
+  const body = escapeControl(text, { oneLine: true });
+  const ticks = '`'.repeat(longestBacktickRun(body) + 1);
+  const pad = body.startsWith('`') || body.endsWith('`') ? ' ' : '';
+  return `${ticks}${pad}${body}${pad}${ticks}`;
 }
 
 function hostList(names: string[]): string {
   const n = names.length;
   const label = `(${n} host${n === 1 ? '' : 's'})`;
-  if (n <= LISTED_HOSTS) return `${names.join(', ')} ${label}`;
-  return `${names.slice(0, 3).join(', ')}, … ${names[n - 1]} ${label}`;
+  if (n <= LISTED_HOSTS) return `${names.map(md).join(', ')} ${label}`;
+  return `${names.slice(0, 3).map(md).join(', ')}, … ${md(names[n - 1])} ${label}`;
 }
 
 function hostBody(h: PlanDocumentHost): string[] {
-  if (h.status === 'unreachable' || (h.status === 'failed' && h.error)) return [`**${h.status}**: ${h.error ?? ''}`];
+  if (h.status === 'unreachable' || (h.status === 'failed' && h.error)) return [`**${h.status}**: ${md(h.error ?? '')}`];
   const lines: string[] = [];
   for (const t of h.tasks) {
     if (t.outcome === 'ok' || t.outcome === 'skipped') continue;
     if (t.outcome === 'may-change') {
-      lines.push(`- **${t.name}** — may change: ${t.reason}`);
+      lines.push(`- **${md(t.name)}** — may change: ${md(t.reason ?? '')}`);
       continue;
     }
     if (t.outcome === 'error') {
-      lines.push(`- **${t.name}** — cannot apply: ${t.reason}`);
+      lines.push(`- **${md(t.name)}** — cannot apply: ${md(t.reason ?? '')}`);
       continue;
     }
-    lines.push(`- **${t.name}**`);
+    lines.push(`- **${md(t.name)}**`);
     for (const c of t.changes) {
-      lines.push(`  - ${c.summary}`);
+      lines.push(`  - ${md(c.summary)}`);
       if (c.diff) lines.push('', ...fence(c.diff, 'diff').split('\n').map((l) => `    ${l}`), '');
     }
   }
   if (h.handlers.length) {
     lines.push('', 'Handlers:');
-    for (const handler of h.handlers) lines.push(`- **${handler.name}** ${handler.runs} run because ${handler.because.join('; ')}`);
+    for (const handler of h.handlers) lines.push(`- **${md(handler.name)}** ${handler.runs} run because ${handler.because.map(md).join('; ')}`);
   }
   return lines;
 }
@@ -55,12 +87,12 @@ export function planMarkdown(doc: PlanDocument): string {
     '',
     `${s.hosts} hosts · ${s.changes} changes · ${s.unchanged} unchanged · ${s.unreachable} unreachable${s.failed ? ` · ${s.failed} failed` : ''}`,
     '',
-    `Playbook \`${doc.command.playbook}\`, inventory \`${doc.command.inventory}\`${doc.command.limit ? `, limit \`${doc.command.limit}\`` : ''}.`,
+    `Playbook ${code(doc.command.playbook)}, inventory ${code(doc.command.inventory)}${doc.command.limit ? `, limit ${code(doc.command.limit)}` : ''}.`,
   ];
   const plays = [...new Set(doc.hosts.map((h) => h.play_index))];
   for (const playIndex of plays) {
     const hosts = doc.hosts.filter((h) => h.play_index === playIndex);
-    out.push('', `### Play: ${hosts[0].play}`);
+    out.push('', `### Play: ${md(hosts[0].play)}`);
     const groups = new Map<string, { names: string[]; body: string[] }>();
     let unchanged = 0;
     for (const h of hosts) {

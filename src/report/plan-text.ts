@@ -1,5 +1,9 @@
-/** The plan as plain text, for a terminal. */
+/** The plan as plain text, for a terminal. Host-derived text is escaped field by field: see escape.ts. */
 import type { HostPlan } from '../engine/types.js';
+import { escapeControl } from './escape.js';
+
+/** One field on one line: a newline inside it must not start a line that looks like plumb's. */
+const f = (text: string) => escapeControl(text, { oneLine: true });
 
 const MARK = { ok: ' ', change: '~', 'may-change': '?', skipped: '-', error: '!' } as const;
 
@@ -38,24 +42,24 @@ export function summarize(plans: HostPlan[]): PlanSummary {
 export function hostPlanLines(plan: HostPlan, options: { diffs?: boolean; showOk?: boolean } = {}): string[] {
   const lines: string[] = [];
   if (plan.status !== 'planned') {
-    lines.push(`  ! ${plan.status}: ${plan.error ?? ''}`);
+    lines.push(`  ! ${plan.status}: ${f(plan.error ?? '')}`);
     return lines;
   }
   for (const t of plan.tasks) {
     if (t.outcome === 'ok' && !options.showOk) continue;
     if (t.outcome === 'skipped' && !options.showOk) continue;
     if (t.outcome === 'may-change' || t.outcome === 'error') {
-      lines.push(`  ${MARK[t.outcome]} ${t.task.name} — ${t.outcome === 'error' ? 'cannot apply' : 'may change'}: ${t.reason}`);
+      lines.push(`  ${MARK[t.outcome]} ${f(t.task.name)} — ${t.outcome === 'error' ? 'cannot apply' : 'may change'}: ${f(t.reason ?? '')}`);
       continue;
     }
-    lines.push(`  ${MARK[t.outcome]} ${t.task.name}${t.outcome === 'skipped' ? ` (${t.reason})` : ''}`);
+    lines.push(`  ${MARK[t.outcome]} ${f(t.task.name)}${t.outcome === 'skipped' ? ` (${f(t.reason ?? '')})` : ''}`);
     for (const c of t.changes) {
-      lines.push(`      ${c.summary}`);
-      if (options.diffs && c.diff) lines.push(...c.diff.trimEnd().split('\n').map((l) => `        ${l}`));
+      lines.push(`      ${f(c.summary)}`);
+      if (options.diffs && c.diff) lines.push(...c.diff.trimEnd().split('\n').map((l) => `        ${f(l)}`));
     }
   }
   for (const h of plan.handlers) {
-    lines.push(`  ${h.runs === 'will' ? '!' : '?'} handler ${h.name} — ${h.runs} run because ${h.because.join(', ')}`);
+    lines.push(`  ${h.runs === 'will' ? '!' : '?'} handler ${f(h.name)} — ${h.runs} run because ${h.because.map(f).join(', ')}`);
   }
   return lines;
 }
@@ -65,7 +69,7 @@ export function planText(plans: HostPlan[], options: { diffs?: boolean } = {}): 
   for (const p of plans) {
     const lines = hostPlanLines(p, options);
     if (!lines.length) continue;
-    out.push(`${p.host} (${p.play.name})`, ...lines, '');
+    out.push(`${f(p.host)} (${f(p.play.name)})`, ...lines, '');
   }
   const s = summarize(plans);
   out.push(

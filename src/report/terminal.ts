@@ -5,7 +5,11 @@
  */
 import { Listr, ProcessOutput } from 'listr2';
 import type { HostPlan, HostResult, TaskResult } from '../engine/types.js';
+import { escapeControl } from './escape.js';
 import type { Reporter } from './types.js';
+
+/** Everything plumb hands listr2 is escaped; listr2 adds its own colours around it. */
+const f = (text: string) => escapeControl(text, { oneLine: true });
 
 const ROW_LIMIT = 20;
 
@@ -40,11 +44,11 @@ export class TerminalReporter implements Reporter {
       this.summary = state;
       const list = new Listr([
         {
-          title: `${name}: 0/${hosts.length} hosts`,
+          title: `${f(name)}: 0/${hosts.length} hosts`,
           task: async (_ctx, task) => {
             update = () => {
-              task.title = `${name}: ${state.done}/${state.total} hosts done, ${state.changed} changed, ${state.failed} failed`;
-              task.output = [...state.active].slice(0, 5).map(([h, a]) => `${h}: ${a}`).join(', ');
+              task.title = `${f(name)}: ${state.done}/${state.total} hosts done, ${state.changed} changed, ${state.failed} failed`;
+              task.output = [...state.active].slice(0, 5).map(([h, a]) => `${f(h)}: ${f(a)}`).join(', ');
             };
             await finished;
             update();
@@ -59,10 +63,10 @@ export class TerminalReporter implements Reporter {
       let done = () => {};
       let fail: (e: Error) => void = () => {};
       const finished = new Promise<void>((resolve, reject) => { done = resolve; fail = reject; });
-      const row: Row = { title: host, output: '', done: () => done(), fail: (e) => fail(e) };
+      const row: Row = { title: f(host), output: '', done: () => done(), fail: (e) => fail(e) };
       this.rows.set(host, row);
       return {
-        title: host,
+        title: row.title,
         task: async (_ctx: unknown, task: { title: string; output: string }) => {
           row.setTitle = (t) => (task.title = t);
           row.setOutput = (o) => (task.output = o);
@@ -83,8 +87,8 @@ export class TerminalReporter implements Reporter {
     }
     const row = this.rows.get(host);
     if (!row) return;
-    row.output = activity;
-    row.setOutput?.(activity);
+    row.output = f(activity);
+    row.setOutput?.(row.output);
   }
   hostPlanned(_plan: HostPlan): void {}
   taskDone(_host: string, _r: TaskResult): void {}
@@ -100,13 +104,13 @@ export class TerminalReporter implements Reporter {
     }
     const row = this.rows.get(r.host);
     if (!row) return;
-    const text = `${r.host}: ${r.status} (ok=${r.ok} changed=${r.changed}, ${r.seconds.toFixed(1)} s)`;
+    const text = `${f(r.host)}: ${r.status} (ok=${r.ok} changed=${r.changed}, ${r.seconds.toFixed(1)} s)`;
     row.setTitle?.(text);
-    if (r.status === 'failed' || r.status === 'unreachable' || r.status === 'refused') row.fail(new Error(`${r.host}: ${r.error ?? r.status}`));
+    if (r.status === 'failed' || r.status === 'unreachable' || r.status === 'refused') row.fail(new Error(f(`${r.host}: ${r.error ?? r.status}`)));
     else row.done();
   }
   notice(message: string): void {
-    process.stderr.write(message + '\n');
+    process.stderr.write(escapeControl(message) + '\n');
   }
   async close(): Promise<void> {
     this.summary?.finish();

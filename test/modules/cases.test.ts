@@ -40,6 +40,8 @@ interface Case {
   changes?: string[];
   /** Substrings of the joined unified diffs; `[]` means: no change may carry a diff. */
   diffContains?: string[];
+  /** Substrings no diff may contain. */
+  diffExcludes?: string[];
   error?: string;
   steps?: Array<string | StepExpectation>;
   describes?: string[];
@@ -106,6 +108,7 @@ for (const moduleName of readdirSync(root).sort()) {
         if (c.diffContains.length === 0) expect(diffs.trim()).toBe('');
         for (const s of c.diffContains) expect(diffs).toContain(s);
       }
+      for (const s of c.diffExcludes ?? []) expect(diffs).not.toContain(s);
 
       const steps = module.apply(args, state, changes, ctx);
       if (c.steps !== undefined) expect(steps.map(stepShape)).toEqual(c.steps);

@@ -12,7 +12,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { splitWords } from '../../src/modules/command.js';
 import { fakeContext } from './context.js';
-import { applyAll, type LocalTask, plan } from './local.js';
+import { applyAll, type LocalTask, plan, probeAll } from './local.js';
+
+const probeOnly = (tasks: LocalTask[]) => probeAll(tasks, fakeContext());
 
 let dir: string;
 beforeEach(() => {
@@ -104,14 +106,69 @@ describe('copy and template on a real filesystem', () => {
     expect(readFileSync(dest, 'utf8')).toBe('x');
   });
 
-  it('replacing a symlink: equal content through the link is ok', () => {
-    const target = join(dir, 'real');
+  it('a symlinked dest is never read: the plan names the target, apply replaces the link and leaves the target alone', () => {
+    const target = join(dir, 'shadow');
     const link = join(dir, 'link');
-    writeFileSync(target, 'same\n');
+    writeFileSync(target, 'root:$y$j9T$secrethash:19000:0:99999:7:::\n', { mode: 0o640 });
     symlinkSync(target, link);
-    const [p] = plan([{ module: 'copy', args: { dest: link, content: 'same\n' } }], fakeContext());
-    expect(p.changes).toEqual([]);
-    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    const task: LocalTask = { module: 'copy', args: { dest: link, content: 'hello\n' } };
+    const [p] = plan([task], fakeContext());
+    expect(p.stdout).not.toContain(Buffer.from('root:$y$').toString('base64').slice(0, 8));
+    expect(JSON.stringify(p.probed)).not.toMatch(/secrethash|sha256|\b640\b/);
+    expect(p.changes.map((c) => c.summary)).toEqual([`${link} is a symlink to ${target}; will be replaced by a regular file (6 bytes)`]);
+    expect(p.changes[0].diff).not.toContain('secrethash');
+    // Equal content through the link is still a change: the link itself is what copy replaces.
+    writeFileSync(target, 'hello\n');
+    converge([task]);
+    expect(lstatSync(link).isSymbolicLink()).toBe(false);
+    expect(readFileSync(link, 'utf8')).toBe('hello\n');
+    expect(readFileSync(target, 'utf8')).toBe('hello\n');
+    expect(statSync(target).mode & 0o7777).toBe(0o640);
+  });
+
+  it('a dangling symlink is replaced too, and the file it named is not created', () => {
+    const link = join(dir, 'dangling');
+    symlinkSync(join(dir, 'nowhere'), link);
+    converge([{ module: 'copy', args: { dest: link, content: 'x' } }]);
+    expect(lstatSync(link).isFile()).toBe(true);
+    expect(existsSync(join(dir, 'nowhere'))).toBe(false);
+  });
+});
+
+describe('symlinks under file and lineinfile on a real filesystem', () => {
+  it('lineinfile on a symlink fails the task, names the target and reads nothing', () => {
+    const target = join(dir, 'real.conf');
+    const link = join(dir, 'link.conf');
+    writeFileSync(target, 'secret-line=1\n');
+    symlinkSync(target, link);
+    const task: LocalTask = { module: 'lineinfile', args: { path: link, line: 'a=1' } };
+    const [p] = probeOnly([task]);
+    expect(p.stdout).not.toContain(Buffer.from('secret-line=1\n').toString('base64'));
+    expect(() => plan([task], fakeContext())).toThrow(`lineinfile: ${link} is a symlink to ${target}; lineinfile edits regular files only, point path at the target`);
+    expect(readFileSync(target, 'utf8')).toBe('secret-line=1\n');
+  });
+
+  it('file: mode on a symlink fails (file does not follow); absent removes only the link', () => {
+    const target = join(dir, 'keep');
+    const link = join(dir, 'l');
+    writeFileSync(target, 'k', { mode: 0o600 });
+    symlinkSync(target, link);
+    expect(() => plan([{ module: 'file', args: { path: link, mode: '0644' } }], fakeContext())).toThrow(`${link} is a symlink to ${target}; file does not follow symlinks`);
+    expect(statSync(target).mode & 0o7777).toBe(0o600);
+    expect(converge([{ module: 'file', args: { path: link, state: 'absent' } }])).toEqual([[`remove ${link}, a symlink to ${target} (the target is kept)`]]);
+    expect(existsSync(link)).toBe(false);
+    expect(readFileSync(target, 'utf8')).toBe('k');
+  });
+
+  it('a symlink to a directory is removed as a link, and the directory keeps its files', () => {
+    const target = join(dir, 'data');
+    mkdirSync(target);
+    writeFileSync(join(target, 'f'), 'f');
+    const link = join(dir, 'data-link');
+    symlinkSync(target, link);
+    converge([{ module: 'file', args: { path: link, state: 'absent' } }]);
+    expect(existsSync(link)).toBe(false);
+    expect(readFileSync(join(target, 'f'), 'utf8')).toBe('f');
   });
 });
 
