@@ -7,7 +7,7 @@
 import type { HostScope } from '../config/hostvars.js';
 import type { Play, Task } from '../config/model.js';
 import type { ModuleContext, Step } from '../modules/types.js';
-import { TransportTimeoutError, type Transport } from '../transport/types.js';
+import { UnreachableError, type Transport } from '../transport/types.js';
 import { clearPendingCommand, writePendingCommand } from './pending.js';
 import { becomeOf, taskPlanFrom, type PlannedTasks } from './planner.js';
 import { prepareTask, type PreparedTask } from './prepare.js';
@@ -96,16 +96,21 @@ export async function applyHost(input: ApplyInput): Promise<{ results: TaskResul
     return { name, status: changed ? 'changed' : 'ok', changes: changed ? plan.changes : [], handler };
   };
 
-  const attempt = async (t: PreparedTask, initial: TaskPlan | undefined, handler: boolean): Promise<TaskResult> => {
-    hooks?.taskStart?.(t.task.name);
+  /**
+   * Everything that happens for one task (render, re-probe, diff, writes, commands, changed_when)
+   * is that task's: a failure is recorded against it, honours ignore_errors, and the host goes on
+   * or stops as for any failed task. Only a lost connection ends the host.
+   */
+  const attempt = async (task: Task, handler: boolean, work: () => Promise<TaskResult>): Promise<TaskResult> => {
+    hooks?.taskStart?.(task.name);
     let result: TaskResult;
     try {
-      result = await runOne(t, initial, handler);
+      result = await work();
     } catch (e) {
-      if (!(e instanceof StepError) && !(e instanceof TransportTimeoutError)) throw e;
-      result = { name: t.task.name, status: 'failed', changes: [], error: ctx.redact((e as Error).message), handler };
+      if (e instanceof UnreachableError || e instanceof InterruptedError) throw e;
+      result = { name: task.name, status: 'failed', changes: [], error: ctx.redact(e instanceof Error ? e.message : String(e)), handler };
     }
-    if (result.status === 'failed' && t.task.ignore_errors) result.ignored = true;
+    if (result.status === 'failed' && task.ignore_errors) result.ignored = true;
     results.push(result);
     hooks?.taskDone?.(result);
     return result;
@@ -113,7 +118,7 @@ export async function applyHost(input: ApplyInput): Promise<{ results: TaskResul
 
   for (const t of planned.prepared) {
     if (hooks?.stopped?.()) throw new InterruptedError('interrupted');
-    const result = await attempt(t, planned.tasks[t.index], false);
+    const result = await attempt(t.task, false, () => runOne(t, planned.tasks[t.index], false));
     if (result.status === 'failed' && !result.ignored) return { results, failed: true };
     if (result.status === 'changed') t.task.notify.forEach((n) => notified.add(n));
   }
@@ -122,8 +127,7 @@ export async function applyHost(input: ApplyInput): Promise<{ results: TaskResul
   for (const [i, handler] of play.handlers.entries()) {
     if (!notified.has(handler.name)) continue;
     if (hooks?.stopped?.()) throw new InterruptedError('interrupted');
-    const prepared = prepareTask(handler, i, scope);
-    const result = await attempt(prepared, undefined, true);
+    const result = await attempt(handler, true, () => runOne(prepareTask(handler, i, scope), undefined, true));
     if (result.status === 'failed' && !result.ignored) {
       handlersFailed = true;
       break;

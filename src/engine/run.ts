@@ -62,6 +62,12 @@ function emptyResult(host: string, status: HostResult['status'], seconds: number
   return { host, status, ok: 0, changed: 0, failed: 0, skipped: 0, tasks: [], error, seconds };
 }
 
+/** The recap's error line says which task failed, not only how. */
+function failedTaskError(tasks: TaskResult[]): string | undefined {
+  const t = tasks.find((r) => r.status === 'failed' && !r.ignored);
+  return t ? `${t.handler ? 'handler' : 'task'} "${t.name}": ${t.error}` : undefined;
+}
+
 function tally(host: string, tasks: TaskResult[], failed: boolean, seconds: number): HostResult {
   const count = (s: TaskResult['status']) => tasks.filter((t) => t.status === s).length;
   const changed = count('changed');
@@ -73,7 +79,7 @@ function tally(host: string, tasks: TaskResult[], failed: boolean, seconds: numb
     failed: tasks.filter((t) => t.status === 'failed' && !t.ignored).length,
     skipped: count('skipped'),
     tasks,
-    error: failed ? tasks.find((t) => t.status === 'failed' && !t.ignored)?.error : undefined,
+    error: failed ? failedTaskError(tasks) : undefined,
     seconds,
   };
 }
