@@ -6,6 +6,7 @@
  * real fault can be made (a destination whose parent is a regular file makes
  * the write itself fail), in process where only a wrapper can inject it.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ import { moduleContext } from '../../src/engine/context.js';
 import { planTasks } from '../../src/engine/planner.js';
 import { openTransport } from '../../src/transport/index.js';
 import type { Transport } from '../../src/transport/types.js';
-import { plumb } from '../e2e/plumb.js';
+import { plumb, startPlumb } from '../e2e/plumb.js';
 
 let dir: string;
 let env: NodeJS.ProcessEnv;
@@ -182,3 +183,137 @@ describe('class 5 in process: every failure inside a task is that task\'s failur
     expect(results[1].error).toMatch(/no_such_variable/);
   });
 });
+
+describe('class 7: truthful records after faults', () => {
+  it('after Ctrl-C the recap counts the changes already made on the host', async () => {
+    const started = join(dir, 'slow-started');
+    const pb = playbook([
+      { name: 'config', copy: { dest: join(dir, 'app.conf'), content: 'a=1\n' } },
+      { name: 'slow', shell: `touch ${started}; sleep 2` },
+      { name: 'never', shell: `touch ${join(dir, 'never')}` },
+    ]);
+    const run = startPlumb(['apply', pb, ...inv()], env);
+    await waitForFile(started);
+    run.child.kill('SIGINT');
+    const done = await run.done;
+    expect(done.code).toBe(130);
+    expect(readFileSync(join(dir, 'app.conf'), 'utf8')).toBe('a=1\n');
+    expect(existsSync(join(dir, 'never'))).toBe(false);
+    // config and slow both changed the host; the row says the run was cut short, not that nothing ran.
+    expect(done.stdout).toMatch(/^here\s+interrupted\s+0\s+2\s+0\s+0\s/m);
+    expect(done.stdout).not.toMatch(/^here\s+not-run/m);
+  });
+
+  it('a plan does not count a task that errored as a task to change', async () => {
+    mkdirSync(join(dir, 'adir'));
+    const pb = playbook([
+      { name: 'dest is a directory', copy: { dest: join(dir, 'adir'), content: 'x\n' } },
+      { name: 'real change', copy: { dest: join(dir, 'new.conf'), content: 'y\n' } },
+    ]);
+    const r = await plumb(['plan', pb, ...inv()], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^here\s+failed\s+0\s+1\s+1\s/m);
+    expect(r.stderr).toMatch(/^here: .*dest is a directory.*is a directory/m);
+  });
+
+  it('another playbook with the same play name neither runs nor clears the handlers owed to the first', async () => {
+    const logA = join(dir, 'a.log');
+    const logB = join(dir, 'b.log');
+    const a = playbook(
+      [
+        { name: 'config', copy: { dest: join(dir, 'a.conf'), content: 'a\n' }, notify: 'reload' },
+        { name: 'breaks', shell: 'exit 3' },
+      ],
+      [{ name: 'reload', shell: `echo reload >> ${logA}` }],
+      'a.yaml',
+      'mail',
+    );
+    const b = playbook(
+      [{ name: 'other', copy: { dest: join(dir, 'b.conf'), content: 'b\n' } }],
+      [{ name: 'reload', shell: `echo reload >> ${logB}` }],
+      'b.yaml',
+      'mail',
+    );
+    expect((await plumb(['apply', a, ...inv()], env)).code).toBe(1);
+    const planB = await plumb(['plan', b, ...inv()], env);
+    expect(planB.stdout).not.toMatch(/handler reload/);
+    const applyB = await plumb(['apply', b, ...inv()], env);
+    expect(applyB.code, applyB.stderr).toBe(0);
+    expect(existsSync(logB)).toBe(false);
+    const planA = await plumb(['plan', a, ...inv()], env);
+    expect(planA.stdout).toMatch(/handler reload — will run because an earlier run changed/);
+  });
+
+  it('two plays with the same name in one playbook keep their own owed handlers', async () => {
+    const log1 = join(dir, 'one.log');
+    const log2 = join(dir, 'two.log');
+    const plays = (breaks: boolean) => [
+      { name: 'same', hosts: 'all', tasks: [{ name: 'noop', shell: 'true', changed_when: false }], handlers: [{ name: 'reload', shell: `echo one >> ${log1}` }] },
+      {
+        name: 'same',
+        hosts: 'all',
+        tasks: [
+          { name: 'config', copy: { dest: join(dir, 'two.conf'), content: 'two\n' }, notify: 'reload' },
+          ...(breaks ? [{ name: 'breaks', shell: 'exit 3' }] : []),
+        ],
+        handlers: [{ name: 'reload', shell: `echo two >> ${log2}` }],
+      },
+    ];
+    const pb = write('twice.yaml', plays(true));
+    expect((await plumb(['apply', pb, ...inv()], env)).code).toBe(1);
+    write('twice.yaml', plays(false)); // fixed in place: same file, so the debt is still found
+    const r = await plumb(['apply', pb, ...inv()], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(log1)).toBe(false);
+    expect(readFileSync(log2, 'utf8')).toBe('two\n');
+  });
+
+  it('handlers owed under the old key format (play name and hosts) are still run once, then forgotten', async () => {
+    const log = join(dir, 'legacy.log');
+    const pb = playbook([{ name: 'noop', shell: 'true', changed_when: false }], [{ name: 'reload', shell: `echo reload >> ${log}` }]);
+    const legacy = createHash('sha256').update('local\0all').digest('hex').slice(0, 16);
+    mkdirSync(join(dir, 'state', 'pending'), { recursive: true });
+    writeFileSync(join(dir, 'state', 'pending', `${legacy}.json`), '["reload"]');
+    const plan = await plumb(['plan', pb, ...inv()], env);
+    expect(plan.stdout).toMatch(/handler reload — will run because an earlier run changed/);
+    expect((await plumb(['apply', pb, ...inv()], env)).code).toBe(0);
+    expect(readFileSync(log, 'utf8')).toBe('reload\n');
+    expect(existsSync(join(dir, 'state', 'pending', `${legacy}.json`))).toBe(false);
+    expect((await plumb(['plan', pb, ...inv()], env)).stdout).not.toMatch(/handler reload/);
+  });
+
+  it('a second Ctrl-C quits at once and says what is still running: host, task, command', async () => {
+    const pidFile = join(dir, 'slow.pid');
+    const pb = playbook([{ name: 'slow', shell: `echo $$ > ${pidFile}; exec sleep 30` }]);
+    const run = startPlumb(['apply', pb, ...inv()], env);
+    try {
+      await waitForFile(pidFile, true);
+      const t0 = Date.now();
+      run.child.kill('SIGINT');
+      await run.waitFor(/interrupted: no new task starts/);
+      run.child.kill('SIGINT');
+      const done = await run.done;
+      expect(done.code).toBe(130);
+      expect(Date.now() - t0).toBeLessThan(15_000);
+      expect(done.stderr).toMatch(/still running/i);
+      expect(done.stderr).toMatch(/^\s+here: task "slow": echo \$\$ > .*exec sleep 30 \(running [\d.]+ s\)$/m);
+    } finally {
+      run.child.kill('SIGKILL');
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+});
+
+/** Waits for a file to exist (and, with `filled`, to have content). */
+async function waitForFile(path: string, filled = false): Promise<void> {
+  const started = Date.now();
+  while (!existsSync(path) || (filled && readFileSync(path, 'utf8') === '')) {
+    if (Date.now() - started > 30_000) throw new Error(`${path} never appeared`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
