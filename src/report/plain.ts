@@ -33,7 +33,7 @@ export class PlainReporter implements Reporter {
       this.write(`${r.host}: ${r.changed ? `${r.changed} to change` : 'no changes'} (${r.seconds.toFixed(2)} s)`);
       return;
     }
-    const detail = r.status === 'unreachable' || r.status === 'refused' || (r.status === 'failed' && r.error) ? `: ${r.error}` : '';
+    const detail = r.status === 'unreachable' || r.status === 'refused' || r.status === 'interrupted' || (r.status === 'failed' && r.error) ? `: ${r.error}` : '';
     this.write(`${r.host}: ${r.status.toUpperCase()}${detail} (ok=${r.ok} changed=${r.changed} ${r.seconds.toFixed(2)} s)`);
   }
   notice(message: string): void {

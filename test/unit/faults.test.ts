@@ -16,6 +16,7 @@ import { hostScope } from '../../src/config/hostvars.js';
 import { loadProject } from '../../src/config/project.js';
 import { applyHost } from '../../src/engine/applier.js';
 import { moduleContext } from '../../src/engine/context.js';
+import { pendingKeys } from '../../src/engine/pending.js';
 import { planTasks } from '../../src/engine/planner.js';
 import { openTransport } from '../../src/transport/index.js';
 import type { Transport } from '../../src/transport/types.js';
@@ -103,8 +104,9 @@ async function applyWith(pb: string, wrap: (t: Transport) => Transport) {
   const saved = process.env.PLUMB_STATE_DIR;
   process.env.PLUMB_STATE_DIR = env.PLUMB_STATE_DIR;
   try {
-    const planned = await planTasks({ transport, play, scope, ctx, playbook: project.playbook } as Parameters<typeof planTasks>[0]);
-    return await applyHost({ transport, play, scope, ctx, planned, playbook: project.playbook } as Parameters<typeof applyHost>[0]);
+    const pending = pendingKeys(project.playbook, play);
+    const planned = await planTasks({ transport, play, scope, ctx, pending });
+    return await applyHost({ transport, play, scope, ctx, planned, pending });
   } finally {
     if (saved === undefined) delete process.env.PLUMB_STATE_DIR;
     else process.env.PLUMB_STATE_DIR = saved;
