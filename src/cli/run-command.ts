@@ -12,6 +12,7 @@ import { loadProject, parseExtraVars, type Project } from '../config/project.js'
 import { run, playHosts, type RunResult } from '../engine/run.js';
 import { writeFileSync } from 'node:fs';
 import { Fingerprinter, newFingerprintKey } from '../engine/fingerprint.js';
+import { describeRunning, RunningCommands } from '../engine/running.js';
 import { checkPlanFiles, readSavedPlan, SavedPlanError, staleReason } from '../engine/saved-plan.js';
 import type { HostPlan } from '../engine/types.js';
 import { buildPlanDocument, planJson } from '../report/plan-document.js';
@@ -201,8 +202,18 @@ export async function runCommand(mode: 'plan' | 'apply', o: RunCommandOptions, e
   const reporter = pickReporter(mode, err);
 
   const controller = new AbortController();
+  const running = new RunningCommands();
   const onSigint = () => {
-    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    if (controller.signal.aborted) {
+      // Quitting drops the connections but not the commands: say what is left behind.
+      const still = describeRunning(running.list());
+      err(
+        still.length
+          ? `interrupted again: quitting without waiting. Still running, and they may go on running on the host until they finish${o.taskTimeoutS !== undefined ? ' or --task-timeout ends them' : ''}:\n${still.join('\n')}`
+          : 'interrupted again: quitting; no remote command was running',
+      );
+      process.exit(EXIT.interrupted);
+    }
     controller.abort();
     err('interrupted: no new task starts; waiting for running commands (Ctrl-C again to quit now)');
   };
@@ -221,6 +232,7 @@ export async function runCommand(mode: 'plan' | 'apply', o: RunCommandOptions, e
       signal: controller.signal,
       scopeFor: prepared.scopeFor,
       gate: extra.gate?.(prepared),
+      running,
     });
   } finally {
     process.off('SIGINT', onSigint);

@@ -7,8 +7,9 @@
 import type { HostScope } from '../config/hostvars.js';
 import type { Play, Task } from '../config/model.js';
 import type { ModuleContext, Step } from '../modules/types.js';
-import { TransportTimeoutError, type Transport } from '../transport/types.js';
-import { clearPendingCommand, writePendingCommand } from './pending.js';
+import { UnreachableError, type Transport } from '../transport/types.js';
+import { clearPendingCommand, writePendingCommand, type PendingKeys } from './pending.js';
+import type { RunningCommands } from './running.js';
 import { becomeOf, taskPlanFrom, type PlannedTasks } from './planner.js';
 import { prepareTask, type PreparedTask } from './prepare.js';
 import { probeTasks } from './probe.js';
@@ -29,18 +30,35 @@ export interface ApplyInput {
   planned: PlannedTasks;
   timeoutMs?: number;
   hooks?: ApplyHooks;
+  /** Where this play's owed handlers are kept on the host. */
+  pending: PendingKeys;
+  /** Commands in flight, for the second Ctrl-C. */
+  running?: RunningCommands;
 }
 
 export class StepError extends Error {}
 export class InterruptedError extends Error {}
 
-export async function runSteps(transport: Transport, steps: Step[], become: boolean | string, ctx: ModuleContext, task: Task, timeoutMs?: number) {
+/** The host stopped (Ctrl-C, lost connection, a failure outside any task); carries what was done before. */
+export class ApplyStopped extends Error {
+  constructor(readonly reason: Error, readonly results: TaskResult[]) {
+    super(reason.message);
+  }
+}
+
+/** Runs `work` as one tracked remote command when a tracker is given. */
+type Track = <T>(task: string, command: string, work: () => Promise<T>) => Promise<T>;
+const untracked: Track = (_task, _command, work) => work();
+
+export async function runSteps(transport: Transport, steps: Step[], become: boolean | string, ctx: ModuleContext, task: Task, timeoutMs?: number, track: Track = untracked) {
   for (const step of steps) {
     if (step.kind === 'write') {
-      await transport.writeFile(step.path, step.content, { mode: step.mode, owner: step.owner, group: step.group, become });
+      await track(task.name, step.describe, () =>
+        transport.writeFile(step.path, step.content, { mode: step.mode, owner: step.owner, group: step.group, become }),
+      );
       continue;
     }
-    const result = await transport.exec(step.command, { stdin: step.stdin, become, timeoutMs, label: task.name });
+    const result = await track(task.name, step.describe, () => transport.exec(step.command, { stdin: step.stdin, become, timeoutMs, label: task.name }));
     if (result.code !== 0) {
       const tail = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-3).join(' | ');
       const how = result.code === null ? `killed by ${result.signal}` : `exited ${result.code}`;
@@ -55,16 +73,30 @@ function changedWhen(task: Task, scope: HostScope): boolean {
   return scope.condition(task.changed_when, task.pos);
 }
 
-/** Apply one host's plan. Returns per-task results; throws only for lost connections (host unreachable). */
+/**
+ * Apply one host's plan. Returns per-task results; when the host stops early
+ * (Ctrl-C, lost connection) throws ApplyStopped with the results so far, so
+ * the recap still counts what changed.
+ */
 export async function applyHost(input: ApplyInput): Promise<{ results: TaskResult[]; failed: boolean }> {
-  const { transport, play, scope, ctx, planned, hooks } = input;
   const results: TaskResult[] = [];
+  try {
+    return await applyTasks(input, results);
+  } catch (e) {
+    throw new ApplyStopped(e instanceof Error ? e : new Error(String(e)), results);
+  }
+}
+
+async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<{ results: TaskResult[]; failed: boolean }> {
+  const { transport, play, scope, ctx, planned, hooks } = input;
+  const host = transport.host;
+  const track: Track = input.running ? (task, command, work) => input.running!.track(host, task, command, work) : untracked;
   const notified = new Set<string>(planned.pendingHandlers);
   let pendingWritten = new Set<string>(planned.pendingHandlers);
   let dirty = false; // an earlier task changed the host: later probes may be stale
 
   const reprobe = async (t: PreparedTask): Promise<TaskPlan> => {
-    const { probed } = await probeTasks(transport, [t], ctx, (p) => becomeOf(play, p.task), [], input.timeoutMs);
+    const { probed } = await track(t.task.name, 'probe (read-only)', () => probeTasks(transport, [t], ctx, (p) => becomeOf(play, p.task), [], input.timeoutMs));
     return taskPlanFrom(t, probed.get(t.index), ctx);
   };
 
@@ -72,8 +104,10 @@ export async function applyHost(input: ApplyInput): Promise<{ results: TaskResul
     const missing = names.filter((n) => !pendingWritten.has(n));
     if (!missing.length) return;
     const all = [...pendingWritten, ...missing];
-    const write = writePendingCommand(play);
-    const r = await transport.exec(write.command, { stdin: write.content(all), become: play.become ? (play.become_user ?? true) : false, timeoutMs: input.timeoutMs, label: 'record pending handlers' });
+    const write = writePendingCommand(input.pending);
+    const r = await track('record pending handlers', 'write the names of the handlers owed', () =>
+      transport.exec(write.command, { stdin: write.content(all), become: play.become ? (play.become_user ?? true) : false, timeoutMs: input.timeoutMs, label: 'record pending handlers' }),
+    );
     if (r.code !== 0) throw new StepError(`could not record pending handlers: ${r.stderr.trim()}`);
     pendingWritten = new Set(all);
   };
@@ -90,22 +124,27 @@ export async function applyHost(input: ApplyInput): Promise<{ results: TaskResul
     const state = plan.probed && plan.probed.known ? plan.probed.state : undefined;
     const steps = t.module.apply(t.args, state, plan.changes, ctx);
     if (!handler && t.task.notify.length) await recordPending(t.task.notify);
-    await runSteps(transport, steps, becomeOf(play, t.task), ctx, t.task, input.timeoutMs);
+    await runSteps(transport, steps, becomeOf(play, t.task), ctx, t.task, input.timeoutMs, track);
     dirty = true;
     const changed = changedWhen(t.task, scope);
     return { name, status: changed ? 'changed' : 'ok', changes: changed ? plan.changes : [], handler };
   };
 
-  const attempt = async (t: PreparedTask, initial: TaskPlan | undefined, handler: boolean): Promise<TaskResult> => {
-    hooks?.taskStart?.(t.task.name);
+  /**
+   * Everything that happens for one task (render, re-probe, diff, writes, commands, changed_when)
+   * is that task's: a failure is recorded against it, honours ignore_errors, and the host goes on
+   * or stops as for any failed task. Only a lost connection ends the host.
+   */
+  const attempt = async (task: Task, handler: boolean, work: () => Promise<TaskResult>): Promise<TaskResult> => {
+    hooks?.taskStart?.(task.name);
     let result: TaskResult;
     try {
-      result = await runOne(t, initial, handler);
+      result = await work();
     } catch (e) {
-      if (!(e instanceof StepError) && !(e instanceof TransportTimeoutError)) throw e;
-      result = { name: t.task.name, status: 'failed', changes: [], error: ctx.redact((e as Error).message), handler };
+      if (e instanceof UnreachableError || e instanceof InterruptedError) throw e;
+      result = { name: task.name, status: 'failed', changes: [], error: ctx.redact(e instanceof Error ? e.message : String(e)), handler };
     }
-    if (result.status === 'failed' && t.task.ignore_errors) result.ignored = true;
+    if (result.status === 'failed' && task.ignore_errors) result.ignored = true;
     results.push(result);
     hooks?.taskDone?.(result);
     return result;
@@ -113,7 +152,7 @@ export async function applyHost(input: ApplyInput): Promise<{ results: TaskResul
 
   for (const t of planned.prepared) {
     if (hooks?.stopped?.()) throw new InterruptedError('interrupted');
-    const result = await attempt(t, planned.tasks[t.index], false);
+    const result = await attempt(t.task, false, () => runOne(t, planned.tasks[t.index], false));
     if (result.status === 'failed' && !result.ignored) return { results, failed: true };
     if (result.status === 'changed') t.task.notify.forEach((n) => notified.add(n));
   }
@@ -122,15 +161,16 @@ export async function applyHost(input: ApplyInput): Promise<{ results: TaskResul
   for (const [i, handler] of play.handlers.entries()) {
     if (!notified.has(handler.name)) continue;
     if (hooks?.stopped?.()) throw new InterruptedError('interrupted');
-    const prepared = prepareTask(handler, i, scope);
-    const result = await attempt(prepared, undefined, true);
+    const result = await attempt(handler, true, () => runOne(prepareTask(handler, i, scope), undefined, true));
     if (result.status === 'failed' && !result.ignored) {
       handlersFailed = true;
       break;
     }
   }
   if (!handlersFailed && pendingWritten.size) {
-    const r = await transport.exec(clearPendingCommand(play), { become: play.become ? (play.become_user ?? true) : false, timeoutMs: input.timeoutMs });
+    const r = await track('clear pending handlers', 'remove the record of owed handlers', () =>
+      transport.exec(clearPendingCommand(input.pending), { become: play.become ? (play.become_user ?? true) : false, timeoutMs: input.timeoutMs }),
+    );
     if (r.code !== 0) throw new StepError(`could not clear pending handlers: ${r.stderr.trim()}`);
   }
   return { results, failed: handlersFailed };

@@ -6,7 +6,9 @@
  * postmap and the restart next time (Ansible forgets them).
  */
 import { createHash } from 'node:crypto';
-import type { Play } from '../config/model.js';
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Play, Playbook } from '../config/model.js';
 import { quote } from '../shell.js';
 
 /**
@@ -16,33 +18,72 @@ import { quote } from '../shell.js';
  */
 const DIR = `"$(if [ -n "\${PLUMB_STATE_DIR:-}" ]; then echo "$PLUMB_STATE_DIR/pending"; elif [ "$(id -u)" = 0 ]; then echo /var/lib/plumb/pending; else echo "\${XDG_STATE_HOME:-$HOME/.local/state}/plumb/pending"; fi)"`;
 
-export function pendingKey(play: Play): string {
-  return createHash('sha256').update(`${play.name}\0${play.hosts}`).digest('hex').slice(0, 16);
+/**
+ * Where a play's owed handlers are kept on a host. The key is the play's
+ * identity in one playbook: the playbook's resolved path (symlinks followed),
+ * the play's name, and which play of that name it is (0 for the first), so
+ * another playbook with a play of the same name never sees, runs or clears
+ * them. Editing the playbook in place (tasks, handlers, play order) keeps the
+ * key; moving or renaming the file, or renaming the play, starts a new one
+ * (debts under the old key are then not run by the moved playbook).
+ *
+ * `legacy` is the key plumb used before: play name and host pattern. Such a
+ * file, written by an older plumb, is still read (and cleared once the
+ * handlers ran), so a debt from before an upgrade is paid rather than lost;
+ * only new debts are written, under `key`.
+ */
+export interface PendingKeys {
+  key: string;
+  legacy: string;
 }
 
-export function readPendingSnippet(play: Play): string {
-  return `f=${DIR}/${pendingKey(play)}.json; if [ -f "$f" ]; then cat "$f"; fi`;
-}
-
-export function parsePending(stdout: string): string[] {
-  if (!stdout.trim()) return [];
+function resolved(file: string): string {
   try {
-    const names = JSON.parse(stdout);
-    return Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string') : [];
+    return realpathSync(file);
   } catch {
-    return [];
+    return resolve(file);
   }
 }
 
+export function pendingKeys(playbook: Playbook, play: Play): PendingKeys {
+  const index = playbook.plays.indexOf(play);
+  const nth = playbook.plays.filter((p, i) => i < index && p.name === play.name).length;
+  const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
+  return {
+    key: hash(`plumb-pending-v2\0${resolved(playbook.file)}\0${play.name}\0${nth}`),
+    legacy: hash(`${play.name}\0${play.hosts}`),
+  };
+}
+
+/** Prints each pending file (current, then legacy) on its own line. */
+export function readPendingSnippet(keys: PendingKeys): string {
+  return `d=${DIR}; for f in "$d"/${quote(keys.key + '.json')} "$d"/${quote(keys.legacy + '.json')}; do if [ -f "$f" ]; then cat "$f"; echo; fi; done`;
+}
+
+/** The union of the names in every line (each line is one pending file's JSON array). */
+export function parsePending(stdout: string): string[] {
+  const names = new Set<string>();
+  for (const line of stdout.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const parsed = JSON.parse(line);
+      if (Array.isArray(parsed)) for (const n of parsed) if (typeof n === 'string') names.add(n);
+    } catch {
+      // a damaged file owes nothing we can name
+    }
+  }
+  return [...names];
+}
+
 /** Record the pending names; written to a temp file and renamed, like every file plumb writes. */
-export function writePendingCommand(play: Play): { command: string; content: (names: string[]) => string } {
-  const file = `"$d"/${pendingKey(play)}.json`;
+export function writePendingCommand(keys: PendingKeys): { command: string; content: (names: string[]) => string } {
+  const file = `"$d"/${quote(keys.key + '.json')}`;
   return {
     command: `d=${DIR} && mkdir -p "$d" && umask 077 && cat > ${file}.tmp && mv -f ${file}.tmp ${file}`,
     content: (names) => JSON.stringify([...new Set(names)].sort()),
   };
 }
 
-export function clearPendingCommand(play: Play): string {
-  return `rm -f ${DIR}/${quote(pendingKey(play) + '.json')}`;
+export function clearPendingCommand(keys: PendingKeys): string {
+  return `d=${DIR}; rm -f "$d"/${quote(keys.key + '.json')} "$d"/${quote(keys.legacy + '.json')}`;
 }

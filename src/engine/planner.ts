@@ -7,7 +7,7 @@ import type { HostScope } from '../config/hostvars.js';
 import type { Play, Task } from '../config/model.js';
 import { ModuleError, type ModuleContext } from '../modules/types.js';
 import type { Transport } from '../transport/types.js';
-import { parsePending, readPendingSnippet } from './pending.js';
+import { parsePending, readPendingSnippet, type PendingKeys } from './pending.js';
 import { prepareTask, type PreparedTask } from './prepare.js';
 import { probeTasks, type Become } from './probe.js';
 import type { HandlerPlan, TaskPlan } from './types.js';
@@ -19,6 +19,8 @@ export interface PlanInput {
   ctx: ModuleContext;
   tags?: string[];
   timeoutMs?: number;
+  /** Where this play's owed handlers are kept on the host. */
+  pending: PendingKeys;
 }
 
 export interface PlannedTasks {
@@ -75,7 +77,7 @@ export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
     prepared,
     ctx,
     (t) => becomeOf(play, t.task),
-    [{ snippet: readPendingSnippet(play), become: play.become ? (play.become_user ?? true) : false }],
+    [{ snippet: readPendingSnippet(input.pending), become: play.become ? (play.become_user ?? true) : false }],
     input.timeoutMs,
   );
   const pending = parsePending(extra[0] ?? '').filter((name) => play.handlers.some((h) => h.name === name));

@@ -12,7 +12,9 @@ import { applyLimit, matchHosts } from '../inventory/patterns.js';
 import type { Reporter } from '../report/types.js';
 import { openTransport, type TransportOptions } from '../transport/index.js';
 import { UnreachableError, type Transport } from '../transport/types.js';
-import { applyHost, InterruptedError } from './applier.js';
+import { applyHost, ApplyStopped, InterruptedError } from './applier.js';
+import { pendingKeys } from './pending.js';
+import { RunningCommands } from './running.js';
 import { moduleContext } from './context.js';
 import { planTasks } from './planner.js';
 import type { HostPlan, HostResult, TaskResult } from './types.js';
@@ -35,6 +37,8 @@ export interface RunOptions {
   gate?: (plan: HostPlan) => string | undefined;
   /** Host scopes resolved before the run (secrets checked); computed here when absent. */
   scopeFor?: (play: Play, host: string) => HostScope | undefined;
+  /** Filled with the remote commands in flight, so a caller can say what is still running. */
+  running?: RunningCommands;
 }
 
 export interface RunResult {
@@ -62,6 +66,12 @@ function emptyResult(host: string, status: HostResult['status'], seconds: number
   return { host, status, ok: 0, changed: 0, failed: 0, skipped: 0, tasks: [], error, seconds };
 }
 
+/** The recap's error line says which task failed, not only how. */
+function failedTaskError(tasks: TaskResult[]): string | undefined {
+  const t = tasks.find((r) => r.status === 'failed' && !r.ignored);
+  return t ? `${t.handler ? 'handler' : 'task'} "${t.name}": ${t.error}` : undefined;
+}
+
 function tally(host: string, tasks: TaskResult[], failed: boolean, seconds: number): HostResult {
   const count = (s: TaskResult['status']) => tasks.filter((t) => t.status === s).length;
   const changed = count('changed');
@@ -73,15 +83,28 @@ function tally(host: string, tasks: TaskResult[], failed: boolean, seconds: numb
     failed: tasks.filter((t) => t.status === 'failed' && !t.ignored).length,
     skipped: count('skipped'),
     tasks,
-    error: failed ? tasks.find((t) => t.status === 'failed' && !t.ignored)?.error : undefined,
+    error: failed ? failedTaskError(tasks) : undefined,
     seconds,
   };
+}
+
+/**
+ * A host that stopped part way through apply: the recap counts what it did
+ * before (a run cut by Ctrl-C or a lost connection has often changed files).
+ */
+function stoppedDuringApply(host: string, stop: ApplyStopped, seconds: number, redact: (text: string) => string): HostResult {
+  const done = tally(host, stop.results, false, seconds);
+  if (stop.reason instanceof InterruptedError) {
+    return { ...done, status: stop.results.length ? 'interrupted' : 'not-run', error: 'interrupted: later tasks and handlers did not run' };
+  }
+  const status = stop.reason instanceof UnreachableError ? 'unreachable' : 'failed';
+  return { ...done, status, error: redact(stop.reason.message) };
 }
 
 /** Merge the result of one host across plays into one recap row. */
 function merge(a: HostResult | undefined, b: HostResult): HostResult {
   if (!a) return b;
-  const worse = ['unreachable', 'failed', 'refused', 'changed', 'ok', 'not-run'];
+  const worse = ['unreachable', 'failed', 'refused', 'interrupted', 'changed', 'ok', 'not-run'];
   const status = worse.indexOf(a.status) <= worse.indexOf(b.status) ? a.status : b.status;
   return {
     host: a.host,
@@ -143,24 +166,29 @@ export async function run(project: Project, options: RunOptions): Promise<RunRes
       return stoppedBy('failed', (e as Error).message);
     }
     const ctx = moduleContext(scope, baseDir);
+    const pending = pendingKeys(project.playbook, play);
+    const running = options.running ?? new RunningCommands();
     try {
       reporter.hostActivity(name, 'probing');
-      const planned = await planTasks({ transport, play, scope, ctx, tags: options.tags, timeoutMs: options.taskTimeoutMs });
+      const planned = await running.track(name, 'probes', 'read-only probes of every task', () =>
+        planTasks({ transport, play, scope, ctx, tags: options.tags, timeoutMs: options.taskTimeoutMs, pending }),
+      );
       const plan: HostPlan = { host: name, play, status: 'planned', tasks: planned.tasks, handlers: planned.handlers, pendingHandlers: planned.pendingHandlers, seconds: seconds() };
       plans.push(plan);
       reporter.hostPlanned(plan);
       if (options.mode === 'plan') {
-        const tasks: TaskResult[] = planned.tasks.map((t) => ({
-          name: t.task.name,
-          status: t.outcome === 'ok' ? 'ok' : t.outcome === 'skipped' ? 'skipped' : 'changed',
-          changes: t.changes,
-        }));
-        return tally(name, tasks, false, seconds());
+        // A task that cannot be carried out is a failure of the plan, not a change to come.
+        const tasks: TaskResult[] = planned.tasks.map((t) =>
+          t.outcome === 'error'
+            ? { name: t.task.name, status: 'failed', changes: [], error: t.reason }
+            : { name: t.task.name, status: t.outcome === 'ok' ? 'ok' : t.outcome === 'skipped' ? 'skipped' : 'changed', changes: t.changes },
+        );
+        return tally(name, tasks, tasks.some((t) => t.status === 'failed'), seconds());
       }
       const refusal = options.gate?.(plan);
       if (refusal) return emptyResult(name, 'refused', seconds(), refusal);
       const { results: taskResults, failed } = await applyHost({
-        transport, play, scope, ctx, planned, timeoutMs: options.taskTimeoutMs,
+        transport, play, scope, ctx, planned, timeoutMs: options.taskTimeoutMs, pending, running,
         hooks: {
           taskStart: (task) => reporter.hostActivity(name, task),
           taskDone: (r) => reporter.taskDone(name, r),
@@ -169,6 +197,7 @@ export async function run(project: Project, options: RunOptions): Promise<RunRes
       });
       return tally(name, taskResults, failed, seconds());
     } catch (e) {
+      if (e instanceof ApplyStopped) return stoppedDuringApply(name, e, seconds(), (t) => scope.redactor.redact(t));
       if (e instanceof InterruptedError) return emptyResult(name, 'not-run', seconds(), 'interrupted');
       return stoppedBy(e instanceof UnreachableError ? 'unreachable' : 'failed', scope.redactor.redact((e as Error).message));
     }

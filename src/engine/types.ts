@@ -60,7 +60,8 @@ export interface TaskResult {
 
 export interface HostResult {
   host: string;
-  status: 'ok' | 'changed' | 'failed' | 'unreachable' | 'refused' | 'not-run';
+  /** interrupted: Ctrl-C stopped the host after some of its tasks ran (they are counted). */
+  status: 'ok' | 'changed' | 'failed' | 'unreachable' | 'refused' | 'interrupted' | 'not-run';
   ok: number;
   changed: number;
   failed: number;

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { command, quote } from '../shell.js';
-import type { Change, Module, ModuleContext, Probed, SecretMarked } from './types.js';
+import { ModuleError, type Change, type Module, type ModuleContext, type Probed, type SecretMarked } from './types.js';
 
 export const postconfArgs = z
   .record(
@@ -33,6 +33,8 @@ export type PostconfArgs = z.output<typeof postconfArgs>;
 export interface PostconfState extends SecretMarked {
   /** Current value per requested key, exactly as `postconf -h` prints it (unexpanded). */
   values: Record<string, string>;
+  /** Set when Postfix cannot parse the current main.cf (then every postconf fails): what postconf said. */
+  broken?: string;
 }
 
 const MARK = '::plumb-postconf';
@@ -57,6 +59,16 @@ function probe(args: PostconfArgs): string {
 /** postconf's diagnostics start with its own path: "postconf: warning: ...", "/usr/sbin/postconf: fatal: ...". */
 const DIAGNOSTIC = /^\S*postconf: (warning|fatal|error): (.*)$/;
 
+/**
+ * Why Postfix cannot parse main.cf, without the quoted text postconf adds
+ * (`truncated macro reference: "a$(b"`): that text is a value from the host,
+ * possibly a secret.
+ */
+function parseFailure(diagnostics: string[]): string {
+  const why = diagnostics.find((d) => !/unused parameter|undefined parameter|macro processing error/.test(d)) ?? diagnostics.find((d) => d) ?? 'postconf failed';
+  return why.replace(/:?\s*"[^"]*"\s*$/, '');
+}
+
 function parse(args: PostconfArgs, stdout: string, ctx: ModuleContext): Probed<PostconfState> {
   const lines = stdout.split('\n');
   if (lines[0] === `${MARK} missing`) return { known: false, reason: 'postconf is not installed' };
@@ -67,10 +79,18 @@ function parse(args: PostconfArgs, stdout: string, ctx: ModuleContext): Probed<P
   const rc = Number(lines[end].slice(`${MARK}-rc `.length));
   const values: string[] = [];
   const diagnostics: string[] = [];
+  let fatal = false;
   for (const line of lines.slice(start + 1, end)) {
     const diag = DIAGNOSTIC.exec(line);
-    if (diag) diagnostics.push(diag[2]);
-    else values.push(line);
+    if (diag) {
+      diagnostics.push(diag[2]);
+      if (diag[1] === 'fatal') fatal = true;
+    } else values.push(line);
+  }
+  // Measured on Postfix 3.7: one unparseable value anywhere in main.cf makes every postconf exit 1
+  // with "fatal: macro processing error". That is a fact about the host, not an unknown state.
+  if (rc !== 0 && fatal && diagnostics.some((d) => /macro|syntax error/.test(d))) {
+    return { known: true, state: { values: {}, broken: ctx.redact(parseFailure(diagnostics)) } };
   }
   const unknownKeys = keys.filter((k) => diagnostics.includes(`${k}: unknown parameter`));
   if (unknownKeys.length > 0) {
@@ -87,6 +107,12 @@ function parse(args: PostconfArgs, stdout: string, ctx: ModuleContext): Probed<P
 }
 
 function changes(args: PostconfArgs, state: PostconfState, ctx: ModuleContext): Change[] {
+  if (state.broken !== undefined) {
+    throw new ModuleError(
+      `main.cf on this host is already broken: Postfix cannot parse it (${state.broken}); every postconf command fails ` +
+        'until it is repaired by hand, e.g. postconf -e KEY=VALUE for the parameter that holds it',
+    );
+  }
   const out: Change[] = [];
   for (const [key, want] of Object.entries(args)) {
     const have = state.values[key];
@@ -102,6 +128,38 @@ function changes(args: PostconfArgs, state: PostconfState, ctx: ModuleContext): 
   return out;
 }
 
+const CONF = '/etc/postfix';
+
+/**
+ * `postconf -e` writes any value, even one Postfix cannot parse, and exits 0;
+ * from then on every postconf on the host fails. So the edit is made first on
+ * a copy of main.cf (and master.cf, so postconf does not warn) in a private
+ * temp directory, one key at a time, each followed by `postconf -c TMP -x -h
+ * KEY`, which parses the whole file and expands the new value (exit 1 and
+ * "fatal: macro processing error" when it cannot). Only when every key passed
+ * does one `postconf -e` change the real main.cf (postconf writes it via a temp
+ * file and rename). A failure names the key on stderr and exits 3 with
+ * main.cf untouched; the temp directory is removed in every case.
+ */
+function checkedEdit(keys: string[], args: PostconfArgs): string {
+  const assignments = keys.map((k) => `${k}=${args[k]}`);
+  return [
+    'export PATH="$PATH:/usr/sbin:/sbin"',
+    'umask 077',
+    'tmp=$(mktemp -d) || exit 1',
+    `trap 'rm -rf "$tmp"' EXIT`,
+    `trap 'exit 129' HUP INT TERM`,
+    // The first diagnostic that says why, without the quoted value (it may be a secret).
+    `why() { sed -nE 's/^[^ ]*postconf: (warning|fatal): //p' "$tmp/err" | grep -v -e 'unused parameter' -e 'undefined parameter' -e 'macro processing error' | sed -E 's/:? *"[^"]*" *$//' | head -n 1; }`,
+    `if [ -f ${CONF}/main.cf ]; then cp ${CONF}/main.cf "$tmp/main.cf" || exit 1; else : > "$tmp/main.cf"; fi`,
+    `if [ -f ${CONF}/master.cf ]; then cp ${CONF}/master.cf "$tmp/master.cf" || exit 1; fi`,
+    `if ! postconf -c "$tmp" -h mail_version >/dev/null 2>"$tmp/err"; then echo "main.cf is already broken: Postfix cannot parse it ($(why)); main.cf was not changed" >&2; exit 3; fi`,
+    `check() { if postconf -c "$tmp" -e "$2" 2>"$tmp/err" && postconf -c "$tmp" -x -h "$1" >/dev/null 2>"$tmp/err"; then return 0; fi; echo "Postfix cannot parse the new value of $1 ($(why)); main.cf was not changed" >&2; exit 3; }`,
+    ...keys.map((k, i) => command('check', k, assignments[i])),
+    command('postconf', '-e', ...assignments),
+  ].join('\n');
+}
+
 export const postconf: Module<PostconfArgs, PostconfState> = {
   name: 'postconf',
   schema: postconfArgs,
@@ -111,8 +169,6 @@ export const postconf: Module<PostconfArgs, PostconfState> = {
   apply(args, state, changesIn, ctx) {
     const keys = changes(args, state, ctx).map((c) => c.target.slice('main.cf '.length));
     if (changesIn.length === 0 || keys.length === 0) return [];
-    // One postconf -e for all keys: postconf rewrites main.cf once (it writes it via a temp file and rename).
-    const line = 'export PATH="$PATH:/usr/sbin:/sbin"; ' + command('postconf', '-e', ...keys.map((k) => `${k}=${args[k]}`));
-    return [{ kind: 'exec', command: line, describe: ctx.redact(`postconf -e ${keys.map((k) => `${k}=${args[k]}`).join(' ')}`) }];
+    return [{ kind: 'exec', command: checkedEdit(keys, args), describe: ctx.redact(`postconf -e ${keys.map((k) => `${k}=${args[k]}`).join(' ')}`) }];
   },
 };

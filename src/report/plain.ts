@@ -38,7 +38,7 @@ export class PlainReporter implements Reporter {
       this.write(`${f(r.host)}: ${r.changed ? `${r.changed} to change` : 'no changes'} (${r.seconds.toFixed(2)} s)`);
       return;
     }
-    const detail = r.status === 'unreachable' || r.status === 'refused' || (r.status === 'failed' && r.error) ? `: ${f(r.error ?? '')}` : '';
+    const detail = r.status === 'unreachable' || r.status === 'refused' || r.status === 'interrupted' || (r.status === 'failed' && r.error) ? `: ${f(r.error ?? '')}` : '';
     this.write(`${f(r.host)}: ${r.status.toUpperCase()}${detail} (ok=${r.ok} changed=${r.changed} ${r.seconds.toFixed(2)} s)`);
   }
   notice(message: string): void {
