@@ -62,6 +62,9 @@ function leaks(text: string, secrets: string[]): string[] {
   return found;
 }
 
+/** PLUMB_FC_SCALE=10 runs every property ten times as often (a deeper search than CI's). */
+const runs_ = (n: number) => Math.max(1, Math.round(n * Number(process.env.PLUMB_FC_SCALE ?? 1)));
+
 // ---------------------------------------------------------------------------
 // Secrets of every kind of character.
 
@@ -239,6 +242,7 @@ describe('secrets follow the data through every output channel', () => {
         expect(readFileSync(join(d, 'tmpl'), 'utf8')).toBe(`user = ${b64(pw)}\npass = ${pw}\nplain line\n`);
         expect(applied.stderr).toMatch(/failed \(ignored\) shell echoes encodings/);
 
+        if (process.env.PLUMB_SECRECY_SHOW) for (const [label, out] of outputs) console.log(`=== ${label}\n${out}`);
         const searched = [pw, pw2, next, ...derived(pw, pw2), ...derived(next, pw2)];
         for (const [label, out] of outputs) {
           const found = leaks(out, searched);
@@ -248,7 +252,7 @@ describe('secrets follow the data through every output channel', () => {
           expect(out, label).toMatch(/\(secret\)/);
         }
       }),
-      { numRuns: 5, endOnFailure: true },
+      { numRuns: runs_(5), endOnFailure: true },
     );
     expect(runs).toBeGreaterThan(0);
   });
@@ -278,7 +282,7 @@ describe('secrets follow the data through every output channel', () => {
           }
         }
       }),
-      { numRuns: 6, endOnFailure: true },
+      { numRuns: runs_(6), endOnFailure: true },
     );
   });
 });
@@ -306,7 +310,7 @@ describe('values too short to hide are refused, naming them', () => {
           }
         }
       }),
-      { numRuns: 3, endOnFailure: true },
+      { numRuns: runs_(3), endOnFailure: true },
     );
   });
 
@@ -336,7 +340,7 @@ describe('values too short to hide are refused, naming them', () => {
         }
         expect(() => new Redactor().add(short)).toThrow(/shorter than 4 characters/);
       }),
-      { numRuns: 4, endOnFailure: true },
+      { numRuns: runs_(4), endOnFailure: true },
     );
   });
 });
@@ -353,7 +357,7 @@ describe('the redactor hides a secret in its common encodings', () => {
           expect(r.has(before + f + after)).toBe(true);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: runs_(300) },
     );
   });
 
@@ -372,7 +376,7 @@ describe('the redactor hides a secret in its common encodings', () => {
         const out = r.redact(`x ${encoded} y`);
         expect(out).not.toContain(core);
       }),
-      { numRuns: 300 },
+      { numRuns: runs_(300) },
     );
   });
 
