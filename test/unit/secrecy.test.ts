@@ -265,6 +265,8 @@ describe('secrets follow the data through every output channel', () => {
       ['postconf', { postconf: { myhostname: '{{ pw }} ' } }],
       ['copy dest', { copy: { dest: '{{ pw }}', content: 'x' } }],
       ['file mode', { file: { path: '/tmp', mode: '{{ pw }}' } }],
+      ['file mode upper', { file: { path: '/tmp', mode: '{{ pw | upper }}' } }],
+      ['service b64encode', { service: { name: "{{ pw | b64encode }}", state: 'started' } }],
       ['lineinfile regexp', { lineinfile: { path: '/nonexistent/x', regexp: '({{ pw }}', state: 'absent' } }],
       ['int filter', { copy: { dest: '/nonexistent/x', content: '{{ pw | int }}' } }],
     ];
@@ -284,6 +286,26 @@ describe('secrets follow the data through every output channel', () => {
       }),
       { numRuns: runs_(6), endOnFailure: true },
     );
+  });
+});
+
+describe('modules that print names', () => {
+  it('apt and service never show a package or service name computed from a secret', async () => {
+    // A secret that makes a valid package and service name, so both are probed (read-only) and planned.
+    const pw = 'Mailer-Daemon-7';
+    const d = scratch();
+    const pb = join(d, 'site.yaml');
+    writeFileSync(pb, stringify([{ hosts: 'all', tasks: [
+      { name: 'package', apt: { name: ['{{ pw | lower }}'] } },
+      { name: 'unit', service: { name: '{{ pw }}', state: 'started' } },
+    ] }]));
+    const inv = ['-i', join(d, 'inventory.yaml'), '--secrets', writeSecrets(d, { pw })];
+    for (const format of ['text', 'json', 'markdown']) {
+      const r = await plumb(['plan', pb, ...inv, '--format', format]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(leaks(r.stdout + r.stderr, [pw])).toEqual([]);
+      if (format === 'text') expect(r.stdout).toMatch(/~ package\n\s+install \*\*\* \(secret\)/);
+    }
   });
 });
 
