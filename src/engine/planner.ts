@@ -10,7 +10,7 @@ import type { Transport } from '../transport/types.js';
 import { parsePending, readPendingSnippet } from './pending.js';
 import { prepareTask, type PreparedTask } from './prepare.js';
 import { probeTasks, type Become } from './probe.js';
-import { guardChanges, readsSecret } from './secrecy.js';
+import { guardChanges } from './secrecy.js';
 import type { HandlerPlan, TaskPlan } from './types.js';
 
 export interface PlanInput {
@@ -41,7 +41,7 @@ export function taskPlanFrom(t: PreparedTask, probed: TaskPlan['probed'], ctx: M
   if (!probed) return { ...base, outcome: 'may-change', changes: [], reason: 'not probed' };
   if (!probed.known) return { ...base, outcome: 'may-change', changes: [], reason: ctx.redact(probed.reason), probed };
   try {
-    const changes = guardChanges(t.module.diff(t.args, probed.state, ctx), ctx, readsSecret(t));
+    const changes = guardChanges(t.module.diff(t.args, probed.state, ctx), ctx);
     return { ...base, outcome: changes.length ? 'change' : 'ok', changes, probed };
   } catch (e) {
     if (!(e instanceof ModuleError)) throw e;

@@ -12,17 +12,8 @@
  */
 import type { HostScope } from '../config/hostvars.js';
 import { ModuleError, type Change, type ModuleContext } from '../modules/types.js';
-import { MIN_SECRET_LENGTH, type Redactor } from '../template/redactor.js';
+import { MIN_SECRET_LENGTH, REDACTED, type Redactor } from '../template/redactor.js';
 import type { RenderedLeaf } from '../template/render.js';
-import type { PreparedTask } from './prepare.js';
-
-/** Argument leaves computed from a secret (kept here so PreparedTask needs no new field). */
-const secretLeaves = new WeakSet<RenderedLeaf>();
-
-/** Whether any argument of the task was computed from a secret: then all its changes are secret. */
-export function readsSecret(t: PreparedTask): boolean {
-  return t.leaves.some((l) => secretLeaves.has(l));
-}
 
 /** The secret variables among those a render read, in a stable order. */
 export function secretsRead(reads: Iterable<string>, secretNames: ReadonlySet<string>): string[] {
@@ -73,7 +64,6 @@ export function hideSecretLeaves(module: string, leaves: RenderedLeaf[], scope: 
   for (const leaf of leaves) {
     const secrets = secretsRead(leaf.reads, scope.secretNames);
     if (!secrets.length) continue;
-    secretLeaves.add(leaf);
     const why = hideDerived(leaf.value, scope.redactor);
     if (why) first ??= `${[module, ...leaf.path].join('.')}: ${refusal(secrets, why)}`;
   }
@@ -102,15 +92,18 @@ export function renderFileHidden(scope: HostScope, text: string): string {
 }
 
 /**
- * The engine's check on what a module returned: every change of a task whose
- * arguments read a secret, and any change that shows a secret (or anything
- * computed from one), is a secret change — redacted summary and target, no
- * before/after/diff — whatever the module did.
+ * The engine's check on what a module returned: a change that shows a secret
+ * or anything computed from one (its arguments computed from a secret are all
+ * in the redactor by now), or that the module already redacted, is a secret
+ * change — redacted summary and target, no before/after/diff — whatever the
+ * module did. Changes that show no secret stay reviewable (a credentials
+ * file's mode 0644 → 0600 is worth seeing).
  */
-export function guardChanges(changes: Change[], ctx: ModuleContext, secretTask: boolean): Change[] {
+export function guardChanges(changes: Change[], ctx: ModuleContext): Change[] {
   return changes.map((c) => {
     const shown = [c.summary, c.target, c.diff ?? '', JSON.stringify(c.before) ?? '', JSON.stringify(c.after) ?? ''];
-    if (!secretTask && !c.secret && !shown.some((t) => ctx.hasSecret(t))) return c;
+    const redacted = c.summary.includes(REDACTED) || c.target.includes(REDACTED);
+    if (!c.secret && !redacted && !shown.some((t) => ctx.hasSecret(t))) return c;
     const summary = ctx.redact(c.summary);
     return { summary: summary.includes('(secret)') ? summary : `${summary} (secret)`, target: ctx.redact(c.target), secret: true };
   });
