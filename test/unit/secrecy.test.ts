@@ -12,11 +12,13 @@
  *   if, a filter chain, a transitive variable, two secrets) through copy, plus
  *   copy (multi-line), template, lineinfile, file, command (argv and cmd),
  *   shell (echoing base64/hex/raw), postconf, a handler = 26 cases;
- * - rejected-value property: apt (2), service, postconf, copy dest, file mode,
- *   lineinfile regexp, int filter = 8 cases;
+ * - rejected-value property: apt (2), service (2), postconf, copy dest, file
+ *   mode (2), lineinfile regexp, int filter = 10 cases;
+ * - names computed from a secret: apt, service = 2 cases;
  * - too-short derived values: length, bool, index, int = 4 cases;
  * - too-short secrets: secrets file, play secret from env = 2 cases;
  * - the redactor alone: 11 encodings + base64 at any alignment = 12 cases.
+ * Total 56. PLUMB_FC_SCALE=N runs each property N times as often.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
