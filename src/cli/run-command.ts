@@ -87,6 +87,8 @@ export function resolveScopes(project: Project, limit: string | undefined, redac
       try {
         const scope = hostScope(project, play, project.inventory.hosts.get(name)!, env);
         for (const key of Object.keys(play.secrets)) if (scope.vars[key] !== undefined) addSecret(String(scope.vars[key]));
+        // Values the host's tasks compute from secrets are hidden in everything the run prints.
+        scope.redactor.forwardTo(redactor);
         scopes.set(`${i}\0${name}`, scope);
       } catch (e) {
         errors.push(`${name}: ${(e as Error).message}`);
@@ -150,11 +152,11 @@ export async function prepareRun(o: RunCommandOptions, env: NodeJS.ProcessEnv = 
       if (name) {
         const value = env[name];
         if (value === undefined) throw new Error(`become_password_env names ${name}, which is not set`);
-        redactor.add(value);
+        redactor.add(value, `the become password in ${name}`);
         return value;
       }
       if (!o.askBecomePass) return undefined;
-      asked ??= promptHidden('BECOME password: ').then((v) => (redactor.add(v), v));
+      asked ??= promptHidden('BECOME password: ').then((v) => (redactor.add(v, 'the become password'), v));
       return asked;
     },
     passphrase: (path) => promptHidden(`Passphrase for ${path}: `),

@@ -9,6 +9,7 @@ import { argSchemas, type ModuleName } from '../modules/args.js';
 import { TemplateError } from '../template/errors.js';
 import { isTemplate } from '../template/expr.js';
 import { Redactor } from '../template/redactor.js';
+import { renderHidden } from '../engine/secrecy.js';
 import { DiagnosticList, headline, type Diagnostic } from './diagnostics.js';
 import { hostScope } from './hostvars.js';
 import { flattenIssue } from './issues.js';
@@ -57,8 +58,9 @@ export function checkRendering(project: Project, hostsOf: (playIndex: number) =>
           return `<secret ${secret}>`;
         },
       });
-      redactor.merge(scope.redactor);
       for (const task of [...play.tasks, ...play.handlers]) checkTask(task, scope, name, add);
+      // After the tasks: values they computed from secrets are secret too.
+      redactor.merge(scope.redactor);
     }
   });
   return { diagnostics: diags.sorted(), redactor, hosts };
@@ -77,7 +79,11 @@ function checkTask(task: Task, scope: ReturnType<typeof hostScope>, host: string
     if (typeof value === 'string') {
       if (!isTemplate(value)) return;
       try {
-        scope.render(value);
+        const unhidden = renderHidden(scope, value);
+        if (unhidden) {
+          renderedOk = false;
+          error(path, unhidden);
+        }
       } catch (err) {
         if (!(err instanceof TemplateError)) throw err;
         renderedOk = false;

@@ -8,7 +8,7 @@
 import type { InventoryHost, Play, SourcePos } from './model.js';
 import type { Project } from './project.js';
 import { metaOfPlay } from './playbook.js';
-import { Redactor } from '../template/redactor.js';
+import { MIN_SECRET_LENGTH, Redactor, shortSecretMessage } from '../template/redactor.js';
 import { VarScope } from '../template/render.js';
 import { TemplateError } from '../template/errors.js';
 import { toText } from '../template/evaluate.js';
@@ -52,13 +52,16 @@ export function hostScope(project: Project, play: Play, host: InventoryHost, env
   const positions = new Map<string, SourcePos>([...(meta?.varPositions ?? []), ...(meta?.secretPositions ?? [])]);
   const scope = new VarScope(raw, { env, positions });
   const redactor = new Redactor();
-  for (const v of Object.values(project.secretValuesFromFile)) redactor.add(v);
+  for (const [name, v] of Object.entries(project.secretValuesFromFile)) redactor.add(v, `secret "${name}"`);
 
   const secretNames = new Set([...Object.keys(play.secrets), ...Object.keys(project.secretValuesFromFile)]);
+  // A --secrets FILE value is the secret itself, never a template: "{{" in a password is just text.
+  for (const [name, v] of Object.entries(project.secretValuesFromFile)) if (!Object.hasOwn(project.extraVars, name)) scope.setResolved(name, v);
   for (const name of secretNames) {
     let value: string;
     try {
       value = toText(scope.lookup(name));
+      if (value.length < MIN_SECRET_LENGTH) throw new TemplateError(shortSecretMessage('its value'));
     } catch (err) {
       if (!(err instanceof TemplateError)) throw err;
       const named = new TemplateError(`secret "${name}": ${err.detail}`, err.pos ?? meta?.secretPositions.get(name));
@@ -67,7 +70,8 @@ export function hostScope(project: Project, play: Play, host: InventoryHost, env
     }
     scope.setResolved(name, value);
     raw[name] = value;
-    redactor.add(value);
+    redactor.add(value, `secret "${name}"`);
+    redactor.addLines(value);
   }
 
   return {

@@ -10,6 +10,7 @@ import { argSchemas, moduleNames, type ModuleName } from '../modules/args.js';
 import { checkCondition, checkTemplate } from '../template/render.js';
 import { TemplateError } from '../template/errors.js';
 import { isTemplate } from '../template/expr.js';
+import { MIN_SECRET_LENGTH, shortSecretMessage } from '../template/redactor.js';
 import type { DiagnosticList } from './diagnostics.js';
 import { describeValue, flattenIssue, valueAt } from './issues.js';
 import type { Play, Playbook, SourcePos, Task } from './model.js';
@@ -158,7 +159,10 @@ class Checker {
         if (typeof v === 'string') {
           secrets[k] = v;
           // A literal secret (no template) is known now: keep it out of error messages.
-          if (!isTemplate(v)) this.diags.redactor.add(v);
+          if (!isTemplate(v) && v.length < MIN_SECRET_LENGTH) {
+            ok = false;
+            this.error([...path, 'secrets', k], shortSecretMessage(`secret "${k}"`));
+          } else if (!isTemplate(v)) this.diags.redactor.add(v, `secret "${k}"`);
         }
         if (Object.hasOwn(vars, k)) {
           ok = false;

@@ -13,6 +13,7 @@ import type { Inventory, Playbook } from './model.js';
 import { loadPlaybook, metaOfPlay } from './playbook.js';
 import { isVariableName } from './schema.js';
 import { keyPos, posOf, readYaml, valuePos } from './source.js';
+import { MIN_SECRET_LENGTH, shortSecretMessage } from '../template/redactor.js';
 import type { Node } from 'yaml';
 
 export interface LoadOptions {
@@ -91,9 +92,11 @@ export function loadSecretsFile(file: string, diags: DiagnosticList): Record<str
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     if (!isVariableName(k)) {
       diags.error(keyPos(src, root, [k]), `invalid secret name "${k}": use letters, digits and _`);
+    } else if (typeof v === 'string' && v.length < MIN_SECRET_LENGTH) {
+      diags.error({ ...valuePos(src, root, [k]), length: 1 }, shortSecretMessage(`secret "${k}"`));
     } else if (typeof v === 'string') {
       out[k] = v;
-      diags.redactor.add(v);
+      diags.redactor.add(v, `secret "${k}"`);
     } else if (typeof v === 'number' || typeof v === 'boolean') {
       // Never echo the value: it is a secret even when YAML typed it.
       diags.error({ ...valuePos(src, root, [k]), length: 1 }, `secret "${k}" must be a string: quote its value`);

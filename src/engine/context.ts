@@ -3,12 +3,13 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { HostScope } from '../config/hostvars.js';
 import type { ModuleContext } from '../modules/types.js';
+import { renderFileHidden } from './secrecy.js';
 
 export function moduleContext(scope: HostScope, baseDir: string): ModuleContext {
   return {
     redact: (text) => scope.redactor.redact(text),
     hasSecret: (text) => scope.redactor.has(text),
     readLocal: (path) => readFileSync(isAbsolute(path) ? path : resolve(baseDir, path)),
-    render: (text) => String(scope.render(text)),
+    render: (text) => renderFileHidden(scope, text),
   };
 }

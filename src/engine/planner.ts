@@ -10,6 +10,7 @@ import type { Transport } from '../transport/types.js';
 import { parsePending, readPendingSnippet, type PendingKeys } from './pending.js';
 import { prepareTask, type PreparedTask } from './prepare.js';
 import { probeTasks, type Become } from './probe.js';
+import { guardChanges } from './secrecy.js';
 import type { HandlerPlan, TaskPlan } from './types.js';
 
 export interface PlanInput {
@@ -40,9 +41,9 @@ export function taskPlanFrom(t: PreparedTask, probed: TaskPlan['probed'], ctx: M
   const base = { index: t.index, task: t.task, args: t.args, secretValues: t.secretValues };
   if (t.skip) return { ...base, outcome: 'skipped', changes: [], reason: t.skip };
   if (!probed) return { ...base, outcome: 'may-change', changes: [], reason: 'not probed' };
-  if (!probed.known) return { ...base, outcome: 'may-change', changes: [], reason: probed.reason, probed };
+  if (!probed.known) return { ...base, outcome: 'may-change', changes: [], reason: ctx.redact(probed.reason), probed };
   try {
-    const changes = t.module.diff(t.args, probed.state, ctx);
+    const changes = guardChanges(t.module.diff(t.args, probed.state, ctx), ctx);
     return { ...base, outcome: changes.length ? 'change' : 'ok', changes, probed };
   } catch (e) {
     if (!(e instanceof ModuleError)) throw e;

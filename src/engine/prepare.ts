@@ -8,6 +8,7 @@ import type { Task } from '../config/model.js';
 import { modules } from '../modules/index.js';
 import type { Module } from '../modules/types.js';
 import type { RenderedLeaf } from '../template/render.js';
+import { hideSecretLeaves } from './secrecy.js';
 
 export interface PreparedTask {
   index: number;
@@ -41,6 +42,9 @@ export function prepareTask(task: Task, index: number, scope: HostScope, tags?: 
     return { index, task, module, args: undefined, leaves: [], secretValues: [], skip: `when: ${task.when} is false` };
   }
   const { value: rendered, leaves } = scope.scope.renderLeaves(task.args, task.pos);
+  // Before anything can print a value computed from a secret (the schema's messages too).
+  const unhidden = hideSecretLeaves(task.module, leaves, scope);
+  if (unhidden) throw new TaskPrepareError(task, `task "${task.name}": ${unhidden}`);
   const parsed = module.schema.safeParse(rendered);
   if (!parsed.success) {
     const first = parsed.error.issues[0];

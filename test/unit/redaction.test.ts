@@ -19,19 +19,19 @@ async function plumb(args: string[], env: NodeJS.ProcessEnv = {}) {
 describe('Redactor', () => {
   it('replaces every occurrence, longest secret first', () => {
     const r = new Redactor();
-    r.add('abc');
-    r.add('abcdef');
-    expect(r.redact('x abcdef y abc z abcabc')).toBe('x *** y *** z ******');
-    expect(r.has('..abc..')).toBe(true);
-    expect(r.has('ab')).toBe(false);
+    r.add('abcd');
+    r.add('abcdefg');
+    expect(r.redact('x abcdefg y abcd z abcdabcd')).toBe('x *** y *** z ******');
+    expect(r.has('..abcd..')).toBe(true);
+    expect(r.has('abc')).toBe(false);
     expect(r.size).toBe(2);
   });
-  it('ignores empty and one-character values (they would shred all output)', () => {
+  it('refuses empty and short values rather than leave them unredacted (they would shred all output)', () => {
     const r = new Redactor();
-    r.add('');
-    r.add('x');
+    expect(() => r.add('')).toThrow(/shorter than 4 characters/);
+    expect(() => r.add('xyz')).toThrow(/shorter than 4 characters/);
     expect(r.size).toBe(0);
-    expect(r.redact('xx')).toBe('xx');
+    expect(r.redact('xyz')).toBe('xyz');
   });
   it('redacts keys and values deep inside JSON-like data', () => {
     const r = new Redactor();
