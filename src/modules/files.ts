@@ -190,22 +190,31 @@ export function attrChanges(path: string, wanted: Attrs, state: FileState): Arra
     const after = normalizeMode(wanted.mode);
     out.push({
       change: { summary: exists ? `mode ${state.mode} → ${after}` : `mode ${after}`, target: `${path} mode`, before: exists ? state.mode : null, after },
-      command: command('chmod', after, '--', path),
+      command: `${refuseLink(path)}; ${command('chmod', after, '--', path)}`,
     });
   }
   if (wanted.owner !== undefined && (!exists || !ownerMatches(wanted.owner, state.owner, state.uid))) {
     out.push({
       change: { summary: exists ? `owner ${state.owner} → ${wanted.owner}` : `owner ${wanted.owner}`, target: `${path} owner`, before: exists ? state.owner : null, after: wanted.owner },
-      command: command('chown', '--', wanted.owner, path),
+      command: command('chown', '-h', '--', wanted.owner, path),
     });
   }
   if (wanted.group !== undefined && (!exists || !ownerMatches(wanted.group, state.group, state.gid))) {
     out.push({
       change: { summary: exists ? `group ${state.group} → ${wanted.group}` : `group ${wanted.group}`, target: `${path} group`, before: exists ? state.group : null, after: wanted.group },
-      command: command('chgrp', '--', wanted.group, path),
+      command: command('chgrp', '-h', '--', wanted.group, path),
     });
   }
   return out;
+}
+
+/**
+ * The probe saw no symlink, but one may have been planted since (plumb runs as
+ * root, so a chmod through a link would hand its target to whoever planted it).
+ * chown and chgrp take -h; chmod has no such flag, so it checks first.
+ */
+function refuseLink(path: string): string {
+  return `if [ -L ${quote(path)} ]; then echo ${quote(`${path} became a symlink after it was read; not changing its mode through it`)} >&2; exit 1; fi`;
 }
 
 /** A unified diff of two texts, labelled with the path; `before` undefined means a new file. */

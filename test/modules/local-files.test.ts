@@ -160,6 +160,33 @@ describe('symlinks under file and lineinfile on a real filesystem', () => {
     expect(readFileSync(target, 'utf8')).toBe('k');
   });
 
+  it('a symlink planted between plan and apply is not followed by mode, owner or group changes', () => {
+    const target = join(dir, 'shadow');
+    const f = join(dir, 'conf');
+    writeFileSync(target, 'secret', { mode: 0o600 });
+    writeFileSync(f, 'x', { mode: 0o644 });
+    const planned = plan([{ module: 'file', args: { path: f, mode: '0666' } }], fakeContext());
+    expect(planned[0].changes.map((c) => c.summary)).toEqual(['mode 0644 → 0666']);
+    rmSync(f);
+    symlinkSync(target, f);
+    expect(() => applyAll(planned, fakeContext())).toThrow('became a symlink after it was read');
+    expect(statSync(target).mode & 0o7777).toBe(0o600);
+  });
+
+  it.skipIf(!isRoot)('chown and chgrp change a link planted after the plan, never its target (needs root)', () => {
+    const target = join(dir, 'kept');
+    const f = join(dir, 'owned');
+    writeFileSync(target, 'k');
+    writeFileSync(f, '');
+    const planned = plan([{ module: 'file', args: { path: f, owner: 'nobody', group: 'nogroup' } }], fakeContext());
+    rmSync(f);
+    symlinkSync(target, f);
+    applyAll(planned, fakeContext());
+    expect(statSync(target).uid).toBe(0);
+    expect(statSync(target).gid).toBe(0);
+    expect(lstatSync(f).uid).not.toBe(0);
+  });
+
   it('a symlink to a directory is removed as a link, and the directory keeps its files', () => {
     const target = join(dir, 'data');
     mkdirSync(target);
