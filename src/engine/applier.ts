@@ -10,7 +10,7 @@ import type { ModuleContext, Step } from '../modules/types.js';
 import { TransportTimeoutError, type Transport } from '../transport/types.js';
 import { clearPendingCommand, writePendingCommand } from './pending.js';
 import { becomeOf, taskPlanFrom, type PlannedTasks } from './planner.js';
-import { prepareTask, type PreparedTask } from './prepare.js';
+import { prepareTask, TaskPrepareError, type PreparedTask } from './prepare.js';
 import { probeTasks } from './probe.js';
 import type { TaskPlan, TaskResult } from './types.js';
 
@@ -122,7 +122,18 @@ export async function applyHost(input: ApplyInput): Promise<{ results: TaskResul
   for (const [i, handler] of play.handlers.entries()) {
     if (!notified.has(handler.name)) continue;
     if (hooks?.stopped?.()) throw new InterruptedError('interrupted');
-    const prepared = prepareTask(handler, i, scope);
+    let prepared: PreparedTask;
+    try {
+      prepared = prepareTask(handler, i, scope);
+    } catch (e) {
+      // planTasks prepared every handler already; should one still fail, it is that handler's failure.
+      if (!(e instanceof TaskPrepareError)) throw e;
+      const result: TaskResult = { name: handler.name, status: 'failed', changes: [], error: ctx.redact(e.message), handler: true };
+      results.push(result);
+      hooks?.taskDone?.(result);
+      handlersFailed = true;
+      break;
+    }
     const result = await attempt(prepared, undefined, true);
     if (result.status === 'failed' && !result.ignored) {
       handlersFailed = true;

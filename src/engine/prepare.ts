@@ -4,6 +4,7 @@
  * variables, and the module's schema parses the result.
  */
 import type { HostScope } from '../config/hostvars.js';
+import { checkRenderedArgs } from '../config/rendered.js';
 import type { Task } from '../config/model.js';
 import { modules } from '../modules/index.js';
 import type { Module } from '../modules/types.js';
@@ -39,11 +40,8 @@ export function prepareTask(task: Task, index: number, scope: HostScope, tags?: 
     return { index, task, module, args: undefined, leaves: [], skip: `when: ${task.when} is false` };
   }
   const { value: rendered, leaves } = scope.scope.renderLeaves(task.args, task.pos);
-  const parsed = module.schema.safeParse(rendered);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    const where = first.path.length ? `${task.module}.${first.path.join('.')}: ` : `${task.module}: `;
-    throw new TaskPrepareError(task, scope.redactor.redact(`${where}${first.message}`));
-  }
-  return { index, task, module, args: parsed.data, leaves };
+  // The module's strict rule, on what the variables made: the host sees nothing of a task that fails it.
+  const checked = checkRenderedArgs(task.module, module.schema, rendered, leaves, { secretNames: scope.secretNames, redact: (t) => scope.redactor.redact(t) });
+  if (!checked.ok) throw new TaskPrepareError(task, scope.redactor.redact(`task "${task.name}": ${checked.issues[0].message}`));
+  return { index, task, module, args: checked.data, leaves };
 }

@@ -4,7 +4,7 @@
  * write itself is the transport's atomic temp-file-and-rename.
  */
 import { z } from 'zod';
-import { pathSchema } from './common.js';
+import { pathSchema, wordSchema } from './common.js';
 import {
   asText,
   attrChanges,
@@ -27,7 +27,7 @@ export const copyArgs = z
   .strictObject({
     dest: pathSchema,
     content: z.string().optional(),
-    src: z.string().min(1).optional(),
+    src: wordSchema.optional(),
     /** Keep a timestamped copy (DEST.YYYY-MM-DD@HH:MM:SS~) of the old file before overwriting it. */
     backup: z.boolean().default(false),
     ...fileAttrs,

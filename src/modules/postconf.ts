@@ -15,6 +15,7 @@ export const postconfArgs = z
       .union([z.string(), z.number(), z.boolean()])
       .transform((v) => (typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)))
       .refine((v) => !v.includes('\n'), { message: 'a main.cf value must be a single line' })
+      .refine((v) => !v.includes('\0'), { message: 'contains a NUL byte' })
       // postconf -e trims it, so such a value could never compare equal and would change on every run.
       .refine((v) => v === v.trim(), { message: 'a main.cf value cannot start or end with whitespace (postconf trims it)' }),
   )
@@ -49,7 +50,7 @@ function probe(args: PostconfArgs): string {
   return [
     'export PATH="$PATH:/usr/sbin:/sbin"',
     `if ! command -v postconf >/dev/null 2>&1; then echo '${MARK} missing'; else`,
-    `echo '${MARK} values'; postconf -h ${keys} </dev/null 2>&1; echo "${MARK}-rc $?"`,
+    `echo '${MARK} values'; postconf -h -- ${keys} </dev/null 2>&1; echo "${MARK}-rc $?"`,
     'fi',
   ].join('\n');
 }
@@ -112,7 +113,7 @@ export const postconf: Module<PostconfArgs, PostconfState> = {
     const keys = changes(args, state, ctx).map((c) => c.target.slice('main.cf '.length));
     if (changesIn.length === 0 || keys.length === 0) return [];
     // One postconf -e for all keys: postconf rewrites main.cf once (it writes it via a temp file and rename).
-    const line = 'export PATH="$PATH:/usr/sbin:/sbin"; ' + command('postconf', '-e', ...keys.map((k) => `${k}=${args[k]}`));
+    const line = 'export PATH="$PATH:/usr/sbin:/sbin"; ' + command('postconf', '-e', '--', ...keys.map((k) => `${k}=${args[k]}`));
     return [{ kind: 'exec', command: line, describe: ctx.redact(`postconf -e ${keys.map((k) => `${k}=${args[k]}`).join(' ')}`) }];
   },
 };

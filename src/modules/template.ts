@@ -3,13 +3,13 @@
  * exactly like copy (compare by sha256, atomic write, secret-aware diff).
  */
 import { z } from 'zod';
-import { pathSchema } from './common.js';
+import { pathSchema, wordSchema } from './common.js';
 import { contentModule } from './copy.js';
 import { fileAttrs, type FileState } from './files.js';
 import type { Module } from './types.js';
 
 export const templateArgs = z.strictObject({
-  src: z.string().min(1),
+  src: wordSchema,
   dest: pathSchema,
   backup: z.boolean().default(false),
   ...fileAttrs,
