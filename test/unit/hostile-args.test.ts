@@ -432,3 +432,33 @@ describe('every command that takes names or paths ends its options first', () =>
     expect(run[0].kind === 'exec' && run[0].command).toBe("/bin/sh -c -- -x");
   });
 });
+
+describe('plan runs only fixed, read-only probes: a value that passes its rule still only names things', () => {
+  // Values that are valid (absolute paths, names) yet full of shell syntax, from -e; the probes run for real here.
+  const nasty = (m: string) => [`$(touch ${m})`, `\`touch ${m}\``, `x;touch ${m}`, `x'; touch ${m}; '`, `x" && touch ${m} && "`];
+  type Probe = [what: string, task: (ref: string) => Record<string, unknown>, value: string];
+  const probes = (m: string, dir: string): Probe[] => [
+    ...nasty(m).map((n, i): Probe => [`file path #${i}`, (r) => ({ file: { path: r, state: 'touch' } }), `${dir}/${n}`]),
+    ...nasty(m).map((n, i): Probe => [`copy dest #${i}`, (r) => ({ copy: { dest: r, content: 'x\n' } }), `${dir}/${n}`]),
+    ['lineinfile path', (r) => ({ lineinfile: { path: r, line: 'x', create: true } }), `${dir}/$(touch ${m})`],
+    ['command creates', (r) => ({ command: { cmd: 'true', creates: r } }), `$(touch ${m})`],
+    ['command removes', (r) => ({ command: { cmd: 'true', removes: r } }), `\`touch ${m}\``],
+    ['shell chdir', (r) => ({ shell: { cmd: 'true', chdir: r, creates: 'x' } }), `;touch ${m}`],
+    ['postconf value', (r) => ({ postconf: { relayhost: r } }), `$(touch ${m})`],
+    ['service name with : and backslash', (r) => ({ service: { name: r, state: 'started' } }), 'x:y\\z'],
+  ];
+
+  it.each(probes('MARK', 'DIR').map(([what]) => what))('%s', async (what) => {
+    const dir = join(root, `probe-${++seq}`);
+    mkdirSync(dir, { recursive: true });
+    const mark = join(dir, 'ran');
+    const [, task, value] = probes(mark, dir).find(([w]) => w === what)!;
+    const s = setup({ name, ...task('{{ v }}') }, 'extra', value);
+    const project = await load(s);
+    expect(errorsOf(project, s)).toEqual([]);
+    const { error, calls } = await planOnHost(project, s);
+    expect(error).toBeUndefined();
+    expect(calls.length).toBeGreaterThan(0); // the probe did run on this machine
+    expect(existsSync(mark)).toBe(false);
+  });
+});
