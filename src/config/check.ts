@@ -12,9 +12,9 @@ import { Redactor } from '../template/redactor.js';
 import { renderHidden } from '../engine/secrecy.js';
 import { DiagnosticList, headline, type Diagnostic } from './diagnostics.js';
 import { hostScope } from './hostvars.js';
-import { flattenIssue } from './issues.js';
 import type { Task } from './model.js';
 import { metaOfPlay, metaOfTask } from './playbook.js';
+import { checkRenderedArgs } from './rendered.js';
 import type { Project } from './project.js';
 import { formatPath, locate, valuePos, type PathPart } from './source.js';
 
@@ -104,13 +104,14 @@ function checkTask(task: Task, scope: ReturnType<typeof hostScope>, host: string
     }
   }
   if (!renderedOk) return;
-  // Values that were templates are only checkable now that they are rendered.
-  const rendered = scope.render(task.args);
-  const r = argSchemas[task.module as ModuleName].safeParse(rendered);
-  if (!r.success) {
-    for (const issue of r.error.issues) {
-      const flat = flattenIssue(issue, rendered);
-      error([...meta.path, task.module, ...flat.path], `once rendered for host ${host}: ${flat.message}`);
-    }
+  // Values that were templates are only checkable now that they are rendered: by the rule a literal passes.
+  const { value: rendered, leaves } = scope.scope.renderLeaves(task.args);
+  const checked = checkRenderedArgs(task.module, argSchemas[task.module as ModuleName], rendered, leaves, {
+    secretNames: scope.secretNames,
+    redact: (t) => scope.redactor.redact(t),
+  });
+  if (checked.ok) return;
+  for (const issue of checked.issues) {
+    error([...meta.path, task.module, ...issue.path], `once rendered for host ${host}: task "${task.name}": ${issue.message}`);
   }
 }

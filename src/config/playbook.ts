@@ -7,6 +7,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { isMap, isSeq, type Node } from 'yaml';
 import type { z } from 'zod';
 import { argSchemas, moduleNames, type ModuleName } from '../modules/args.js';
+import { LITERAL_ONLY } from '../modules/common.js';
 import { checkCondition, checkTemplate } from '../template/render.js';
 import { TemplateError } from '../template/errors.js';
 import { isTemplate } from '../template/expr.js';
@@ -85,12 +86,9 @@ class Checker {
     for (const issue of r.error.issues) {
       const flat = flattenIssue(issue, value);
       const full = [...path, ...flat.path];
-      if (skipTemplated && !flat.badKey && !flat.keys) {
-        const v = valueAt(value, flat.path);
-        // A templated value is checked once rendered, per host (plan, validate's render pass).
-        if (typeof v === 'string' && isTemplate(v)) continue;
-        if (typeof value === 'string' && isTemplate(value)) continue;
-      }
+      // A problem on (or inside) a templated value can only be judged once rendered, per host
+      // (validate's render pass, and the engine before it probes): it is deferred, never waived.
+      if (skipTemplated && !flat.badKey && !flat.keys && !literalOnly(issue) && templatedAt(value, flat.path)) continue;
       reported = true;
       if (flat.keys) {
         for (const k of flat.keys) {
@@ -366,6 +364,20 @@ class Checker {
     taskMeta.set(task, { src: this.src, path });
     return task;
   }
+}
+
+/** Whether `path` lands on or inside a template string of `value`. */
+function templatedAt(value: unknown, path: readonly PathPart[]): boolean {
+  for (let i = 0; i <= path.length; i++) {
+    const v = valueAt(value, path.slice(0, i));
+    if (typeof v === 'string' && isTemplate(v)) return true;
+  }
+  return false;
+}
+
+/** An issue the module raised because the value must be written literally (e.g. a templated `unless`). */
+function literalOnly(issue: z.core.$ZodIssue): boolean {
+  return issue.code === 'custom' && (issue as { params?: { plumb?: string } }).params?.plumb === LITERAL_ONLY;
 }
 
 function countItems(v: unknown): number {

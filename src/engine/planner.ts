@@ -73,6 +73,9 @@ export function planHandlers(play: Play, tasks: TaskPlan[], pending: string[]): 
 export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
   const { transport, play, scope, ctx } = input;
   const prepared = play.tasks.map((task, i) => prepareTask(task, i, scope, input.tags));
+  // Handlers too, before the first probe: an argument that fails its check stops the host before
+  // anything runs on it, not after the tasks that notify the handler have changed it.
+  play.handlers.forEach((handler, i) => prepareTask(handler, i, scope));
   const { probed, extra } = await probeTasks(
     transport,
     prepared,

@@ -4,9 +4,11 @@
  * variables, and the module's schema parses the result.
  */
 import type { HostScope } from '../config/hostvars.js';
+import { checkRenderedArgs } from '../config/rendered.js';
 import type { Task } from '../config/model.js';
 import { modules } from '../modules/index.js';
 import type { Module } from '../modules/types.js';
+import { TemplateError } from '../template/errors.js';
 import type { RenderedLeaf } from '../template/render.js';
 import { hideSecretLeaves } from './secrecy.js';
 
@@ -41,17 +43,22 @@ export function prepareTask(task: Task, index: number, scope: HostScope, tags?: 
   if (task.when !== undefined && !scope.condition(task.when, task.pos)) {
     return { index, task, module, args: undefined, leaves: [], secretValues: [], skip: `when: ${task.when} is false` };
   }
-  const { value: rendered, leaves } = scope.scope.renderLeaves(task.args, task.pos);
+  let rendered: unknown;
+  let leaves: RenderedLeaf[];
+  try {
+    ({ value: rendered, leaves } = scope.scope.renderLeaves(task.args, task.pos));
+  } catch (e) {
+    // An undefined variable or a failing filter is that task's failure, named as such.
+    if (e instanceof TemplateError) throw new TaskPrepareError(task, scope.redactor.redact(`task "${task.name}": ${e.message}`));
+    throw e;
+  }
   // Before anything can print a value computed from a secret (the schema's messages too).
   const unhidden = hideSecretLeaves(task.module, leaves, scope);
   if (unhidden) throw new TaskPrepareError(task, `task "${task.name}": ${unhidden}`);
-  const parsed = module.schema.safeParse(rendered);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    const where = first.path.length ? `${task.module}.${first.path.join('.')}: ` : `${task.module}: `;
-    throw new TaskPrepareError(task, scope.redactor.redact(`${where}${first.message}`));
-  }
-  return { index, task, module, args: parsed.data, leaves, secretValues: secretsRead(leaves, scope) };
+  // The module's strict rule, on what the variables made: the host sees nothing of a task that fails it.
+  const checked = checkRenderedArgs(task.module, module.schema, rendered, leaves, { secretNames: scope.secretNames, redact: (t) => scope.redactor.redact(t) });
+  if (!checked.ok) throw new TaskPrepareError(task, scope.redactor.redact(`task "${task.name}": ${checked.issues[0].message}`));
+  return { index, task, module, args: checked.data, leaves, secretValues: secretsRead(leaves, scope) };
 }
 
 function secretsRead(leaves: RenderedLeaf[], scope: HostScope): string[] {

@@ -17,6 +17,7 @@ import { pendingKeys } from './pending.js';
 import { RunningCommands } from './running.js';
 import { moduleContext } from './context.js';
 import { planTasks } from './planner.js';
+import { TaskPrepareError } from './prepare.js';
 import type { HostPlan, HostResult, TaskResult } from './types.js';
 
 export interface RunOptions {
@@ -199,6 +200,11 @@ export async function run(project: Project, options: RunOptions): Promise<RunRes
     } catch (e) {
       if (e instanceof ApplyStopped) return stoppedDuringApply(name, e, seconds(), (t) => scope.redactor.redact(t));
       if (e instanceof InterruptedError) return emptyResult(name, 'not-run', seconds(), 'interrupted');
+      if (e instanceof TaskPrepareError) {
+        // An argument that fails its check once rendered: that task's failure, before anything ran on the host.
+        const message = scope.redactor.redact(e.message);
+        return { ...stoppedBy('failed', message), failed: 1, tasks: [{ name: e.task.name, status: 'failed', changes: [], error: message }] };
+      }
       return stoppedBy(e instanceof UnreachableError ? 'unreachable' : 'failed', scope.redactor.redact((e as Error).message));
     }
   };

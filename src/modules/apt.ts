@@ -8,15 +8,23 @@ import { z } from 'zod';
 import { command, quote } from '../shell.js';
 import type { Change, Module, Probed, Step } from './types.js';
 
-const packageName = z
-  .string()
-  .min(1)
-  .refine((n) => /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?$/.test(n) || n.includes('{{'), {
-    message: 'not a Debian package name (lowercase letters, digits, + - . and an optional :arch)',
-  });
+/**
+ * Debian policy §5.6.7: lowercase letters, digits, + - and ., at least two
+ * characters, starting with a letter or digit; plus apt's optional :ARCH.
+ * So a name can never be an apt option (-o...), a path to a .deb, or a
+ * version pin (=), whatever variable it came from.
+ */
+const PACKAGE = /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9][a-z0-9-]*)?$/;
+const PACKAGE_RULE = 'not a Debian package name (lowercase letters, digits, + - and ., at least 2 characters, starting with a letter or digit; optionally :ARCH)';
 
 export const aptArgs = z.strictObject({
-  name: z.union([packageName, z.array(packageName).min(1)]),
+  // Checked after the type so a bad name in a list is reported at its own index.
+  name: z.union([z.string(), z.array(z.string()).min(1)]).superRefine((name, ctx) => {
+    const list = Array.isArray(name) ? name : [name];
+    list.forEach((n, i) => {
+      if (!PACKAGE.test(n)) ctx.addIssue({ code: 'custom', message: PACKAGE_RULE, path: Array.isArray(name) ? [i] : [] });
+    });
+  }),
   state: z.enum(['present', 'absent', 'latest']).default('present'),
   update_cache: z.boolean().default(false),
   /** Seconds an apt cache refresh stays valid, so a converged host does not refresh every run. */
@@ -54,6 +62,11 @@ const MARK = '::plumb-apt';
 /** Written after every refresh plumb makes; apt's own hook (15update-stamp) touches it too where installed. */
 const STAMP = '/var/lib/apt/periodic/update-success-stamp';
 const ENV = 'export PATH="$PATH:/usr/sbin:/sbin"; DEBIAN_FRONTEND=noninteractive';
+/**
+ * Package names always follow `--`: apt-get honours it (on bookworm, `apt-get -s install --
+ * -oDPkg::Pre-Invoke::=x` answers "Unable to locate package"), so even a name that slipped past
+ * the schema could not become an option.
+ */
 const APT_GET = 'apt-get -y -q -o DPkg::Lock::Timeout=120 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold';
 
 function names(args: AptArgs): string[] {
@@ -232,18 +245,18 @@ function steps(args: AptArgs, state: AptState): Step[] {
     out.push({ kind: 'exec', command: line, describe: 'apt-get update' });
   }
   const install = pkgs('install');
-  if (install.length > 0) out.push({ kind: 'exec', command: `${ENV} ${APT_GET} install ${command(...install)}`, describe: `apt-get install ${install.join(' ')}` });
+  if (install.length > 0) out.push({ kind: 'exec', command: `${ENV} ${APT_GET} install -- ${command(...install)}`, describe: `apt-get install ${install.join(' ')}` });
   const reinstall = pkgs('reinstall');
   if (reinstall.length > 0) {
     // --force-confmiss brings back a deleted conffile; edited ones stay (confold).
     out.push({
       kind: 'exec',
-      command: `${ENV} ${APT_GET} -o Dpkg::Options::=--force-confmiss install --reinstall ${command(...reinstall)}`,
+      command: `${ENV} ${APT_GET} -o Dpkg::Options::=--force-confmiss install --reinstall -- ${command(...reinstall)}`,
       describe: `apt-get install --reinstall ${reinstall.join(' ')}`,
     });
   }
   const remove = pkgs('remove');
-  if (remove.length > 0) out.push({ kind: 'exec', command: `${ENV} ${APT_GET} remove ${command(...remove)}`, describe: `apt-get remove ${remove.join(' ')}` });
+  if (remove.length > 0) out.push({ kind: 'exec', command: `${ENV} ${APT_GET} remove -- ${command(...remove)}`, describe: `apt-get remove ${remove.join(' ')}` });
   return out;
 }
 

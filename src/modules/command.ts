@@ -10,18 +10,32 @@
  */
 import { z } from 'zod';
 import { command as shellCommand, quote } from '../shell.js';
-import { freeForm } from './common.js';
+import { isTemplate } from '../template/expr.js';
+import { freeForm, LITERAL_ONLY, noNulSchema, wordSchema } from './common.js';
 import type { Change, Module, ModuleContext, Probed, Step } from './types.js';
 
+export const UNLESS_LITERAL =
+  '`unless` must be written literally: plan runs it on the host, so no variable may change what it executes. ' +
+  'Test a path with `creates` or `removes` instead (they may use variables: plan only checks whether the path exists), ' +
+  'or write the whole command out';
+
 export const guards = {
-  /** Skip when this path exists (relative paths are taken from `chdir`). */
-  creates: z.string().min(1).optional(),
+  /** Skip when this path exists (relative paths are taken from `chdir`). Quoted and only tested with [ -e ]. */
+  creates: wordSchema.optional(),
   /** Skip unless this path exists. */
-  removes: z.string().min(1).optional(),
-  /** Skip when this shell command succeeds (run by the probe: it must only read). */
-  unless: z.string().min(1).optional(),
+  removes: wordSchema.optional(),
+  /**
+   * Skip when this shell command succeeds. The probe runs it, so plan would run whatever it says:
+   * it must be the playbook's own text, never rendered from a variable.
+   */
+  unless: noNulSchema
+    .min(1)
+    .superRefine((u, ctx) => {
+      if (isTemplate(u)) ctx.addIssue({ code: 'custom', message: UNLESS_LITERAL, params: { plumb: LITERAL_ONLY } });
+    })
+    .optional(),
   /** Run (and evaluate the guards) in this directory. */
-  chdir: z.string().min(1).optional(),
+  chdir: wordSchema.optional(),
 };
 
 export class SplitError extends Error {}
@@ -77,8 +91,8 @@ function splits(cmd: string): boolean {
 export const commandArgs = freeForm(
   z
     .strictObject({
-      cmd: z.string().min(1).refine(splits, { message: 'command line has an unterminated quote or no words' }).optional(),
-      argv: z.array(z.string()).min(1).optional(),
+      cmd: noNulSchema.min(1).refine(splits, { message: 'command line has an unterminated quote or no words' }).optional(),
+      argv: z.array(noNulSchema).min(1).optional(),
       ...guards,
     })
     .refine((a) => (a.cmd === undefined) !== (a.argv === undefined), { message: 'command needs exactly one of `cmd` or `argv`' }),
@@ -107,7 +121,7 @@ function guardProbe(args: Guarded): string {
   if (args.creates !== undefined) checks.push(`if [ -e ${quote(args.creates)} ]; then echo 'creates 1'; else echo 'creates 0'; fi`);
   if (args.removes !== undefined) checks.push(`if [ -e ${quote(args.removes)} ]; then echo 'removes 1'; else echo 'removes 0'; fi`);
   // Its own sh, so a syntax error in `unless` cannot break the batched probe script.
-  if (args.unless !== undefined) checks.push(`/bin/sh -c ${quote(args.unless)} </dev/null >/dev/null 2>&1; echo "unless $?"`);
+  if (args.unless !== undefined) checks.push(`/bin/sh -c -- ${quote(args.unless)} </dev/null >/dev/null 2>&1; echo "unless $?"`);
   const body = checks.join('\n');
   if (args.chdir === undefined) return body;
   return `if cd -- ${quote(args.chdir)} 2>/dev/null; then\n${body}\nelse echo 'chdir missing'; fi`;

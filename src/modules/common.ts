@@ -1,4 +1,8 @@
-/** Argument pieces shared by several modules. */
+/**
+ * Argument pieces shared by several modules. Each is the one rule a value must
+ * pass, literal or rendered from variables: a template is never a reason to
+ * let a value through (it is checked again, strictly, once rendered).
+ */
 import { z } from 'zod';
 
 /**
@@ -21,11 +25,65 @@ export const modeSchema = z.unknown().transform((value, ctx) => {
   return value.length === 3 ? `0${value}` : value;
 });
 
-export const pathSchema = z.string().min(1).refine((p) => p.startsWith('/') || p.includes('{{'), {
-  message: 'must be an absolute path (starting with /)',
-});
+/** Linux's PATH_MAX less the terminating NUL: a longer path cannot be opened. */
+export const PATH_MAX = 4095;
 
-export const ownerSchema = z.string().min(1);
+/** Why `text` cannot be one argument of a line-based probe or command, or undefined. */
+function unpassable(text: string): string | undefined {
+  // NUL cannot be in an argv word at all; a newline would split a probe's line-per-fact output.
+  if (text.includes('\0')) return 'contains a NUL byte';
+  if (text.includes('\n')) return 'contains a newline';
+  return undefined;
+}
+
+/** Why `path` is not an absolute, normalized path on the host, or undefined. */
+function absolutePathProblem(path: string): string | undefined {
+  const bad = unpassable(path);
+  if (bad) return bad;
+  if (!path.startsWith('/')) return 'not an absolute path (it must start with /)';
+  // A variable that adds ../ must not walk out of the directory the playbook names.
+  if (path.split('/').some((s) => s === '.' || s === '..')) return 'not a normalized path (no . or .. segments)';
+  if (Buffer.byteLength(path) > PATH_MAX) return `is longer than ${PATH_MAX} bytes`;
+  return undefined;
+}
+
+/** A path on the host a module writes, edits or removes: absolute, clean, one line. */
+export const pathSchema = z
+  .string()
+  .min(1)
+  .superRefine((p, ctx) => {
+    const problem = absolutePathProblem(p);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/** One word or path that is not a module target (guards, chdir, a local src): no NUL, no newline. */
+export const wordSchema = z
+  .string()
+  .min(1)
+  .superRefine((s, ctx) => {
+    const problem = unpassable(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/** Text that may span lines but must reach a command line: a NUL cannot be passed. */
+export const noNulSchema = z.string().refine((s) => !s.includes('\0'), { message: 'contains a NUL byte' });
+
+/**
+ * A user or group: a name by Debian's NAME_REGEX (widened to the upper case
+ * system accounts such as Debian-exim use; no dots, which chown reads as
+ * owner.group) or a numeric id. Never a leading -, a :, or whitespace, so it
+ * can be neither an option nor an owner:group pair.
+ */
+const OWNER = /^(?:[A-Za-z_][A-Za-z0-9_-]{0,30}\$?|[0-9]{1,10})$/;
+export const ownerSchema = z
+  .string()
+  .min(1)
+  .refine((o) => OWNER.test(o), {
+    message: 'not a user or group name (letters, digits, _ and -, starting with a letter or _, at most 32 characters) or a numeric id',
+  });
+
+/** Marks an issue that a template must not defer: the value is only valid written literally. */
+export const LITERAL_ONLY = 'literal-only';
 
 /** Ansible's free-form `command: postmap /etc/postfix/sasl_passwd` is accepted as `{ cmd: ... }`. */
 export function freeForm<T extends z.ZodTypeAny>(object: T) {

@@ -10,7 +10,7 @@
  * apply to the new file, as on a create; a backup copies the link (cp -P).
  */
 import { z } from 'zod';
-import { pathSchema } from './common.js';
+import { pathSchema, wordSchema } from './common.js';
 import {
   asText,
   attrChanges,
@@ -33,7 +33,7 @@ export const copyArgs = z
   .strictObject({
     dest: pathSchema,
     content: z.string().optional(),
-    src: z.string().min(1).optional(),
+    src: wordSchema.optional(),
     /** Keep a timestamped copy (DEST.YYYY-MM-DD@HH:MM:SS~) of the old file before overwriting it. */
     backup: z.boolean().default(false),
     ...fileAttrs,

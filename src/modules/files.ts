@@ -249,13 +249,14 @@ export function describeAttrs(attrs: Attrs): string {
   return [attrs.mode, attrs.owner && `owner ${attrs.owner}`, attrs.group && `group ${attrs.group}`].filter(Boolean).join(' ');
 }
 
-/** Regular expressions given as arguments must compile; templated ones are checked after rendering. */
-export const regexSchema = z.string().refine((r) => {
-  if (r.includes('{{')) return true;
+/** Regular expressions given as arguments must compile (a templated one once rendered). */
+export function compiles(r: string): boolean {
   try {
     new RegExp(r);
     return true;
   } catch {
     return false;
   }
-}, { message: 'not a valid regular expression' });
+}
+
+export const regexSchema = z.string().refine(compiles, { message: 'not a valid regular expression' });

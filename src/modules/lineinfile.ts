@@ -17,6 +17,7 @@ import {
   type FileState,
   fileProbe,
   parseFileProbe,
+  compiles,
   regexSchema,
   shown,
   unifiedDiff,
@@ -31,19 +32,26 @@ export const LINEINFILE_LIMIT = 1024 * 1024;
 export const lineinfileArgs = z
   .strictObject({
     path: pathSchema,
-    line: z.string().optional(),
+    // Checked on the field so a line rendered from a variable is reported as `line`, naming it.
+    line: z
+      .string()
+      .refine((l) => !l.includes('\n'), { message: '`line` must be a single line (no newline)' })
+      .refine((l) => !l.includes('\0'), { message: 'contains a NUL byte' })
+      .optional(),
     regexp: regexSchema.optional(),
     state: z.enum(['present', 'absent']).default('present'),
     /** `EOF` (default) or a regular expression: the line goes after its last match (EOF when none matches). */
-    insertafter: z.union([z.literal('EOF'), regexSchema]).default('EOF'),
+    insertafter: z
+      .string()
+      .refine((r) => r === 'EOF' || compiles(r), { message: 'not a valid regular expression' })
+      .default('EOF'),
     create: z.boolean().default(false),
     ...fileAttrs,
   })
   .refine((a) => a.state === 'absent' || a.line !== undefined, { message: 'lineinfile with state present needs `line`' })
   .refine((a) => a.state === 'present' || a.line !== undefined || a.regexp !== undefined, {
     message: 'lineinfile with state absent needs `regexp` or `line`',
-  })
-  .refine((a) => a.line === undefined || !a.line.includes('\n'), { message: '`line` must be a single line (no newline)' });
+  });
 
 export type LineinfileArgs = z.output<typeof lineinfileArgs>;
 

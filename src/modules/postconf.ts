@@ -15,6 +15,7 @@ export const postconfArgs = z
       .union([z.string(), z.number(), z.boolean()])
       .transform((v) => (typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)))
       .refine((v) => !v.includes('\n'), { message: 'a main.cf value must be a single line' })
+      .refine((v) => !v.includes('\0'), { message: 'contains a NUL byte' })
       // postconf -e trims it, so such a value could never compare equal and would change on every run.
       .refine((v) => v === v.trim(), { message: 'a main.cf value cannot start or end with whitespace (postconf trims it)' }),
   )
@@ -51,7 +52,7 @@ function probe(args: PostconfArgs): string {
   return [
     'export PATH="$PATH:/usr/sbin:/sbin"',
     `if ! command -v postconf >/dev/null 2>&1; then echo '${MARK} missing'; else`,
-    `echo '${MARK} values'; postconf -h ${keys} </dev/null 2>&1; echo "${MARK}-rc $?"`,
+    `echo '${MARK} values'; postconf -h -- ${keys} </dev/null 2>&1; echo "${MARK}-rc $?"`,
     'fi',
   ].join('\n');
 }
@@ -154,9 +155,9 @@ function checkedEdit(keys: string[], args: PostconfArgs): string {
     `if [ -f ${CONF}/main.cf ]; then cp ${CONF}/main.cf "$tmp/main.cf" || exit 1; else : > "$tmp/main.cf"; fi`,
     `if [ -f ${CONF}/master.cf ]; then cp ${CONF}/master.cf "$tmp/master.cf" || exit 1; fi`,
     `if ! postconf -c "$tmp" -h mail_version >/dev/null 2>"$tmp/err"; then echo "main.cf is already broken: Postfix cannot parse it ($(why)); main.cf was not changed" >&2; exit 3; fi`,
-    `check() { if postconf -c "$tmp" -e "$2" 2>"$tmp/err" && postconf -c "$tmp" -x -h "$1" >/dev/null 2>"$tmp/err"; then return 0; fi; echo "Postfix cannot parse the new value of $1 ($(why)); main.cf was not changed" >&2; exit 3; }`,
+    `check() { if postconf -c "$tmp" -e -- "$2" 2>"$tmp/err" && postconf -c "$tmp" -x -h -- "$1" >/dev/null 2>"$tmp/err"; then return 0; fi; echo "Postfix cannot parse the new value of $1 ($(why)); main.cf was not changed" >&2; exit 3; }`,
     ...keys.map((k, i) => command('check', k, assignments[i])),
-    command('postconf', '-e', ...assignments),
+    command('postconf', '-e', '--', ...assignments),
   ].join('\n');
 }
 

@@ -9,9 +9,19 @@ import { command, quote } from '../shell.js';
 import type { Module, Probed, Step } from './types.js';
 import { fromPlan, type Planned } from './planned.js';
 
+/**
+ * A unit or init script name, never a path: systemd's unit-name characters
+ * (letters, digits, : _ . - backslash, and @ for instances), no /, not starting with
+ * . or - (so neither . nor .., no hidden file, no option), at most 255
+ * characters (systemd's UNIT_NAME_MAX). The SysV probe runs /etc/init.d/NAME,
+ * so this rule is what keeps plan from running any other file.
+ */
+const UNIT = /^[A-Za-z0-9:_\\][A-Za-z0-9:_.@\\-]{0,254}$/;
+export const SERVICE_RULE = 'not a service name (letters, digits and : _ . @ \\ -, not starting with . or -, at most 255 characters: a name, never a path)';
+
 export const serviceArgs = z
   .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9@_.:][A-Za-z0-9@_.:-]*$|\{\{/, 'service names are letters, digits and @ _ . : - (not starting with -)'),
+    name: z.string().refine((n) => UNIT.test(n), { message: SERVICE_RULE }),
     state: z.enum(['started', 'stopped', 'restarted', 'reloaded']).optional(),
     enabled: z.boolean().optional(),
   })
@@ -74,7 +84,11 @@ function parse(args: ServiceArgs, stdout: string): Probed<ServiceState> {
   return { known: true, state: { init, running: fields.get('running') === '0', enabled, enabledDetail: init === 'sysv' ? 'links' : word } };
 }
 
-/** The init system's command for an action; `service` falls back to the init.d script itself. */
+/**
+ * The init system's command for an action; `service` falls back to the init.d script itself.
+ * systemctl takes `--`; `service` and `update-rc.d` do not, and for them the name rule (never
+ * starting with -) is what keeps a name from being read as an option.
+ */
 function control(init: ServiceState['init'], name: string, action: string): string {
   if (init === 'systemd') return command('systemctl', action, '--', name);
   const viaService = command('service', name, action);

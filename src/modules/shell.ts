@@ -5,11 +5,11 @@
 import { z } from 'zod';
 import { command } from '../shell.js';
 import { guards, runModule } from './command.js';
-import { freeForm } from './common.js';
+import { freeForm, noNulSchema } from './common.js';
 
-export const shellArgs = freeForm(z.strictObject({ cmd: z.string().min(1), ...guards }));
+export const shellArgs = freeForm(z.strictObject({ cmd: noNulSchema.min(1), ...guards }));
 
 export type ShellArgs = z.output<typeof shellArgs>;
 
 // /bin/sh explicitly: the remote login shell (often bash with a heavy rc file) is not what users target.
-export const shell = runModule('shell', shellArgs, (a) => command('/bin/sh', '-c', a.cmd), (a) => a.cmd);
+export const shell = runModule('shell', shellArgs, (a) => command('/bin/sh', '-c', '--', a.cmd), (a) => a.cmd);

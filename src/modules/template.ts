@@ -5,13 +5,13 @@
  * regular file (Ansible's default `follow: false`).
  */
 import { z } from 'zod';
-import { pathSchema } from './common.js';
+import { pathSchema, wordSchema } from './common.js';
 import { contentModule } from './copy.js';
 import { fileAttrs, type FileState } from './files.js';
 import type { Module } from './types.js';
 
 export const templateArgs = z.strictObject({
-  src: z.string().min(1),
+  src: wordSchema,
   dest: pathSchema,
   backup: z.boolean().default(false),
   ...fileAttrs,

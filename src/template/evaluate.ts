@@ -22,6 +22,8 @@ export class Undefined {
 export interface Lookup {
   lookup(name: string): unknown;
   names(): Iterable<string>;
+  /** Told which environment variable an expression read (`env.NAME`), so errors can name it. */
+  readEnv?(name: string): void;
 }
 
 /** Marks the `env` object so a missing key says "environment variable X is not set". */
@@ -103,6 +105,12 @@ function member(obj: unknown, key: unknown, label: string): unknown {
     return obj.at(key) ?? new Undefined(label, `index out of range: ${label}`);
   }
   throw new TemplateError(`${label}: ${typeName(force(obj))} has no attributes or items`);
+}
+
+/** Pass `obj` through, telling the scope when it is the env object being read at `key`. */
+function envRead(obj: unknown, key: unknown, scope: Lookup): unknown {
+  if (typeof obj === 'object' && obj !== null && envObjects.has(obj)) scope.readEnv?.(String(key));
+  return obj;
 }
 
 function equal(a: unknown, b: unknown): boolean {
@@ -227,9 +235,12 @@ export function evaluate(e: Expr, scope: Lookup): unknown {
     case 'name':
       return scope.lookup(e.name);
     case 'attr':
-      return member(evaluate(e.obj, scope), e.name, exprName(e));
-    case 'index':
-      return member(evaluate(e.obj, scope), force(evaluate(e.index, scope)), exprName(e));
+      return member(envRead(evaluate(e.obj, scope), e.name, scope), e.name, exprName(e));
+    case 'index': {
+      const obj = evaluate(e.obj, scope);
+      const key = force(evaluate(e.index, scope));
+      return member(envRead(obj, key, scope), key, exprName(e));
+    }
     case 'filter': {
       const f = Object.hasOwn(FILTERS, e.name) ? FILTERS[e.name] : undefined;
       if (!f) throw new TemplateError(`unknown filter "${e.name}"${didYouMean(e.name, filterNames)}; filters: ${filterNames.join(', ')}`);

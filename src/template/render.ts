@@ -85,6 +85,11 @@ export class VarScope implements Lookup {
     for (const s of this.sources.get(name) ?? []) frame.add(s);
   }
 
+  /** `env.NAME` is recorded as a read of its own, so provenance names the environment variable. */
+  readEnv(name: string): void {
+    this.noteRead(`env.${name}`);
+  }
+
   lookup(name: string): unknown {
     this.noteRead(name);
     if (name === 'env') return this.env;

@@ -156,9 +156,10 @@ export abstract class ShellTransport implements Transport {
         : // No mode asked: keep the current file's mode, or the usual 0644 for a new file.
           `if [ -e ${target} ]; then chmod --reference=${target} "$tmp"; else chmod 0644 "$tmp"; fi`,
     ];
-    if (options.owner !== undefined && options.group !== undefined) lines.push(`chown ${quote(`${options.owner}:${options.group}`)} "$tmp"`);
-    else if (options.owner !== undefined) lines.push(`chown ${quote(options.owner)} "$tmp"`);
-    else if (options.group !== undefined) lines.push(`chgrp ${quote(options.group)} "$tmp"`);
+    // `--`: an owner is never read as an option, whatever reached here.
+    if (options.owner !== undefined && options.group !== undefined) lines.push(`chown -- ${quote(`${options.owner}:${options.group}`)} "$tmp"`);
+    else if (options.owner !== undefined) lines.push(`chown -- ${quote(options.owner)} "$tmp"`);
+    else if (options.group !== undefined) lines.push(`chgrp -- ${quote(options.group)} "$tmp"`);
     else lines.push(`if [ -e ${target} ]; then chown --reference=${target} "$tmp" 2>/dev/null || true; fi`);
     // -T: never move the file *into* a directory that happens to have the target's name.
     lines.push(`mv -f -T "$tmp" ${target}`, 'trap - EXIT');

@@ -79,7 +79,7 @@ describe.skipIf(!debian)('apt against a real dpkg database (temp root; needs dpk
     expect(p.changes.map((c) => c.summary)).toEqual([`reinstall plumb-test-sasl: ${lib} missing`]);
     const steps = stepsOf(p);
     expect(steps).toHaveLength(1);
-    expect(steps[0]).toContain('install --reinstall plumb-test-sasl');
+    expect(steps[0]).toContain('install --reinstall -- plumb-test-sasl');
     expect(steps[0]).toContain('DEBIAN_FRONTEND=noninteractive');
 
     // apt-get cannot run against a temp root; dpkg -i of the same .deb is what the reinstall does underneath.

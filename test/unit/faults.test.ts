@@ -170,19 +170,16 @@ describe('class 5 in process: every failure inside a task is that task\'s failur
     ]);
   });
 
-  it('a handler whose arguments cannot be rendered fails as that handler', async () => {
-    // validate renders everything first; this reaches the applier only when run in process.
+  it('a handler whose arguments cannot be rendered fails as that handler, before the host is changed', async () => {
+    // validate renders everything first; this reaches the engine only when run in process.
+    // Handlers are prepared with the tasks, before the first probe (issue 10 class 1: nothing runs on a host whose task cannot be prepared).
+    const dest = join(dir, 'a.conf');
     const pb = playbook(
-      [{ name: 'config', copy: { dest: join(dir, 'a.conf'), content: 'a\n' }, notify: 'bad' }],
+      [{ name: 'config', copy: { dest, content: 'a\n' }, notify: 'bad' }],
       [{ name: 'bad', shell: 'echo {{ no_such_variable }}' }],
     );
-    const { results, failed } = await applyWith(pb, (t) => t);
-    expect(failed).toBe(true);
-    expect(results.map((r) => [r.name, r.status, r.handler ?? false])).toEqual([
-      ['config', 'changed', false],
-      ['bad', 'failed', true],
-    ]);
-    expect(results[1].error).toMatch(/no_such_variable/);
+    await expect(applyWith(pb, (t) => t)).rejects.toThrow(/task "bad": .*undefined variable "no_such_variable"/);
+    expect(existsSync(dest)).toBe(false);
   });
 });
 
