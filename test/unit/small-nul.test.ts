@@ -78,7 +78,7 @@ describe('NUL in YAML', () => {
     const p = file('all:\n  hosts:\n    web1:\n      motd: "x\\0"\n');
     const errs = await errorsOf({ inventoryPath: p });
     expect(errs).toHaveLength(1);
-    expect(errs[0]).toMatchObject({ file: p, line: 4, column: 16 });
+    expect(errs[0]).toMatchObject({ file: p, line: 4, column: 15 }); // the backslash of \0
   });
 
   it('a NUL in a vars file is refused', async () => {
