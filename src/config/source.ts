@@ -3,7 +3,7 @@
  * path can be turned back into file:line:column for an error message.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { LocalFileError, READ_LIMITS, readLimited } from '../local-file.js';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair } from 'yaml';
 import type { DiagnosticList } from './diagnostics.js';
 import type { SourcePos } from './model.js';
@@ -13,7 +13,7 @@ import type { SourcePos } from './model.js';
  * or wrong, and refusing it up front keeps every answer under a second (the
  * YAML parser needs ~0.6 s per MiB of playbook here).
  */
-export const MAX_YAML_BYTES = 512 * 1024;
+export const MAX_YAML_BYTES = READ_LIMITS.yaml;
 
 export type PathPart = string | number;
 
@@ -31,14 +31,15 @@ export function readYaml(file: string, diags: DiagnosticList, what: string): Yam
   const at = { file, line: 1, column: 1 };
   let bytes: Buffer;
   try {
-    const size = statSync(file).size;
-    if (size > MAX_YAML_BYTES) {
-      diags.error(at, `${what} is ${formatSize(size)}; plumb reads YAML files up to ${formatSize(MAX_YAML_BYTES)} (is this the right file?)`);
-      return undefined;
-    }
-    bytes = readFileSync(file);
+    bytes = readLimited(file, { limit: MAX_YAML_BYTES, what });
   } catch (err) {
-    diags.error(at, `cannot read ${what}: ${describeFsError(err)}`);
+    if (!(err instanceof LocalFileError)) throw err;
+    if (err.code === 'TOOLARGE') {
+      const size = err.size !== undefined ? formatSize(err.size) : `larger than ${formatSize(MAX_YAML_BYTES)}`;
+      diags.error(at, `${what} is ${size}; plumb reads YAML files up to ${formatSize(MAX_YAML_BYTES)} (is this the right file?)`);
+    } else {
+      diags.error(at, `cannot read ${what}: ${err.reason}`);
+    }
     return undefined;
   }
   const bad = firstInvalidUtf8(bytes);
@@ -249,12 +250,4 @@ export function firstInvalidUtf8(b: Uint8Array): number {
 
 function formatSize(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
-}
-
-function describeFsError(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  if (e.code === 'ENOENT') return 'no such file';
-  if (e.code === 'EISDIR') return 'it is a directory';
-  if (e.code === 'EACCES') return 'permission denied';
-  return e.message;
 }

@@ -7,8 +7,9 @@
  * are ignored (ssh2 does not verify host certificates).
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { appendFileSync, mkdirSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { LocalFileError, READ_LIMITS, readLimited } from '../local-file.js';
 
 export interface KnownHostEntry {
   file: string;
@@ -104,15 +105,22 @@ function entryMatches(entry: KnownHostEntry, name: string): boolean {
   return matchPatternList(name, entry.patterns!);
 }
 
+/** The text of a known_hosts file; '' when it does not exist yet (a first run). */
+function readKnownHostsText(file: string): string {
+  try {
+    return readLimited(file, { limit: READ_LIMITS.knownHosts, what: 'known_hosts file' }).toString('utf8');
+  } catch (err) {
+    if (err instanceof LocalFileError && err.code === 'ENOENT') return '';
+    throw err;
+  }
+}
+
 export class KnownHosts {
   private entries: KnownHostEntry[] = [];
 
   /** Missing files are fine (a first run); unreadable ones are an error. */
   constructor(readonly files: string[]) {
-    for (const file of files) {
-      if (!existsSync(file)) continue;
-      this.entries.push(...parseKnownHosts(readFileSync(file, 'utf8'), file));
-    }
+    for (const file of files) this.entries.push(...parseKnownHosts(readKnownHostsText(file), file));
   }
 
   /** Key types known for this host, so the key exchange can ask for one of them first. */
@@ -142,7 +150,7 @@ export class KnownHosts {
    */
   add(host: string, port: number, key: Buffer, file: string): void {
     const name = knownHostsName(host, port);
-    const existing = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const existing = readKnownHostsText(file);
     const hashed = /^\s*(@\S+\s+)?\|1\|/m.test(existing);
     let hostField = name;
     const keyType = keyTypeOf(key);

@@ -3,11 +3,12 @@
  * ~/.ssh/config (parsed by the `ssh-config` package). Inventory keys win, as
  * command-line options win over the config file in OpenSSH.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import SSHConfig from 'ssh-config';
 import type { Connection } from '../config/model.js';
+import { READ_LIMITS, readLimited } from '../local-file.js';
 import { parseSshTime } from '../timeouts.js';
 
 export interface Endpoint {
@@ -33,12 +34,7 @@ export function loadSshConfig(file: string | undefined): SSHConfig | undefined {
   if (!file) return undefined;
   let config = parsedConfigs.get(file);
   if (!config) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new Error(`cannot read ssh config ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-    }
+    const text = readLimited(file, { limit: READ_LIMITS.sshConfig, what: 'ssh config' }).toString('utf8');
     config = SSHConfig.parse(text);
     parsedConfigs.set(file, config);
   }
