@@ -95,6 +95,15 @@ function isDevNull(st: Stats): boolean {
   return st.rdev === devNullRdev;
 }
 
+/** Whether `path` is the null device (so there is nothing to lock or record). */
+export function isDevNullPath(path: string): boolean {
+  try {
+    return isDevNull(statSync(path));
+  } catch {
+    return false;
+  }
+}
+
 function kindOf(st: Stats): string {
   if (st.isDirectory()) return 'a directory';
   if (st.isFIFO()) return 'a named pipe (FIFO)';

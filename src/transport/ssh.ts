@@ -7,6 +7,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import ssh2 from 'ssh2';
 import type { Client as ClientType, ClientChannel, ConnectConfig, AuthenticationType } from 'ssh2';
 import { LocalFileError, READ_LIMITS, readLimited } from '../local-file.js';
+import { PlumbError } from '../errors.js';
 import { algorithmsForKeyType, fingerprint, KnownHosts, knownHostsName, keyTypeOf } from './known_hosts.js';
 import type { Endpoint } from './ssh_config.js';
 import { randomBytes } from 'node:crypto';
@@ -164,7 +165,14 @@ export async function connectHop(ep: Endpoint, settings: HopSettings, sock?: Dup
           }
           case 'unknown':
             if (settings.recordNewKeysIn) {
-              settings.knownHosts.add(ep.hostname, ep.port, key, settings.recordNewKeysIn);
+              try {
+                settings.knownHosts.add(ep.hostname, ep.port, key, settings.recordNewKeysIn);
+              } catch (err) {
+                // A busy lock, or a different key recorded by a concurrent run: this host is not trusted.
+                if (!(err instanceof PlumbError)) throw err;
+                hostKeyProblem = err.message;
+                return false;
+              }
               return true;
             }
             hostKeyProblem =

@@ -139,6 +139,23 @@ describe('known_hosts lock', () => {
     expect(lines(file)).toBe(1);
     expect(mine.verify('meanwhile.example', 22, key).status).toBe('known');
   });
+
+  it('a different key another run recorded meanwhile for the same host is refused, not added beside it', () => {
+    const file = join(dir, 'changed-meanwhile');
+    writeFileSync(file, '');
+    const mine = new KnownHosts([file]);
+    new KnownHosts([file]).add('mitm.example', 22, blob(keys[0].pub), file);
+    expect(() => mine.add('mitm.example', 22, key, file)).toThrow(/HOST KEY CHANGED for mitm\.example: another run recorded a different key/);
+    expect(lines(file)).toBe(1);
+    expect(mine.verify('mitm.example', 22, key).status).toBe('unknown');
+  });
+
+  it('/dev/null as the known_hosts file: the key is trusted for this run, nothing is locked or written', () => {
+    const kh = new KnownHosts(['/dev/null']);
+    kh.add('null.example', 22, key, '/dev/null');
+    expect(kh.verify('null.example', 22, key).status).toBe('known');
+    expect(existsSync('/dev/null.lock')).toBe(false);
+  });
 });
 
 /** The PID of a process that has exited (and been reaped). */
