@@ -6,7 +6,17 @@
 
 export class ShellQuoteError extends Error {}
 
-const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+// No `=`: `quote` cannot know where its word lands, and as the first word of a
+// command `A=b` is an environment assignment, not a program (`PATH=x y` runs y
+// with a PATH the value chose).
+const SAFE = /^[A-Za-z0-9_@%+:,./-]+$/;
+
+// Words the shell reads as syntax in the program position (POSIX and bash).
+// Quoted, each is looked up as an ordinary command name.
+const RESERVED = new Set([
+  'if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'case', 'esac', 'while', 'until', 'for', 'in',
+  'function', 'select', 'time', 'coproc',
+]);
 
 /** Quote one argument for a POSIX shell. NUL cannot be represented in argv, so it is refused. */
 export function quote(value: string | number): string {
@@ -15,7 +25,7 @@ export function quote(value: string | number): string {
   if (s === '') return "''";
   // A leading dash is still a plain word for the shell; commands that must not
   // read it as an option get `--` from their caller.
-  if (SAFE.test(s)) return s;
+  if (SAFE.test(s) && !RESERVED.has(s)) return s;
   return "'" + s.replace(/'/g, `'\\''`) + "'";
 }
 

@@ -4,6 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { closest } from '../config/suggest.js';
+import { parseTimeoutSeconds } from '../timeouts.js';
 import { UsageError } from './errors.js';
 
 type OptionSpec = NonNullable<ParseArgsConfig['options']>[string];
@@ -98,6 +99,13 @@ function positiveNumber(value: unknown, flag: string, command: string, integer =
   return n;
 }
 
+function timeoutSeconds(value: unknown, flag: string, command: string): number | undefined {
+  if (value === undefined) return undefined;
+  const s = parseTimeoutSeconds(String(value));
+  if (typeof s === 'string') throw new UsageError(`${flag} ${s}, got ${JSON.stringify(value)}`, command);
+  return s;
+}
+
 function toCommon(v: Record<string, unknown>, command: string): CommonOptions {
   const format = v.format as string | undefined;
   if (format !== undefined && !['text', 'markdown', 'json'].includes(format)) {
@@ -115,8 +123,8 @@ function toCommon(v: Record<string, unknown>, command: string): CommonOptions {
     acceptNewHostKeys: v['accept-new-host-keys'] === true,
     sshConfig: v['ssh-config'] as string | undefined,
     askBecomePass: v['ask-become-pass'] === true,
-    connectTimeoutS: positiveNumber(v['connect-timeout'], '--connect-timeout', command),
-    taskTimeoutS: positiveNumber(v['task-timeout'], '--task-timeout', command),
+    connectTimeoutS: timeoutSeconds(v['connect-timeout'], '--connect-timeout', command),
+    taskTimeoutS: timeoutSeconds(v['task-timeout'], '--task-timeout', command),
     format: format as CommonOptions['format'],
     out: v.out as string | undefined,
     forks: positiveNumber(v.forks, '--forks', command, true),

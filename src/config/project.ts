@@ -12,7 +12,7 @@ import { describeValue } from './issues.js';
 import type { Inventory, Playbook } from './model.js';
 import { loadPlaybook, metaOfPlay } from './playbook.js';
 import { isVariableName } from './schema.js';
-import { keyPos, posOf, readYaml, valuePos } from './source.js';
+import { containsNul, keyPos, NUL_REASON, posOf, readYaml, valuePos } from './source.js';
 import { MIN_SECRET_LENGTH, shortSecretMessage } from '../template/redactor.js';
 import type { Node } from 'yaml';
 
@@ -142,6 +142,7 @@ export function parseExtraVars(list: string[]): Record<string, unknown> {
       Object.assign(out, checkNames({ [name]: scalar(item.slice(eq + 1)) }, cli));
     }
   }
+  if (containsNul(out)) cli(`-e: a value contains a NUL character: ${NUL_REASON}`);
   diags.throwIfErrors();
   return out;
 }

@@ -3,7 +3,7 @@
  * path can be turned back into file:line:column for an error message.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { LocalFileError, READ_LIMITS, readLimited } from '../local-file.js';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair } from 'yaml';
 import type { DiagnosticList } from './diagnostics.js';
 import type { SourcePos } from './model.js';
@@ -13,7 +13,7 @@ import type { SourcePos } from './model.js';
  * or wrong, and refusing it up front keeps every answer under a second (the
  * YAML parser needs ~0.6 s per MiB of playbook here).
  */
-export const MAX_YAML_BYTES = 512 * 1024;
+export const MAX_YAML_BYTES = READ_LIMITS.yaml;
 
 export type PathPart = string | number;
 
@@ -31,22 +31,25 @@ export function readYaml(file: string, diags: DiagnosticList, what: string): Yam
   const at = { file, line: 1, column: 1 };
   let bytes: Buffer;
   try {
-    const size = statSync(file).size;
-    if (size > MAX_YAML_BYTES) {
-      diags.error(at, `${what} is ${formatSize(size)}; plumb reads YAML files up to ${formatSize(MAX_YAML_BYTES)} (is this the right file?)`);
-      return undefined;
-    }
-    bytes = readFileSync(file);
+    bytes = readLimited(file, { limit: MAX_YAML_BYTES, what });
   } catch (err) {
-    diags.error(at, `cannot read ${what}: ${describeFsError(err)}`);
+    if (!(err instanceof LocalFileError)) throw err;
+    if (err.code === 'TOOLARGE') {
+      const size = err.size !== undefined ? formatSize(err.size) : `larger than ${formatSize(MAX_YAML_BYTES)}`;
+      diags.error(at, `${what} is ${size}; plumb reads YAML files up to ${formatSize(MAX_YAML_BYTES)} (is this the right file?)`);
+    } else {
+      diags.error(at, `cannot read ${what}: ${err.reason}`);
+    }
     return undefined;
   }
   const bad = firstInvalidUtf8(bytes);
   if (bad >= 0) {
-    const before = bytes.subarray(0, bad).toString('utf8');
-    const line = before.split('\n').length;
-    const column = before.length - before.lastIndexOf('\n');
-    diags.error({ file, line, column }, `${what} is not valid UTF-8 (byte 0x${bytes[bad].toString(16).padStart(2, '0')} at offset ${bad}); save it as UTF-8`);
+    diags.error(bytePos(file, bytes, bad), `${what} is not valid UTF-8 (byte 0x${bytes[bad].toString(16).padStart(2, '0')} at offset ${bad}); save it as UTF-8`);
+    return undefined;
+  }
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) {
+    diags.error(bytePos(file, bytes, nul), `${what} contains a NUL byte (offset ${nul}): ${NUL_REASON}`);
     return undefined;
   }
   diags.files.push({ path: file, sha256: createHash('sha256').update(bytes).digest('hex') });
@@ -70,6 +73,7 @@ export function parseYaml(file: string, text: string, diags: DiagnosticList, wha
   }
   findDuplicateKeys(src, diags);
   if (broken) return undefined;
+  if (findNulEscapes(src, diags)) return undefined;
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     diags.error({ file, line: 1, column: 1 }, `${what} is empty`);
     return undefined;
@@ -112,6 +116,49 @@ function findDuplicateKeys(src: YamlSource, diags: DiagnosticList): void {
       }
     },
   });
+}
+
+/** Why NUL is refused wherever it enters: argv cannot hold one, so no command could ever receive it. */
+export const NUL_REASON = 'a NUL character can never be passed to a command; remove it';
+
+/** Line and column (in characters, like the YAML parser's) of a byte offset. */
+function bytePos(file: string, bytes: Buffer, offset: number): SourcePos {
+  const before = bytes.subarray(0, offset).toString('utf8');
+  return { file, line: before.split('\n').length, column: before.length - before.lastIndexOf('\n') };
+}
+
+/** A raw NUL is refused before parsing; this finds the escaped ones ("\0", "\x00", "\u0000", "\U00000000"). */
+function findNulEscapes(src: YamlSource, diags: DiagnosticList): boolean {
+  let found = false;
+  visit(src.doc, {
+    Scalar(_key, node) {
+      if (typeof node.value !== 'string' || !node.value.includes('\0') || !node.range) return;
+      found = true;
+      const at = nulEscapeOffset(src.text, node.range[0], node.range[1]);
+      const { line, col } = src.lines.linePos(at >= 0 ? at : node.range[0]);
+      diags.error({ file: src.file, line, column: col, length: at >= 0 ? 2 : 1 }, `escaped NUL character in a double-quoted string: ${NUL_REASON}`);
+    },
+  });
+  return found;
+}
+
+/** Offset of the first escape sequence that decodes to NUL in text[start, end), or -1. */
+function nulEscapeOffset(text: string, start: number, end: number): number {
+  for (let i = start; i < end; i++) {
+    if (text[i] !== '\\') continue;
+    const rest = text.slice(i + 1, i + 10);
+    if (/^(0|x00|u0000|U00000000)/.test(rest)) return i;
+    i++; // skip the escaped character, so `\\0` is a backslash and a 0
+  }
+  return -1;
+}
+
+/** Whether a value read from YAML (or -e) holds a NUL anywhere, keys included. */
+export function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\0');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value !== null && typeof value === 'object') return Object.entries(value).some(([k, v]) => k.includes('\0') || containsNul(v));
+  return false;
 }
 
 /** Position of a node's start. */
@@ -203,12 +250,4 @@ export function firstInvalidUtf8(b: Uint8Array): number {
 
 function formatSize(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
-}
-
-function describeFsError(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  if (e.code === 'ENOENT') return 'no such file';
-  if (e.code === 'EISDIR') return 'it is a directory';
-  if (e.code === 'EACCES') return 'permission denied';
-  return e.message;
 }

@@ -5,7 +5,7 @@
  * plan saw. The other hosts are applied as planned.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { READ_LIMITS, readLimited } from '../local-file.js';
 import { planDocumentSchema, PLAN_FORMAT, PLAN_VERSION, type PlanDocument, type PlanDocumentHost } from '../report/plan-document.js';
 import { PlumbError } from '../errors.js';
 import type { Fingerprinter } from './fingerprint.js';
@@ -16,7 +16,7 @@ export class SavedPlanError extends PlumbError {}
 export function looksLikeSavedPlan(path: string): boolean {
   if (!path.endsWith('.json')) return false;
   try {
-    return JSON.parse(readFileSync(path, 'utf8'))?.format === PLAN_FORMAT;
+    return JSON.parse(readPlanText(path))?.format === PLAN_FORMAT;
   } catch {
     return false;
   }
@@ -25,7 +25,7 @@ export function looksLikeSavedPlan(path: string): boolean {
 export function readSavedPlan(path: string): PlanDocument {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = JSON.parse(readPlanText(path));
   } catch (e) {
     throw new SavedPlanError(`${path}: not a readable plan file: ${(e as Error).message}`);
   }
@@ -40,8 +40,13 @@ export function readSavedPlan(path: string): PlanDocument {
   return parsed.data;
 }
 
+function readPlanText(path: string): string {
+  return readLimited(path, { limit: READ_LIMITS.savedPlan, what: 'plan file' }).toString('utf8');
+}
+
+/** Only the files a plan was made from (YAML) are hashed; a larger one has changed anyway. */
 export function sha256File(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
+  return createHash('sha256').update(readLimited(path, { limit: READ_LIMITS.yaml, what: 'file' })).digest('hex');
 }
 
 /** Refuses before anything is contacted when a file the plan was made from has changed. */

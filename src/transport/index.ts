@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { InventoryHost } from '../config/model.js';
 import { KnownHosts } from './known_hosts.js';
+import { checkTimeoutMs } from '../timeouts.js';
 import { LocalTransport } from './local.js';
 import { defaultSshConfigFile, parseJumpSpec, resolveEndpoint, type Endpoint } from './ssh_config.js';
 import { HopError, readIdentity, SshTransport, type LoadedKey } from './ssh.js';
@@ -79,6 +80,7 @@ export async function openTransport(host: InventoryHost, options: TransportOptio
     const state = runState(options);
     const target = chain[chain.length - 1];
     const connectTimeoutMs = options.connectTimeoutMs ?? target.connectTimeoutMs ?? 10_000;
+    checkTimeoutMs(connectTimeoutMs, 'the connect timeout');
     const agent = options.agentSocket === false ? undefined : (options.agentSocket ?? process.env.SSH_AUTH_SOCK) || undefined;
     return await SshTransport.open(host.name, {
       chain,

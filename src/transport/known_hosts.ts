@@ -7,8 +7,11 @@
  * are ignored (ssh2 does not verify host certificates).
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { appendFileSync, mkdirSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { PlumbError } from '../errors.js';
+import { isDevNullPath, LocalFileError, READ_LIMITS, readLimited } from '../local-file.js';
+import { LOCK_WAIT_MS, withLockFile } from './lockfile.js';
 
 export interface KnownHostEntry {
   file: string;
@@ -104,15 +107,22 @@ function entryMatches(entry: KnownHostEntry, name: string): boolean {
   return matchPatternList(name, entry.patterns!);
 }
 
+/** The text of a known_hosts file; '' when it does not exist yet (a first run). */
+function readKnownHostsText(file: string): string {
+  try {
+    return readLimited(file, { limit: READ_LIMITS.knownHosts, what: 'known_hosts file' }).toString('utf8');
+  } catch (err) {
+    if (err instanceof LocalFileError && err.code === 'ENOENT') return '';
+    throw err;
+  }
+}
+
 export class KnownHosts {
   private entries: KnownHostEntry[] = [];
 
   /** Missing files are fine (a first run); unreadable ones are an error. */
   constructor(readonly files: string[]) {
-    for (const file of files) {
-      if (!existsSync(file)) continue;
-      this.entries.push(...parseKnownHosts(readFileSync(file, 'utf8'), file));
-    }
+    for (const file of files) this.entries.push(...parseKnownHosts(readKnownHostsText(file), file));
   }
 
   /** Key types known for this host, so the key exchange can ask for one of them first. */
@@ -123,44 +133,68 @@ export class KnownHosts {
   }
 
   verify(host: string, port: number, key: Buffer): HostKeyVerdict {
-    const revoked = this.entries.find((e) => e.marker === 'revoked' && e.key.equals(key));
-    if (revoked) return { status: 'revoked', entry: revoked };
-    const name = knownHostsName(host, port);
-    const forHost = this.entries.filter((e) => !e.marker && entryMatches(e, name));
-    const exact = forHost.find((e) => e.key.equals(key));
-    if (exact) return { status: 'known', entry: exact };
-    // Any other key recorded for this name means the host now shows a different
-    // key than the one trusted: refuse, whatever the type (strict, like OpenSSH).
-    if (forHost.length > 0) return { status: 'changed', expected: forHost };
-    return { status: 'unknown' };
+    return verdict(this.entries, knownHostsName(host, port), key);
   }
 
   /**
    * Record a first-seen key in `file`, hashed if that file already uses hashed
    * names. Callers must only do this for `unknown` verdicts: a changed key is
    * never replaced.
+   *
+   * Several plumb runs may record the same key at once: under `FILE.lock` the
+   * file is read again and only a key still missing is appended. A key that
+   * another run recorded differently meanwhile is refused (KnownHostsError).
    */
-  add(host: string, port: number, key: Buffer, file: string): void {
+  add(host: string, port: number, key: Buffer, file: string, options: { lockWaitMs?: number } = {}): void {
     const name = knownHostsName(host, port);
-    const existing = existsSync(file) ? readFileSync(file, 'utf8') : '';
-    const hashed = /^\s*(@\S+\s+)?\|1\|/m.test(existing);
-    let hostField = name;
     const keyType = keyTypeOf(key);
-    const entry: KnownHostEntry = { file, line: 0, keyType, key };
-    if (hashed) {
-      const salt = randomBytes(20);
-      const hash = hashName(salt, name);
-      hostField = `|1|${salt.toString('base64')}|${hash.toString('base64')}`;
-      entry.hashed = { salt, hash };
-    } else {
-      entry.patterns = [name];
+    const entry: KnownHostEntry = { file, line: 0, keyType, key, patterns: [name] };
+    if (isDevNullPath(file)) {
+      // UserKnownHostsFile=/dev/null: trusted for this run, recorded nowhere.
+      this.entries.push(entry);
+      return;
     }
     if (!existsSync(dirname(file))) mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    const prefix = existing !== '' && !existing.endsWith('\n') ? '\n' : '';
-    appendFileSync(file, `${prefix}${hostField} ${keyType} ${key.toString('base64')}\n`, { mode: 0o600 });
-    entry.line = (existing + prefix).split('\n').length;
-    this.entries.push(entry);
+    withLockFile(`${file}.lock`, options.lockWaitMs ?? LOCK_WAIT_MS, () => {
+      const existing = readKnownHostsText(file);
+      const now = verdict(parseKnownHosts(existing, file), name, key);
+      if (now.status === 'known') {
+        this.entries.push(now.entry);
+        return;
+      }
+      if (now.status === 'revoked') throw new KnownHostsError(`host key of ${name} was revoked in ${file}:${now.entry.line} while it was being recorded; not trusted`);
+      if (now.status === 'changed') {
+        const where = now.expected.map((e) => `${e.file}:${e.line}`).join(', ');
+        throw new KnownHostsError(`HOST KEY CHANGED for ${name}: another run recorded a different key (${where}) while this one was being recorded; nothing was sent`);
+      }
+      let hostField = name;
+      if (/^\s*(@\S+\s+)?\|1\|/m.test(existing)) {
+        const salt = randomBytes(20);
+        const hash = hashName(salt, name);
+        hostField = `|1|${salt.toString('base64')}|${hash.toString('base64')}`;
+        entry.hashed = { salt, hash };
+        entry.patterns = undefined;
+      }
+      const prefix = existing !== '' && !existing.endsWith('\n') ? '\n' : '';
+      appendFileSync(file, `${prefix}${hostField} ${keyType} ${key.toString('base64')}\n`, { mode: 0o600 });
+      entry.line = (existing + prefix).split('\n').length;
+      this.entries.push(entry);
+    });
   }
+}
+
+export class KnownHostsError extends PlumbError {}
+
+function verdict(entries: KnownHostEntry[], name: string, key: Buffer): HostKeyVerdict {
+  const revoked = entries.find((e) => e.marker === 'revoked' && e.key.equals(key));
+  if (revoked) return { status: 'revoked', entry: revoked };
+  const forHost = entries.filter((e) => !e.marker && entryMatches(e, name));
+  const exact = forHost.find((e) => e.key.equals(key));
+  if (exact) return { status: 'known', entry: exact };
+  // Any other key recorded for this name means the host now shows a different
+  // key than the one trusted: refuse, whatever the type (strict, like OpenSSH).
+  if (forHost.length > 0) return { status: 'changed', expected: forHost };
+  return { status: 'unknown' };
 }
 
 /** Host key algorithm names that a known_hosts key type can be offered under. */

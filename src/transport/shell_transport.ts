@@ -7,6 +7,7 @@
 import { posix } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { quote, ShellQuoteError } from '../shell.js';
+import { checkTimeoutMs } from '../timeouts.js';
 import { BecomeError, type ExecOptions, type ExecResult, type Transport, type WriteFileOptions } from './types.js';
 
 /**
@@ -63,6 +64,7 @@ export abstract class ShellTransport implements Transport {
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     if (command.includes('\0')) throw new ShellQuoteError('a NUL byte cannot be passed to a shell command');
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
+    checkTimeoutMs(timeoutMs, 'a command timeout');
     const label = options.label ?? labelOf(command);
     // Always /bin/sh: the login shell may be bash, zsh or fish; we want one
     // predictable dialect. The remote `timeout` kills the whole process group

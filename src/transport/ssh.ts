@@ -2,11 +2,12 @@
  * The ssh transport: one ssh2 connection per host (through any jump hosts),
  * commands as channels on it, at most `maxChannels` open at once.
  */
-import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import pLimit, { type LimitFunction } from 'p-limit';
 import ssh2 from 'ssh2';
 import type { Client as ClientType, ClientChannel, ConnectConfig, AuthenticationType } from 'ssh2';
+import { LocalFileError, READ_LIMITS, readLimited } from '../local-file.js';
+import { PlumbError } from '../errors.js';
 import { algorithmsForKeyType, fingerprint, KnownHosts, knownHostsName, keyTypeOf } from './known_hosts.js';
 import type { Endpoint } from './ssh_config.js';
 import { randomBytes } from 'node:crypto';
@@ -164,7 +165,14 @@ export async function connectHop(ep: Endpoint, settings: HopSettings, sock?: Dup
           }
           case 'unknown':
             if (settings.recordNewKeysIn) {
-              settings.knownHosts.add(ep.hostname, ep.port, key, settings.recordNewKeysIn);
+              try {
+                settings.knownHosts.add(ep.hostname, ep.port, key, settings.recordNewKeysIn);
+              } catch (err) {
+                // A busy lock, or a different key recorded by a concurrent run: this host is not trusted.
+                if (!(err instanceof PlumbError)) throw err;
+                hostKeyProblem = err.message;
+                return false;
+              }
               return true;
             }
             hostKeyProblem =
@@ -426,10 +434,11 @@ function sftpReason(err: unknown): string {
 export async function readIdentity(path: string, passphrase?: (keyPath: string) => Promise<string>): Promise<LoadedKey | undefined> {
   let data: Buffer;
   try {
-    data = readFileSync(path);
+    data = readLimited(path, { limit: READ_LIMITS.identity, what: 'identity file' });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // like OpenSSH: missing identities are skipped
-    throw new HopError(`cannot read identity file ${path}: ${(err as NodeJS.ErrnoException).code}`, false);
+    if (!(err instanceof LocalFileError)) throw err;
+    if (err.code === 'ENOENT') return undefined; // like OpenSSH: missing identities are skipped
+    throw new HopError(err.message, false);
   }
   const parsed = utils.parseKey(data);
   if (!(parsed instanceof Error)) return { path, data };

@@ -3,11 +3,13 @@
  * ~/.ssh/config (parsed by the `ssh-config` package). Inventory keys win, as
  * command-line options win over the config file in OpenSSH.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import SSHConfig from 'ssh-config';
 import type { Connection } from '../config/model.js';
+import { READ_LIMITS, readLimited } from '../local-file.js';
+import { parseSshTime } from '../timeouts.js';
 
 export interface Endpoint {
   /** The name the user wrote (inventory name or jump entry), for messages. */
@@ -32,12 +34,7 @@ export function loadSshConfig(file: string | undefined): SSHConfig | undefined {
   if (!file) return undefined;
   let config = parsedConfigs.get(file);
   if (!config) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new Error(`cannot read ssh config ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-    }
+    const text = readLimited(file, { limit: READ_LIMITS.sshConfig, what: 'ssh config' }).toString('utf8');
     config = SSHConfig.parse(text);
     parsedConfigs.set(file, config);
   }
@@ -73,6 +70,14 @@ function parsePort(value: unknown, where: string): number {
   return n;
 }
 
+/** 0 leaves plumb's default, as it leaves the system's in OpenSSH. */
+function connectTimeout(value: string | undefined, where: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseSshTime(value);
+  if (typeof ms === 'string') throw new Error(`ConnectTimeout in ${where}: ${ms}`);
+  return ms === 0 ? undefined : ms;
+}
+
 /** OpenSSH's default identities, only those present. */
 function defaultIdentityFiles(): string[] {
   return ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(homedir(), '.ssh', f)).filter((f) => existsSync(f));
@@ -104,8 +109,7 @@ export function resolveEndpoint(alias: string, connection: Connection, configFil
   if (identityFiles.length === 0) identityFiles.push(...defaultIdentityFiles());
   let proxyJump = connection.jump ?? one('proxyjump');
   if (proxyJump === 'none' || proxyJump === '') proxyJump = undefined;
-  const timeout = one('connecttimeout');
-  const connectTimeoutMs = timeout !== undefined && Number(timeout) > 0 ? Number(timeout) * 1000 : undefined;
+  const connectTimeoutMs = connectTimeout(one('connecttimeout'), configFile ?? 'ssh config');
   return { alias, hostname, port, user, identityFiles: [...new Set(identityFiles)], proxyJump, connectTimeoutMs };
 }
 
