@@ -5,6 +5,9 @@
  *   npm run bench -- --hosts 10 --quick # development: 10 hosts, 2 repeats, 1 fresh converge
  *   options: --hosts 10,50  --repeats N (default 5)  --fresh N (default 3 at ≤10 hosts, 1 above)
  *            --no-scale  --scale-only  --no-build  --out FILE (default bench/RESULTS.md)
+ *            --tools plumb,ansible,floor  --scenarios fresh,noop,drift (default: all)
+ *   npm run bench -- --tools plumb --scenarios noop --no-scale --out /tmp/noop.md
+ *                                       # plumb's no-op only (one unrecorded converge first): compare two commits
  *
  * Needs root (the fleet). Installs Debian's ansible-core if missing. For every
  * host count, alternating the tools inside each round:
@@ -65,10 +68,22 @@ interface Options {
   scaleOnly: boolean;
   build: boolean;
   out: string;
+  tools: Tool[];
+  scenarios: Scenario[];
+}
+
+function listOf<T extends string>(value: string, allowed: readonly T[], flag: string): T[] {
+  const items = value.split(',').filter(Boolean);
+  const bad = items.find((i) => !allowed.includes(i as T));
+  if (bad !== undefined || items.length === 0) throw new Error(`${flag}: a comma-separated list of ${allowed.join(', ')}`);
+  return items as T[];
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { hosts: [10, 50], repeats: 5, scale: true, scaleOnly: false, build: true, out: join(root, 'bench/RESULTS.md') };
+  const o: Options = {
+    hosts: [10, 50], repeats: 5, scale: true, scaleOnly: false, build: true, out: join(root, 'bench/RESULTS.md'),
+    tools: ['plumb', 'ansible', 'floor'], scenarios: ['fresh', 'noop', 'drift'],
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -86,6 +101,8 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--scale-only') o.scaleOnly = true;
     else if (a === '--no-build') o.build = false;
     else if (a === '--out') o.out = value();
+    else if (a === '--tools') o.tools = listOf(value(), ['plumb', 'ansible', 'floor'] as const, a);
+    else if (a === '--scenarios') o.scenarios = listOf(value(), ['fresh', 'noop', 'drift'] as const, a);
     else throw new Error(`unknown option ${a} (see the comment at the top of bench/run.ts)`);
   }
   if (o.hosts.some((n) => !Number.isInteger(n) || n < 1 || n > 50)) throw new Error('--hosts: counts from 1 to 50');
@@ -196,8 +213,10 @@ async function main() {
         log('npm run build (plumb is measured from dist/, as installed)');
         execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
       }
-      ansibleVersion = ensureAnsible(log);
-      log(ansibleVersion);
+      if (opts.tools.includes('ansible')) {
+        ansibleVersion = ensureAnsible(log);
+        log(ansibleVersion);
+      }
       const group = {
         plumb: CpuGroup.create(`${groupTag}-plumb`),
         ansible: CpuGroup.create(`${groupTag}-ansible`),
@@ -294,10 +313,11 @@ async function main() {
           log(`${n} hosts ${scenario} ${tool}: ${why ? `FAILED (${why})` : `${m.wallS.toFixed(2)} s wall, ${m.cpuS.toFixed(2)} CPU-s, ${m.peakRssMB.toFixed(0)} MB`}`);
         };
 
+        const wanted = (order: Tool[]) => order.filter((t) => opts.tools.includes(t));
         // (a) fresh converge: reset, then each tool, alternating which goes first.
-        for (let i = 0; i < freshRuns; i++) {
+        for (let i = 0; i < (opts.scenarios.includes('fresh') ? freshRuns : 0); i++) {
           const order: Tool[] = i % 2 ? ['ansible', 'plumb'] : ['plumb', 'ansible'];
-          for (const tool of order) {
+          for (const tool of wanted(order)) {
             log(`${n} hosts: resetting for a fresh converge (${tool}, ${i + 1}/${freshRuns})`);
             const limit = pLimit(8);
             await Promise.all(hosts.map((h) => limit(() => f.reset(h))));
@@ -307,11 +327,18 @@ async function main() {
           }
         }
 
+        if (!opts.scenarios.includes('fresh')) {
+          // The other scenarios start from converged hosts: converge once with plumb, unrecorded but verified.
+          log(`${n} hosts: converging once (not measured)`);
+          const why = await verify('plumb', await runPlumb(), (c) => c >= 0);
+          if (why) throw new Error(`could not converge the hosts for the benchmark: ${why}`);
+        }
+
         // (b) no-op re-run on converged hosts.
         const floorNoop = () => runMeasuredParallel(group.floor, addresses.map((a) => ({ argv: [...sshBase(a), checkScript] })), { timeoutMs: 120_000 });
-        for (let i = 0; i < opts.repeats; i++) {
+        for (let i = 0; i < (opts.scenarios.includes('noop') ? opts.repeats : 0); i++) {
           const order: Tool[] = (['plumb', 'ansible', 'floor'] as Tool[]).map((_, k, all) => all[(k + i) % 3]);
-          for (const tool of order) {
+          for (const tool of wanted(order)) {
             if (tool === 'floor') {
               const r = await floorNoop();
               const bad = r.results.findIndex((x) => x.code !== 0 || x.stdout.trim() !== 'converged');
@@ -324,9 +351,9 @@ async function main() {
         }
 
         // (c) drift on every host, then a run.
-        for (let i = 0; i < opts.repeats; i++) {
+        for (let i = 0; i < (opts.scenarios.includes('drift') ? opts.repeats : 0); i++) {
           const order: Tool[] = (['plumb', 'ansible', 'floor'] as Tool[]).map((_, k, all) => all[(k + i) % 3]);
-          for (const tool of order) {
+          for (const tool of wanted(order)) {
             await introduceDrift(f, hosts);
             if (tool === 'floor') {
               const r = await runMeasuredParallel(group.floor, addresses.map((a) => ({ argv: [...sshBase(a), repairScript], stdin: saslContent })), { timeoutMs: 600_000 });
