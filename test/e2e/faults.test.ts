@@ -30,11 +30,7 @@ describe.skipIf(!runE2E)('faults on the fleet', { timeout: 300_000 }, () => {
     outputs.push(r);
     return r;
   };
-  const sh = async (host: string, cmd: string) => {
-    const r = await fleet.exec(host, cmd);
-    if (r.code !== 0) throw new Error(`${host}: ${cmd} exited ${r.code}: ${r.stderr}`);
-    return r.stdout.trim();
-  };
+  const sh = (host: string, cmd: string) => fleet.sh(host, cmd);
   const playbook = (file: string, tasks: unknown[], handlers: unknown[] = [], name = 'faults', hosts = 'mail1') => {
     const path = join(dir, file);
     writeFileSync(path, stringify([{ name, hosts, tasks, handlers }]));

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFleet, type Fleet } from '../fleet/fleet.js';
 import { plumb, type PlumbRun } from './plumb.js';
+import { outsideFences } from '../markdown.js';
 
 const isRoot = process.getuid?.() === 0;
 const runE2E = isRoot || process.env.CI === 'true';
@@ -31,18 +32,6 @@ const HOSTILE = [
   '',
 ].join('\n');
 
-/** Lines of `md` outside fenced code blocks (a fence closes on a line of at least as many backticks). */
-function outsideFences(md: string): string[] {
-  const out: string[] = [];
-  let open = 0;
-  for (const line of md.split('\n')) {
-    const run = /^\s*(`{3,})/.exec(line)?.[1].length ?? 0;
-    if (open === 0 && run) open = run;
-    else if (open && run >= open && line.trim() === '`'.repeat(run)) open = 0;
-    else if (!open) out.push(line);
-  }
-  return out;
-}
 
 describe.skipIf(!runE2E)('hostile host data on the fleet', { timeout: 300_000 }, () => {
   let fleet: Fleet;
@@ -54,11 +43,7 @@ describe.skipIf(!runE2E)('hostile host data on the fleet', { timeout: 300_000 },
   const lineinfileBook = () => join(dir, 'lineinfile.yaml');
 
   const run = (args: string[]): Promise<PlumbRun> => plumb([...args, '-i', fleet.inventoryPath, '--known-hosts', fleet.knownHostsPath, '--limit', host]);
-  const sh = async (cmd: string, input?: string) => {
-    const r = await fleet.exec(host, cmd, input);
-    if (r.code !== 0) throw new Error(`${host}: ${cmd} exited ${r.code}: ${r.stderr}`);
-    return r.stdout.trim();
-  };
+  const sh = (cmd: string, input?: string) => fleet.sh(host, cmd, input);
   const noShadow = (r: PlumbRun) => {
     for (const line of shadowLines) {
       expect(r.stdout, `shadow line ${line.split(':')[0]} in stdout`).not.toContain(line);

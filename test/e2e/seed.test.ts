@@ -33,11 +33,7 @@ describe.skipIf(!runE2E)('seed job on the fleet', { timeout: 300_000 }, () => {
     outputs.push(r);
     return r;
   };
-  const sh = async (host: string, cmd: string) => {
-    const r = await fleet.exec(host, cmd);
-    if (r.code !== 0) throw new Error(`${host}: ${cmd} exited ${r.code}: ${r.stderr}`);
-    return r.stdout.trim();
-  };
+  const sh = (host: string, cmd: string) => fleet.sh(host, cmd);
   const masterPid = (host: string) => sh(host, 'cat /var/spool/postfix/pid/master.pid');
   const hostSection = (planOut: string, host: string) => {
     const lines = planOut.split('\n');

@@ -63,6 +63,8 @@ export interface Fleet {
   relay: FleetRelay;
   /** Run a shell command inside a host (its namespaces + chroot), bypassing ssh and plumb. */
   exec(host: string, cmd: string, input?: string): Promise<RunResult>;
+  /** Like exec, for a command that must succeed: its stdout, trimmed; a failure throws with its stderr. */
+  sh(host: string, cmd: string, input?: string): Promise<string>;
   reset(host: string): Promise<void>;
   stopSshd(host: string): Promise<void>;
   startSshd(host: string): Promise<void>;
@@ -391,10 +393,16 @@ function hostOps(n: FleetNames, state: FleetState) {
     if (!p || !pidAlive(p.init)) throw new Error(`host ${h.name} of fleet "${n.name}" is not running`);
     return p;
   };
+  const exec = async (host: string, cmd: string, input?: string) => {
+    const h = find(host);
+    return execInHost(n, h, procs(h).init, cmd, input);
+  };
   return {
-    exec: async (host: string, cmd: string, input?: string) => {
-      const h = find(host);
-      return execInHost(n, h, procs(h).init, cmd, input);
+    exec,
+    async sh(host: string, cmd: string, input?: string) {
+      const r = await exec(host, cmd, input);
+      if (r.code !== 0) throw new Error(`${host}: ${cmd} exited ${r.code}: ${r.stderr}`);
+      return r.stdout.trim();
     },
     async reset(host: string) {
       const h = find(host);

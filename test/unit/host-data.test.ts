@@ -23,6 +23,7 @@ import { PlainReporter } from '../../src/report/plain.js';
 import { recapTable } from '../../src/report/recap.js';
 import { TerminalReporter } from '../../src/report/terminal.js';
 import { fakeContext } from '../modules/context.js';
+import { outsideFences } from '../markdown.js';
 
 /** Raw characters a terminal acts on: C0 except newline and tab, DEL, C1, bidi controls, line separators. */
 const RAW_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
@@ -117,18 +118,6 @@ function documentOf(plans: HostPlan[]): PlanDocument {
   };
 }
 
-/** Lines of `md` outside fenced code blocks; a fence closes on a line of at least as many backticks. */
-function outsideFences(md: string): string[] {
-  const out: string[] = [];
-  let open = 0;
-  for (const line of md.split('\n')) {
-    const run = /^\s*(`{3,})/.exec(line)?.[1].length ?? 0;
-    if (open === 0 && run) open = run;
-    else if (open && run >= open && line.trim() === '`'.repeat(run)) open = 0;
-    else if (!open) out.push(line);
-  }
-  return out;
-}
 
 describe('escapeControl', () => {
   it('shows every terminal control character as a visible escape', () => {
