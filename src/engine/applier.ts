@@ -6,7 +6,7 @@
  */
 import type { HostScope } from '../config/hostvars.js';
 import type { Play, Task } from '../config/model.js';
-import type { ModuleContext, Step } from '../modules/types.js';
+import type { ModuleContext, RunStep } from '../modules/types.js';
 import { UnreachableError, type Transport } from '../transport/types.js';
 import { clearPendingCommand, writePendingCommand, type PendingKeys } from './pending.js';
 import type { RunningCommands } from './running.js';
@@ -50,7 +50,7 @@ export class ApplyStopped extends Error {
 type Track = <T>(task: string, command: string, work: () => Promise<T>) => Promise<T>;
 const untracked: Track = (_task, _command, work) => work();
 
-export async function runSteps(transport: Transport, steps: Step[], become: boolean | string, ctx: ModuleContext, task: Task, timeoutMs?: number, track: Track = untracked) {
+export async function runSteps(transport: Transport, steps: RunStep[], become: boolean | string, ctx: ModuleContext, task: Task, timeoutMs?: number, track: Track = untracked) {
   for (const step of steps) {
     if (step.kind === 'write') {
       await track(task.name, step.describe, () =>
@@ -96,8 +96,9 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<{ r
   let dirty = false; // an earlier task changed the host: later probes may be stale
 
   const reprobe = async (t: PreparedTask): Promise<TaskPlan> => {
-    const { probed } = await track(t.task.name, 'probe (read-only)', () => probeTasks(transport, [t], ctx, (p) => becomeOf(play, p.task), [], input.timeoutMs));
-    return taskPlanFrom(t, probed.get(t.index), ctx);
+    // Only this task's facts: what it changes is read again just before it changes it.
+    const { facts } = await track(t.task.name, 'probe (read-only)', () => probeTasks(transport, [t], ctx, (p) => becomeOf(play, p.task), [], input.timeoutMs));
+    return taskPlanFrom(t, facts.get(t.index), ctx);
   };
 
   const recordPending = async (names: string[]) => {
@@ -121,8 +122,7 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<{ r
     }
     if (plan.outcome === 'error') return { name, status: 'failed', changes: [], error: plan.reason, handler };
     if (plan.outcome === 'ok' || plan.outcome === 'skipped') return { name, status: plan.outcome === 'ok' ? 'ok' : 'skipped', changes: [], handler };
-    const state = plan.probed && plan.probed.known ? plan.probed.state : undefined;
-    const steps = t.module.apply(t.args, state, plan.changes, ctx);
+    const steps = plan.steps ?? [];
     if (!handler && t.task.notify.length) await recordPending(t.task.notify);
     await runSteps(transport, steps, becomeOf(play, t.task), ctx, t.task, input.timeoutMs, track);
     dirty = true;
