@@ -10,7 +10,7 @@ import type { ModuleContext, RunStep } from '../modules/types.js';
 import { UnreachableError, type Transport } from '../transport/types.js';
 import { clearPendingCommand, writePendingCommand, type PendingKeys } from './pending.js';
 import type { RunningCommands } from './running.js';
-import { becomeOf, taskPlanFrom, type PlannedTasks } from './planner.js';
+import { becomeOf, playBecome, taskPlanFrom, type PlannedTasks } from './planner.js';
 import { prepareTask, type PreparedTask } from './prepare.js';
 import { probeTasks } from './probe.js';
 import type { TaskPlan, TaskResult } from './types.js';
@@ -107,7 +107,7 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<{ r
     const all = [...pendingWritten, ...missing];
     const write = writePendingCommand(input.pending);
     const r = await track('record pending handlers', 'write the names of the handlers owed', () =>
-      transport.exec(write.command, { stdin: write.content(all), become: play.become ? (play.become_user ?? true) : false, timeoutMs: input.timeoutMs, label: 'record pending handlers' }),
+      transport.exec(write.command, { stdin: write.content(all), become: playBecome(play), timeoutMs: input.timeoutMs, label: 'record pending handlers' }),
     );
     if (r.code !== 0) throw new StepError(`could not record pending handlers: ${r.stderr.trim()}`);
     pendingWritten = new Set(all);
@@ -169,7 +169,7 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<{ r
   }
   if (!handlersFailed && pendingWritten.size) {
     const r = await track('clear pending handlers', 'remove the record of owed handlers', () =>
-      transport.exec(clearPendingCommand(input.pending), { become: play.become ? (play.become_user ?? true) : false, timeoutMs: input.timeoutMs }),
+      transport.exec(clearPendingCommand(input.pending), { become: playBecome(play), timeoutMs: input.timeoutMs }),
     );
     if (r.code !== 0) throw new StepError(`could not clear pending handlers: ${r.stderr.trim()}`);
   }

@@ -32,10 +32,15 @@ export interface PlannedTasks {
   pendingHandlers: string[];
 }
 
-export function becomeOf(play: Play, task: Task): Become {
+export function becomeOf(play: Play, task: Pick<Task, 'become' | 'become_user'>): Become {
   const become = task.become ?? play.become;
   if (!become) return false;
   return task.become_user ?? play.become_user ?? true;
+}
+
+/** The play's own setting, for what is not a task (the record of owed handlers). */
+export function playBecome(play: Play): Become {
+  return becomeOf(play, {});
 }
 
 export function taskPlanFrom(t: PreparedTask, facts: TaskFacts | undefined, ctx: ModuleContext): TaskPlan {
@@ -79,7 +84,7 @@ export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
     prepared,
     ctx,
     (t) => becomeOf(play, t.task),
-    [{ snippet: readPendingSnippet(input.pending), become: play.become ? (play.become_user ?? true) : false }],
+    [{ snippet: readPendingSnippet(input.pending), become: playBecome(play) }],
     input.timeoutMs,
   );
   const pending = parsePending(extra[0] ?? '').filter((name) => play.handlers.some((h) => h.name === name));
