@@ -30,14 +30,15 @@ export function evaluate(module: Module, args: unknown, facts: Record<string, Pr
   const known = { known: true as const, state: view };
   let planned;
   try {
+    // Marked first, so a task that fails on this host is fingerprinted like one that plans.
+    const secret = module.secretFacts?.(args, facts, ctx) ?? [];
+    if (secret.length > 0) view.secretFields = secret;
     planned = module.plan(args, facts, ctx);
   } catch (e) {
     if (e instanceof UnknownState) return { probed: { known: false, reason: ctx.redact(e.reason) }, changes: [], steps: [] };
     if (e instanceof ModuleError) return { probed: known, changes: [], steps: [], error: ctx.redact(e.message) };
     throw e;
   }
-  const secret = module.secretFacts?.(args, facts, ctx) ?? [];
-  if (secret.length > 0) view.secretFields = secret;
   const changes = planned.map((p) => p.change);
   return { probed: known, changes, steps: changes.length === 0 ? [] : stepsOf(module, args, planned.flatMap((p) => p.steps), ctx) };
 }
