@@ -4,7 +4,7 @@
  * better messages; this composes the same pieces into one schema.
  */
 import { z } from 'zod';
-import { argSchemas, moduleNames } from '../modules/args.js';
+import { argSchemas, moduleNames, modules } from '../modules/args.js';
 import { modeSchema } from '../modules/common.js';
 import { connectionKeys, playKeywords, taskKeywords } from './schema.js';
 
@@ -12,15 +12,15 @@ const SCHEMA_BASE = 'https://plumb.invalid/schemas';
 
 function moduleArgs(name: keyof typeof argSchemas): z.ZodType {
   const s = argSchemas[name] as z.ZodType;
-  // Ansible's free form `command: postmap /etc/postfix/sasl_passwd` is a string.
-  return name === 'command' || name === 'shell' ? z.union([z.string().min(1), s]) : s;
+  // A module that takes Ansible's free form (`command: postmap /etc/postfix/sasl_passwd`) also accepts a string.
+  return modules[name].freeForm ? z.union([z.string().min(1), s]) : s;
 }
 
 function taskSchema(kind: 'task' | 'handler'): z.ZodType {
   const keywords = Object.fromEntries(
     Object.entries(taskKeywords).map(([k, s]) => [k, kind === 'handler' && k === 'name' ? s : (s as z.ZodType).optional()]),
   );
-  const variants = moduleNames.map((m) => z.strictObject({ ...keywords, [m]: moduleArgs(m) }).describe(`a ${kind} using the ${m} module`));
+  const variants = moduleNames.map((m) => z.strictObject({ ...keywords, [m]: moduleArgs(m) }).describe(`a ${kind} using the ${m} module: ${modules[m].summary}`));
   return z.union(variants as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]]);
 }
 

@@ -6,7 +6,7 @@
 import { dirname, isAbsolute, join } from 'node:path';
 import { isMap, isSeq, type Node } from 'yaml';
 import type { z } from 'zod';
-import { argSchemas, moduleNames, type ModuleName } from '../modules/args.js';
+import { argSchemas, moduleNames, modules, type ModuleName } from '../modules/args.js';
 import { LITERAL_ONLY } from '../modules/common.js';
 import { checkCondition, checkTemplate } from '../template/render.js';
 import { TemplateError } from '../template/errors.js';
@@ -400,36 +400,11 @@ export function objectKeys(schema: z.ZodType): string[] | undefined {
   return undefined;
 }
 
-/** "apt: postfix, libsasl2-modules" — a readable name for a task without one (never includes file content). */
+/** "apt: postfix, libsasl2-modules" — a readable name for a task without one, from the module's title (never includes file content). */
 export function defaultName(module: string, args: unknown): string {
   let summary = '';
   if (typeof args === 'string') summary = args;
-  else if (isRecord(args)) {
-    const a = args;
-    switch (module) {
-      case 'apt':
-        summary = Array.isArray(a.name) ? a.name.join(', ') : String(a.name ?? '');
-        break;
-      case 'postconf':
-        summary = Object.keys(a).join(', ');
-        break;
-      case 'copy':
-      case 'template':
-        summary = String(a.dest ?? '');
-        break;
-      case 'file':
-      case 'lineinfile':
-        summary = String(a.path ?? '');
-        break;
-      case 'command':
-      case 'shell':
-        summary = typeof a.cmd === 'string' ? a.cmd : Array.isArray(a.argv) ? a.argv.join(' ') : '';
-        break;
-      case 'service':
-        summary = [a.name, a.state, a.enabled === true ? 'enabled' : a.enabled === false ? 'disabled' : undefined].filter((x) => x !== undefined).join(' ');
-        break;
-    }
-  }
+  else if (isRecord(args) && module in modules) summary = modules[module as ModuleName].title(args);
   summary = summary.replace(/\s+/g, ' ').trim();
   if (summary.length > 60) summary = summary.slice(0, 57) + '...';
   return summary ? `${module}: ${summary}` : module;

@@ -6,11 +6,11 @@
  */
 import type { HostScope } from '../config/hostvars.js';
 import type { Play, Task } from '../config/model.js';
-import type { ModuleContext, Step } from '../modules/types.js';
+import type { ModuleContext, RunStep } from '../modules/types.js';
 import { UnreachableError, type Transport } from '../transport/types.js';
 import { clearPendingCommand, writePendingCommand, type PendingKeys } from './pending.js';
 import type { RunningCommands } from './running.js';
-import { becomeOf, taskPlanFrom, type PlannedTasks } from './planner.js';
+import { becomeOf, playBecome, taskPlanFrom, type PlannedTasks } from './planner.js';
 import { prepareTask, type PreparedTask } from './prepare.js';
 import { probeTasks } from './probe.js';
 import type { TaskPlan, TaskResult } from './types.js';
@@ -50,7 +50,7 @@ export class ApplyStopped extends Error {
 type Track = <T>(task: string, command: string, work: () => Promise<T>) => Promise<T>;
 const untracked: Track = (_task, _command, work) => work();
 
-export async function runSteps(transport: Transport, steps: Step[], become: boolean | string, ctx: ModuleContext, task: Task, timeoutMs?: number, track: Track = untracked) {
+export async function runSteps(transport: Transport, steps: RunStep[], become: boolean | string, ctx: ModuleContext, task: Task, timeoutMs?: number, track: Track = untracked) {
   for (const step of steps) {
     if (step.kind === 'write') {
       await track(task.name, step.describe, () =>
@@ -96,8 +96,9 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<{ r
   let dirty = false; // an earlier task changed the host: later probes may be stale
 
   const reprobe = async (t: PreparedTask): Promise<TaskPlan> => {
-    const { probed } = await track(t.task.name, 'probe (read-only)', () => probeTasks(transport, [t], ctx, (p) => becomeOf(play, p.task), [], input.timeoutMs));
-    return taskPlanFrom(t, probed.get(t.index), ctx);
+    // Only this task's facts: what it changes is read again just before it changes it.
+    const { facts } = await track(t.task.name, 'probe (read-only)', () => probeTasks(transport, [t], ctx, (p) => becomeOf(play, p.task), [], input.timeoutMs));
+    return taskPlanFrom(t, facts.get(t.index), ctx);
   };
 
   const recordPending = async (names: string[]) => {
@@ -106,7 +107,7 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<{ r
     const all = [...pendingWritten, ...missing];
     const write = writePendingCommand(input.pending);
     const r = await track('record pending handlers', 'write the names of the handlers owed', () =>
-      transport.exec(write.command, { stdin: write.content(all), become: play.become ? (play.become_user ?? true) : false, timeoutMs: input.timeoutMs, label: 'record pending handlers' }),
+      transport.exec(write.command, { stdin: write.content(all), become: playBecome(play), timeoutMs: input.timeoutMs, label: 'record pending handlers' }),
     );
     if (r.code !== 0) throw new StepError(`could not record pending handlers: ${r.stderr.trim()}`);
     pendingWritten = new Set(all);
@@ -121,8 +122,7 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<{ r
     }
     if (plan.outcome === 'error') return { name, status: 'failed', changes: [], error: plan.reason, handler };
     if (plan.outcome === 'ok' || plan.outcome === 'skipped') return { name, status: plan.outcome === 'ok' ? 'ok' : 'skipped', changes: [], handler };
-    const state = plan.probed && plan.probed.known ? plan.probed.state : undefined;
-    const steps = t.module.apply(t.args, state, plan.changes, ctx);
+    const steps = plan.steps ?? [];
     if (!handler && t.task.notify.length) await recordPending(t.task.notify);
     await runSteps(transport, steps, becomeOf(play, t.task), ctx, t.task, input.timeoutMs, track);
     dirty = true;
@@ -169,7 +169,7 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<{ r
   }
   if (!handlersFailed && pendingWritten.size) {
     const r = await track('clear pending handlers', 'remove the record of owed handlers', () =>
-      transport.exec(clearPendingCommand(input.pending), { become: play.become ? (play.become_user ?? true) : false, timeoutMs: input.timeoutMs }),
+      transport.exec(clearPendingCommand(input.pending), { become: playBecome(play), timeoutMs: input.timeoutMs }),
     );
     if (r.code !== 0) throw new StepError(`could not clear pending handlers: ${r.stderr.trim()}`);
   }

@@ -5,11 +5,12 @@
  */
 import type { HostScope } from '../config/hostvars.js';
 import type { Play, Task } from '../config/model.js';
-import { ModuleError, type ModuleContext } from '../modules/types.js';
+import { evaluate } from '../modules/contract.js';
+import type { ModuleContext } from '../modules/types.js';
 import type { Transport } from '../transport/types.js';
 import { parsePending, readPendingSnippet, type PendingKeys } from './pending.js';
 import { prepareTask, type PreparedTask } from './prepare.js';
-import { probeTasks, type Become } from './probe.js';
+import { probeTasks, type Become, type TaskFacts } from './probe.js';
 import { guardChanges } from './secrecy.js';
 import type { HandlerPlan, TaskPlan } from './types.js';
 
@@ -31,24 +32,26 @@ export interface PlannedTasks {
   pendingHandlers: string[];
 }
 
-export function becomeOf(play: Play, task: Task): Become {
+export function becomeOf(play: Play, task: Pick<Task, 'become' | 'become_user'>): Become {
   const become = task.become ?? play.become;
   if (!become) return false;
   return task.become_user ?? play.become_user ?? true;
 }
 
-export function taskPlanFrom(t: PreparedTask, probed: TaskPlan['probed'], ctx: ModuleContext): TaskPlan {
+/** The play's own setting, for what is not a task (the record of owed handlers). */
+export function playBecome(play: Play): Become {
+  return becomeOf(play, {});
+}
+
+export function taskPlanFrom(t: PreparedTask, facts: TaskFacts | undefined, ctx: ModuleContext): TaskPlan {
   const base = { index: t.index, task: t.task, args: t.args, secretValues: t.secretValues };
   if (t.skip) return { ...base, outcome: 'skipped', changes: [], reason: t.skip };
-  if (!probed) return { ...base, outcome: 'may-change', changes: [], reason: 'not probed' };
-  if (!probed.known) return { ...base, outcome: 'may-change', changes: [], reason: ctx.redact(probed.reason), probed };
-  try {
-    const changes = guardChanges(t.module.diff(t.args, probed.state, ctx), ctx);
-    return { ...base, outcome: changes.length ? 'change' : 'ok', changes, probed };
-  } catch (e) {
-    if (!(e instanceof ModuleError)) throw e;
-    return { ...base, outcome: 'error', changes: [], reason: ctx.redact(e.message), probed };
-  }
+  if (!facts) return { ...base, outcome: 'may-change', changes: [], reason: 'not probed' };
+  const { probed, changes, steps, error } = evaluate(t.module, t.args, facts, ctx);
+  if (!probed.known) return { ...base, outcome: 'may-change', changes: [], reason: probed.reason, probed };
+  if (error !== undefined) return { ...base, outcome: 'error', changes: [], reason: error, probed };
+  const guarded = guardChanges(changes, ctx);
+  return { ...base, outcome: guarded.length ? 'change' : 'ok', changes: guarded, probed, steps };
 }
 
 export function planHandlers(play: Play, tasks: TaskPlan[], pending: string[]): HandlerPlan[] {
@@ -76,16 +79,16 @@ export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
   // Handlers too, before the first probe: an argument that fails its check stops the host before
   // anything runs on it, not after the tasks that notify the handler have changed it.
   play.handlers.forEach((handler, i) => prepareTask(handler, i, scope));
-  const { probed, extra } = await probeTasks(
+  const { facts, extra } = await probeTasks(
     transport,
     prepared,
     ctx,
     (t) => becomeOf(play, t.task),
-    [{ snippet: readPendingSnippet(input.pending), become: play.become ? (play.become_user ?? true) : false }],
+    [{ snippet: readPendingSnippet(input.pending), become: playBecome(play) }],
     input.timeoutMs,
   );
   const pending = parsePending(extra[0] ?? '').filter((name) => play.handlers.some((h) => h.name === name));
-  const tasks = prepared.map((t) => taskPlanFrom(t, probed.get(t.index), ctx));
+  const tasks = prepared.map((t) => taskPlanFrom(t, facts.get(t.index), ctx));
   // Say why an unknown state may settle: apply reads it again after the earlier change.
   const firstChange = tasks.find((t) => t.outcome === 'change');
   for (const t of tasks) {

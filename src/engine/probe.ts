@@ -1,26 +1,34 @@
 /**
- * Runs the probes of many tasks on one host in as few round trips as
- * possible: one script per distinct `become` setting (usually exactly one).
+ * Reads the facts of many tasks on one host in as few round trips as
+ * possible: one script per distinct `become` setting (usually exactly one),
+ * and each distinct fact once per setting however many tasks need it.
  */
-import type { ModuleContext, Probed } from '../modules/types.js';
+import { type FactRef, parseOf, type Probed } from '../facts/types.js';
+import { factRefs } from '../modules/contract.js';
+import type { ModuleContext } from '../modules/types.js';
 import type { Transport } from '../transport/types.js';
 import { buildProbeScript, splitProbeOutput } from './probe-script.js';
 import type { PreparedTask } from './prepare.js';
 
 export type Become = boolean | string;
 
-/** A raw snippet that is not a module task (e.g. reading pending handler notifications). */
+/** A raw snippet that is not a fact (e.g. reading pending handler notifications). */
 export interface ExtraProbe {
   snippet: string;
   become: Become;
 }
 
+/** A task's facts, by the names its module gave them. */
+export type TaskFacts = Record<string, Probed<unknown>>;
+
 export interface ProbeBatchResult {
-  probed: Map<number, Probed<unknown>>;
+  facts: Map<number, TaskFacts>;
   extra: string[];
 }
 
 export class ProbeError extends Error {}
+
+type Item = { snippet: string; fact?: FactRef; extra?: number };
 
 export async function probeTasks(
   transport: Transport,
@@ -30,38 +38,44 @@ export async function probeTasks(
   extras: ExtraProbe[] = [],
   timeoutMs?: number,
 ): Promise<ProbeBatchResult> {
-  type Item = { snippet: string; become: Become; task?: PreparedTask; extra?: number };
-  const items: Item[] = [
-    ...extras.map((e, i) => ({ snippet: e.snippet, become: e.become, extra: i })),
-    ...tasks.filter((t) => !t.skip).map((t) => ({ snippet: t.module.probe(t.args, ctx), become: becomeOf(t), task: t })),
-  ];
-  const groups = new Map<string, Item[]>();
-  for (const item of items) {
-    const key = JSON.stringify(item.become);
-    groups.set(key, [...(groups.get(key) ?? []), item]);
-  }
-  const probed = new Map<number, Probed<unknown>>();
+  // become setting → fact key → the fact, in first-asked order; extras first, as before.
+  const groups = new Map<string, { become: Become; items: Map<string, Item> }>();
+  const group = (become: Become) => {
+    const key = JSON.stringify(become);
+    if (!groups.has(key)) groups.set(key, { become, items: new Map() });
+    return groups.get(key)!;
+  };
+  extras.forEach((e, i) => group(e.become).items.set(`extra ${i}`, { snippet: e.snippet, extra: i }));
+  const asked = tasks
+    .filter((t) => !t.skip)
+    .map((t) => {
+      const become = becomeOf(t);
+      const refs = factRefs(t.module, t.args, ctx);
+      const items = group(become).items;
+      for (const ref of Object.values(refs)) if (!items.has(ref.key)) items.set(ref.key, { snippet: ref.fact.probe(ref.params), fact: ref });
+      return { task: t, become: JSON.stringify(become), refs };
+    });
+
+  const values = new Map<string, Probed<unknown>>();
   const extra: string[] = [];
   await Promise.all(
-    [...groups.values()].map(async (group) => {
-      const script = buildProbeScript(group.map((g) => g.snippet));
-      const result = await transport.exec(script.script, { become: group[0].become, timeoutMs, label: 'probes' });
+    [...groups.entries()].map(async ([key, { become, items }]) => {
+      const list = [...items.values()];
+      const script = buildProbeScript(list.map((item) => item.snippet));
+      const result = await transport.exec(script.script, { become, timeoutMs, label: 'probes' });
       if (result.code !== 0) {
         throw new ProbeError(`probe script exited ${result.code ?? result.signal}: ${ctx.redact(result.stderr.trim().split('\n').slice(-3).join(' '))}`);
       }
       const outputs = splitProbeOutput(script, result.stdout);
-      group.forEach((item, i) => {
-        if (item.task) {
-          try {
-            probed.set(item.task.index, item.task.module.parse(item.task.args, outputs[i], ctx));
-          } catch (e) {
-            probed.set(item.task.index, { known: false, reason: `could not read the current state: ${ctx.redact((e as Error).message)}` });
-          }
-        } else if (item.extra !== undefined) {
-          extra[item.extra] = outputs[i].stdout;
-        }
+      list.forEach((item, i) => {
+        if (item.fact) values.set(`${key} ${item.fact.key}`, parseOf(item.fact, outputs[i]));
+        else if (item.extra !== undefined) extra[item.extra] = outputs[i].stdout;
       });
     }),
   );
-  return { probed, extra };
+  const facts = new Map<number, TaskFacts>();
+  for (const { task, become, refs } of asked) {
+    facts.set(task.index, Object.fromEntries(Object.entries(refs).map(([name, ref]) => [name, values.get(`${become} ${ref.key}`)!])));
+  }
+  return { facts, extra };
 }

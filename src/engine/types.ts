@@ -1,6 +1,6 @@
 /** Values the engine produces: a plan per host, and results of applying it. */
 import type { Play, Task } from '../config/model.js';
-import type { Change, Probed } from '../modules/types.js';
+import type { Change, Probed, RunStep } from '../modules/types.js';
 
 /**
  * - ok: the host already matches.
@@ -23,8 +23,14 @@ export interface TaskPlan {
   changes: Change[];
   /** Why a task may change or was skipped. */
   reason?: string;
-  /** The probed state (JSON), for fingerprints of saved plans; undefined when unknown or skipped. */
+  /**
+   * The task's view of the facts it read (each value by its module's name for it, and which
+   * fields derive from secrets), for fingerprints of saved plans; unknown with the reason when
+   * the module could not plan; undefined when skipped.
+   */
   probed?: Probed<unknown>;
+  /** The steps that make exactly `changes` (outcome change only; never printed or saved). */
+  steps?: RunStep[];
 }
 
 export interface HandlerPlan {

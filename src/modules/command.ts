@@ -9,10 +9,11 @@
  * that runs `cmd` with /bin/sh -c).
  */
 import { z } from 'zod';
+import { type GuardState, guardsOf } from '../facts/guards.js';
 import { command as shellCommand, quote } from '../shell.js';
 import { isTemplate } from '../template/expr.js';
 import { freeForm, LITERAL_ONLY, noNulSchema, wordSchema } from './common.js';
-import type { Change, Module, ModuleContext, Probed, Step } from './types.js';
+import { type Change, defineModule, known, type Module, type ModuleContext } from './types.js';
 
 export const UNLESS_LITERAL =
   '`unless` must be written literally: plan runs it on the host, so no variable may change what it executes. ' +
@@ -20,10 +21,9 @@ export const UNLESS_LITERAL =
   'or write the whole command out';
 
 export const guards = {
-  /** Skip when this path exists (relative paths are taken from `chdir`). Quoted and only tested with [ -e ]. */
-  creates: wordSchema.optional(),
-  /** Skip unless this path exists. */
-  removes: wordSchema.optional(),
+  // Quoted and only tested with [ -e ].
+  creates: wordSchema.optional().describe('skip when this path exists (relative paths are taken from chdir)'),
+  removes: wordSchema.optional().describe('skip unless this path exists'),
   /**
    * Skip when this shell command succeeds. The probe runs it, so plan would run whatever it says:
    * it must be the playbook's own text, never rendered from a variable.
@@ -33,9 +33,9 @@ export const guards = {
     .superRefine((u, ctx) => {
       if (isTemplate(u)) ctx.addIssue({ code: 'custom', message: UNLESS_LITERAL, params: { plumb: LITERAL_ONLY } });
     })
-    .optional(),
-  /** Run (and evaluate the guards) in this directory. */
-  chdir: wordSchema.optional(),
+    .optional()
+    .describe('skip when this shell command succeeds (plan runs it, so it must be written literally)'),
+  chdir: wordSchema.optional().describe('run (and evaluate the guards) in this directory'),
 };
 
 export class SplitError extends Error {}
@@ -88,11 +88,15 @@ function splits(cmd: string): boolean {
   }
 }
 
-export const commandArgs = freeForm(
+export const commandArgs = freeForm('cmd',
   z
     .strictObject({
-      cmd: noNulSchema.min(1).refine(splits, { message: 'command line has an unterminated quote or no words' }).optional(),
-      argv: z.array(noNulSchema).min(1).optional(),
+      cmd: noNulSchema
+        .min(1)
+        .refine(splits, { message: 'command line has an unterminated quote or no words' })
+        .optional()
+        .describe('the command line, split into words like sh does; nothing is expanded'),
+      argv: z.array(noNulSchema).min(1).optional().describe('the program and its arguments as a list (instead of cmd)'),
       ...guards,
     })
     .refine((a) => (a.cmd === undefined) !== (a.argv === undefined), { message: 'command needs exactly one of `cmd` or `argv`' }),
@@ -102,44 +106,8 @@ export type CommandArgs = z.output<typeof commandArgs>;
 
 type Guarded = { creates?: string; removes?: string; unless?: string; chdir?: string };
 
-/** What the guards found. A missing field means that guard was not given. */
-export interface GuardState {
-  creates?: boolean;
-  removes?: boolean;
-  /** Exit code of the `unless` command. */
-  unless?: number;
-}
-
 function hasGuard(args: Guarded): boolean {
   return args.creates !== undefined || args.removes !== undefined || args.unless !== undefined;
-}
-
-/** Prints `chdir missing`, or one line per guard: `creates 0|1`, `removes 0|1`, `unless RC`. */
-function guardProbe(args: Guarded): string {
-  if (!hasGuard(args)) return 'true';
-  const checks: string[] = [];
-  if (args.creates !== undefined) checks.push(`if [ -e ${quote(args.creates)} ]; then echo 'creates 1'; else echo 'creates 0'; fi`);
-  if (args.removes !== undefined) checks.push(`if [ -e ${quote(args.removes)} ]; then echo 'removes 1'; else echo 'removes 0'; fi`);
-  // Its own sh, so a syntax error in `unless` cannot break the batched probe script.
-  if (args.unless !== undefined) checks.push(`/bin/sh -c -- ${quote(args.unless)} </dev/null >/dev/null 2>&1; echo "unless $?"`);
-  const body = checks.join('\n');
-  if (args.chdir === undefined) return body;
-  return `if cd -- ${quote(args.chdir)} 2>/dev/null; then\n${body}\nelse echo 'chdir missing'; fi`;
-}
-
-function parseGuards(args: Guarded, stdout: string, ctx: ModuleContext): Probed<GuardState> {
-  if (!hasGuard(args)) return { known: true, state: {} };
-  const state: GuardState = {};
-  for (const line of stdout.split('\n')) {
-    if (line === 'chdir missing') return { known: false, reason: `chdir ${ctx.redact(args.chdir as string)} does not exist (yet)` };
-    const m = /^(creates|removes|unless) (\d+)$/.exec(line);
-    if (!m) continue;
-    if (m[1] === 'unless') state.unless = Number(m[2]);
-    else state[m[1] as 'creates' | 'removes'] = m[2] === '1';
-  }
-  const missing = (['creates', 'removes', 'unless'] as const).filter((g) => args[g] !== undefined && state[g] === undefined);
-  if (missing.length > 0) return { known: false, reason: `guard ${missing.join(', ')} was not evaluated (probe output incomplete)` };
-  return { known: true, state };
 }
 
 function guardChanges(args: Guarded, state: GuardState, shown: string): Change[] {
@@ -155,25 +123,38 @@ function inDir(args: Guarded, line: string): string {
   return args.chdir === undefined ? line : `cd -- ${quote(args.chdir)} && ${line}`;
 }
 
-export function runModule<A extends Guarded>(name: string, schema: z.ZodType<A>, commandLine: (args: A) => string, display: (args: A) => string): Module<A, GuardState> {
-  return {
-    name,
-    schema,
-    probe: (args) => guardProbe(args),
-    parse: (args, out, ctx) => parseGuards(args, out.stdout, ctx),
-    diff: (args, state, ctx) => guardChanges(args, state, ctx.redact(display(args))).map((c) => ({ ...c, summary: ctx.redact(c.summary) })),
-    apply(args, _state, changes, ctx) {
-      if (changes.length === 0) return [];
-      const line = inDir(args, commandLine(args));
-      const step: Step = { kind: 'exec', command: line, describe: ctx.redact(display(args)) };
-      return [step];
-    },
-  };
+interface Run<A> {
+  name: string;
+  summary: string;
+  schema: z.ZodType<A>;
+  /** The shell command line that runs the task. */
+  commandLine(args: A): string;
+  /** What a plan shows for it. */
+  display(args: A): string;
 }
 
-export const command = runModule(
-  'command',
-  commandArgs,
-  (a) => (a.argv !== undefined ? shellCommand(...a.argv) : shellCommand(...splitWords(a.cmd as string))),
-  (a) => (a.argv !== undefined ? shellCommand(...a.argv) : (a.cmd as string)),
-);
+/** command and shell: without a guard they always change; with one, the guards fact decides. */
+export function runModule<A extends Guarded>(run: Run<A>): Module<A, { guards?: GuardState }> {
+  return defineModule<A, { guards?: GuardState }>({
+    name: run.name,
+    summary: run.summary,
+    schema: run.schema,
+    freeForm: 'cmd',
+    title: (a) => (typeof a.cmd === 'string' ? a.cmd : Array.isArray(a.argv) ? a.argv.join(' ') : ''),
+    facts: (args) => (hasGuard(args) ? { guards: guardsOf(args) } : {}),
+    plan(args, facts, ctx) {
+      const state = facts.guards ? known(facts.guards) : {};
+      const shown = ctx.redact(run.display(args));
+      const step = { kind: 'exec' as const, command: inDir(args, run.commandLine(args)), describe: shown };
+      return guardChanges(args, state, shown).map((c) => ({ change: { ...c, summary: ctx.redact(c.summary) }, steps: [step] }));
+    },
+  });
+}
+
+export const command = runModule({
+  name: 'command',
+  summary: 'run a program without a shell (cmd split into words, nothing expanded); guards creates, removes and unless make it idempotent',
+  schema: commandArgs,
+  commandLine: (a) => (a.argv !== undefined ? shellCommand(...a.argv) : shellCommand(...splitWords(a.cmd as string))),
+  display: (a) => (a.argv !== undefined ? shellCommand(...a.argv) : (a.cmd as string)),
+});

@@ -85,7 +85,7 @@ export const ownerSchema = z
 /** Marks an issue that a template must not defer: the value is only valid written literally. */
 export const LITERAL_ONLY = 'literal-only';
 
-/** Ansible's free-form `command: postmap /etc/postfix/sasl_passwd` is accepted as `{ cmd: ... }`. */
-export function freeForm<T extends z.ZodTypeAny>(object: T) {
-  return z.preprocess((v) => (typeof v === 'string' ? { cmd: v } : v), object);
+/** Ansible's free-form `command: postmap /etc/postfix/sasl_passwd` is accepted as `{ [key]: ... }`; the module declares the same key. */
+export function freeForm<T extends z.ZodTypeAny>(key: string, object: T) {
+  return z.preprocess((v) => (typeof v === 'string' ? { [key]: v } : v), object);
 }

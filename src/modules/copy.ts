@@ -14,28 +14,26 @@ import { pathSchema, wordSchema } from './common.js';
 import {
   asText,
   attrChanges,
+  attrPlans,
+  type Attrs,
   backupCommand,
   DIFF_CONTENT_LIMIT,
-  describeAttrs,
   fileAttrs,
+  fileFact,
   type FileState,
-  fileProbe,
-  parseFileProbe,
+  madeByWrite,
   sha256,
   unifiedDiff,
-  writeAttrs,
-  type Attrs,
+  writeStep,
 } from './files.js';
-import { type Change, type Module, type ModuleContext, ModuleError, type Step } from './types.js';
-import { fromPlan, type Planned } from './planned.js';
+import { type Change, defineModule, known, type Module, type ModuleContext, ModuleError, type Planned, type Step } from './types.js';
 
 export const copyArgs = z
   .strictObject({
-    dest: pathSchema,
-    content: z.string().optional(),
-    src: wordSchema.optional(),
-    /** Keep a timestamped copy (DEST.YYYY-MM-DD@HH:MM:SS~) of the old file before overwriting it. */
-    backup: z.boolean().default(false),
+    dest: pathSchema.describe('absolute path of the file on the host'),
+    content: z.string().optional().describe('the file\'s content (exactly one of content or src)'),
+    src: wordSchema.optional().describe('a local file to copy, relative to the playbook'),
+    backup: z.boolean().default(false).describe('keep a timestamped copy (DEST.YYYY-MM-DD@HH:MM:SS~) of the old file before overwriting it'),
     ...fileAttrs,
   })
   .refine((a) => (a.content === undefined) !== (a.src === undefined), {
@@ -57,19 +55,28 @@ interface Desired {
   secret: boolean;
 }
 
-
 /**
  * The behaviour of copy and template, parameterised by how the desired bytes
  * are produced. Kept in one place so both modules compare, diff and redact
  * the same way.
  */
-export function contentModule<A extends FileTarget>(name: string, schema: z.ZodType<A>, content: (args: A, ctx: ModuleContext) => Buffer): Module<A, FileState> {
+export function contentModule<A extends FileTarget>(
+  declared: Pick<Module<A>, 'name' | 'summary' | 'schema'>,
+  content: (args: A, ctx: ModuleContext) => Buffer,
+): Module<A, { file: FileState }> {
+  const { name } = declared;
+
   function desired(args: A, ctx: ModuleContext): Desired {
     const bytes = content(args, ctx);
     const text = asText(bytes);
     // Binary content is checked as latin1 too, so a secret inside it is still noticed.
     const secret = ctx.hasSecret(text ?? bytes.toString('latin1'));
     return { bytes, text, secret };
+  }
+
+  /** The remote hash equals the hash of the secret once converged; and a remote file that still holds a secret (moving it out of a file) is not diffed either. */
+  function secretOnHost(args: A, state: FileState, want: Desired, ctx: ModuleContext): boolean {
+    return want.secret || (state.content !== undefined && ctx.hasSecret(state.content));
   }
 
   function plan(args: A, state: FileState, ctx: ModuleContext): Planned[] {
@@ -80,13 +87,10 @@ export function contentModule<A extends FileTarget>(name: string, schema: z.ZodT
     if (state.type === 'link') return replaceLink(args, state, want, ctx);
     const attrs = attrChanges(dest, args, state);
     const exists = state.type === 'file';
-    if (exists && state.sha256 === sha256(want.bytes)) {
-      return attrs.map((a) => ({ change: a.change, steps: [{ kind: 'exec', command: a.command, describe: ctx.redact(a.command) }] }));
-    }
+    if (exists && state.sha256 === sha256(want.bytes)) return attrPlans(attrs, ctx);
 
     let change: Change;
-    // secretFields is set by parse when either side of this change involves a secret.
-    if (want.secret || state.secretFields?.includes('sha256')) {
+    if (secretOnHost(args, state, want, ctx)) {
       change = { summary: exists ? 'content changed (secret)' : `create ${dest} (secret)`, target: dest, secret: true };
     } else if (!exists) {
       change = { summary: `create ${dest} (${want.bytes.length} bytes)`, target: dest };
@@ -99,7 +103,7 @@ export function contentModule<A extends FileTarget>(name: string, schema: z.ZodT
         change.summary = `content changed (${state.size} → ${want.bytes.length} bytes, no diff for binary or large files)`;
       }
     }
-    return [{ change, steps: writeSteps(args, state, want, exists, ctx) }, ...attrs.map((a) => ({ change: a.change, steps: [] }))];
+    return [{ change, steps: writeSteps(args, state, want, exists, ctx) }, ...madeByWrite(attrs)];
   }
 
   /** The link is replaced like a file is created: a diff against nothing, attributes as asked, none kept from the target. */
@@ -110,57 +114,33 @@ export function contentModule<A extends FileTarget>(name: string, schema: z.ZodT
       ? { summary: `${what} (secret)`, target: dest, secret: true }
       : { summary: `${what} (${want.bytes.length} bytes)`, target: dest };
     if (!want.secret && want.text !== undefined && want.bytes.length <= DIFF_CONTENT_LIMIT) change.diff = unifiedDiff(dest, undefined, want.text);
-    const attrs = attrChanges(dest, args, { type: 'absent' });
-    return [{ change, steps: writeSteps(args, state, want, true, ctx) }, ...attrs.map((a) => ({ change: a.change, steps: [] }))];
+    return [{ change, steps: writeSteps(args, state, want, true, ctx) }, ...madeByWrite(attrChanges(dest, args, { type: 'absent' }))];
   }
 
   function writeSteps(args: A, state: FileState, want: Desired, exists: boolean, ctx: ModuleContext): Step[] {
-    const dest = ctx.redact(args.dest);
     const steps: Step[] = [];
     if (args.backup && exists) {
       const backup = backupCommand(args.dest);
       steps.push({ kind: 'exec', command: backup, describe: ctx.redact(backup) });
     }
-    const written = writeAttrs(args, state);
-    const detail = [`${want.bytes.length} bytes`, want.secret ? 'secret' : '', describeAttrs(written)].filter(Boolean).join(', ');
-    steps.push({
-      kind: 'write',
-      path: args.dest,
-      content: want.bytes,
-      ...definedOnly(written),
-      describe: `write ${dest} (${ctx.redact(detail)})`,
-    });
+    steps.push(writeStep(args.dest, want.bytes, args, state, want.secret, ctx));
     return steps;
   }
 
-  return {
-    name,
-    schema,
-    probe(args, ctx) {
-      // Secret content is never fetched: the plan must not hold the old secret either.
-      const fetch = desired(args, ctx).secret ? 0 : DIFF_CONTENT_LIMIT;
-      return fileProbe(args.dest, { hash: true, fetchLimit: fetch });
+  return defineModule<A, { file: FileState }>({
+    ...declared,
+    title: (args) => String(args.dest ?? ''),
+    // Secret content is never fetched: the plan must not hold the old secret either.
+    facts: (args, ctx) => ({ file: fileFact(args.dest, { hash: true, fetchLimit: desired(args, ctx).secret ? 0 : DIFF_CONTENT_LIMIT }) }),
+    plan: (args, facts, ctx) => plan(args, known(facts.file), ctx),
+    secretFacts(args, facts, ctx) {
+      if (!facts.file.known) return [];
+      return secretOnHost(args, facts.file.state, desired(args, ctx), ctx) ? ['file.sha256'] : [];
     },
-    parse(args, out, ctx) {
-      const probed = parseFileProbe(ctx.redact(args.dest), out.stdout, { hash: true });
-      if (!probed.known) return probed;
-      const state = probed.state;
-      // The remote hash equals the hash of the secret once converged; and a remote file that
-      // still holds a secret (moving it out of a file) must not be diffed or kept either.
-      if (desired(args, ctx).secret || (state.content !== undefined && ctx.hasSecret(state.content))) {
-        delete state.content;
-        state.secretFields = ['sha256'];
-      }
-      return probed;
-    },
-    ...fromPlan(plan),
-  };
+  });
 }
 
-function definedOnly(attrs: Attrs): Attrs {
-  return Object.fromEntries(Object.entries(attrs).filter(([, v]) => v !== undefined)) as Attrs;
-}
-
-export const copy: Module<CopyArgs, FileState> = contentModule('copy', copyArgs, (args, ctx) =>
-  args.content !== undefined ? Buffer.from(args.content, 'utf8') : ctx.readLocal(args.src as string),
+export const copy = contentModule(
+  { name: 'copy', summary: 'a file on the host with the given content or a local file\'s bytes (compared by sha256, written atomically)', schema: copyArgs },
+  (args, ctx) => (args.content !== undefined ? Buffer.from(args.content, 'utf8') : ctx.readLocal(args.src as string)),
 );

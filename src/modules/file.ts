@@ -13,77 +13,67 @@
 import { z } from 'zod';
 import { command } from '../shell.js';
 import { pathSchema } from './common.js';
-import { attrChanges, fileAttrs, type FileState, fileProbe, parseFileProbe } from './files.js';
-import { type Change, type Module, ModuleError, type Step } from './types.js';
+import { attrChanges, attrPlans, fileAttrs, fileFact, type FileState } from './files.js';
+import { type Change, defineModule, known, ModuleError, UnknownState } from './types.js';
 
 export const fileArgs = z.strictObject({
-  path: pathSchema,
-  state: z.enum(['file', 'directory', 'absent', 'touch']).default('file'),
+  path: pathSchema.describe('absolute path on the host'),
+  state: z
+    .enum(['file', 'directory', 'absent', 'touch'])
+    .default('file')
+    .describe('file: attributes of an existing file; directory: created if missing; touch: a missing file is created, an existing one left alone; absent: removed'),
   ...fileAttrs,
 });
 
 export type FileArgs = z.output<typeof fileArgs>;
 
-interface Planned {
-  change: Change;
-  commands: string[];
-}
-
-function plan(args: FileArgs, state: FileState, redact: (s: string) => string): Planned[] {
+/** Each change of file is made by one command. */
+function plan(args: FileArgs, state: FileState, redact: (s: string) => string): Array<{ change: Change; command: string }> {
   const path = redact(args.path);
   if (args.state === 'absent') {
     if (args.path.replace(/\/+$/, '') === '') throw new ModuleError('file: refusing to remove /');
     if (state.type === 'absent') return [];
     if (state.type === 'link') {
       const summary = `remove ${path}, a symlink to ${redact(state.target ?? '')} (the target is kept)`;
-      return [{ change: { summary, target: path, before: 'link', after: 'absent' }, commands: [command('rm', '-f', '--', args.path)] }];
+      return [{ change: { summary, target: path, before: 'link', after: 'absent' }, command: command('rm', '-f', '--', args.path) }];
     }
     const what = state.type;
-    return [{ change: { summary: `remove ${what} ${path}`, target: path, before: what, after: 'absent' }, commands: [command('rm', '-rf', '--', args.path)] }];
+    return [{ change: { summary: `remove ${what} ${path}`, target: path, before: what, after: 'absent' }, command: command('rm', '-rf', '--', args.path) }];
   }
 
   if (state.type === 'link') {
     throw new ModuleError(`file: ${path} is a symlink to ${redact(state.target ?? '')}; file does not follow symlinks, point path at the target`);
   }
-  const out: Planned[] = [];
+  const out: Array<{ change: Change; command: string }> = [];
   if (args.state === 'directory') {
     if (state.type === 'absent') {
-      out.push({ change: { summary: `create directory ${path}`, target: path, before: 'absent', after: 'directory' }, commands: [command('mkdir', '-p', '--', args.path)] });
+      out.push({ change: { summary: `create directory ${path}`, target: path, before: 'absent', after: 'directory' }, command: command('mkdir', '-p', '--', args.path) });
     } else if (state.type !== 'directory') {
       throw new ModuleError(`file: ${path} exists and is not a directory`);
     }
   } else if (args.state === 'touch') {
     if (state.type === 'absent') {
-      out.push({ change: { summary: `create empty file ${path}`, target: path, before: 'absent', after: 'file' }, commands: [command('touch', '--', args.path)] });
+      out.push({ change: { summary: `create empty file ${path}`, target: path, before: 'absent', after: 'file' }, command: command('touch', '--', args.path) });
     }
   } else if (state.type === 'directory') {
     throw new ModuleError(`file: ${path} is a directory, not a file (use state: directory)`);
   }
-  for (const a of attrChanges(path, args, state)) out.push({ change: a.change, commands: [a.command] });
-  return out;
+  return [...out, ...attrChanges(path, args, state)];
 }
 
-export const file: Module<FileArgs, FileState> = {
+export const file = defineModule<FileArgs, { file: FileState }>({
   name: 'file',
+  summary: 'a path is a directory, absent, touched or an existing file, with mode/owner/group; symlinks are never followed',
   schema: fileArgs,
-  probe(args) {
-    return fileProbe(args.path, { hash: false });
-  },
-  parse(args, out, ctx) {
-    const probed = parseFileProbe(ctx.redact(args.path), out.stdout, { hash: false });
+  title: (args) => String(args.path ?? ''),
+  // Attributes only: the content is never hashed or read.
+  facts: (args) => ({ file: fileFact(args.path, { hash: false }) }),
+  plan(args, facts, ctx) {
+    const state = known(facts.file);
     // state: file only manages an existing file; it may be created by an earlier task, so say why rather than fail now.
-    if (probed.known && args.state === 'file' && probed.state.type === 'absent') {
-      return { known: false, reason: `${ctx.redact(args.path)} does not exist (state: file does not create files; use touch or copy)` };
+    if (args.state === 'file' && state.type === 'absent') {
+      throw new UnknownState(`${ctx.redact(args.path)} does not exist (state: file does not create files; use touch or copy)`);
     }
-    return probed;
+    return attrPlans(plan(args, state, ctx.redact), ctx);
   },
-  diff(args, state, ctx) {
-    return plan(args, state, (s) => ctx.redact(s)).map((p) => p.change);
-  },
-  apply(args, state, changes, ctx) {
-    if (changes.length === 0) return [];
-    return plan(args, state, (s) => ctx.redact(s)).flatMap((p) =>
-      p.commands.map((c): Step => ({ kind: 'exec', command: c, describe: ctx.redact(c) })),
-    );
-  },
-};
+});

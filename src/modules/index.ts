@@ -1,6 +1,9 @@
-/** The module registry: name → module. The engine looks tasks' modules up here. */
+/**
+ * The module list. Adding a module is its file plus one entry here:
+ * validation, the JSON Schema, default task names, help and docs/modules.md
+ * all read the module's own declaration.
+ */
 import { apt } from './apt.js';
-import { argSchemas, type ModuleName } from './args.js';
 import { command } from './command.js';
 import { copy } from './copy.js';
 import { file } from './file.js';
@@ -11,23 +14,17 @@ import { shell } from './shell.js';
 import { template } from './template.js';
 import type { Module } from './types.js';
 
-export const modules: Record<ModuleName, Module> = {
-  apt,
-  postconf,
-  copy,
-  template,
-  file,
-  lineinfile,
-  command,
-  shell,
-  service,
-};
+export const modules = { apt, postconf, copy, template, file, lineinfile, command, shell, service } satisfies Record<string, Module>;
 
-export { argSchemas, moduleNames, type ModuleName } from './args.js';
-export type * from './types.js';
-export { ModuleError } from './types.js';
+export type ModuleName = keyof typeof modules;
+export const moduleNames = Object.keys(modules) as ModuleName[];
 
-// Each module's schema is the one validation uses (one source of truth).
-for (const [name, module] of Object.entries(modules)) {
-  if (module.schema !== argSchemas[name as ModuleName]) throw new Error(`module ${name}: schema differs from argSchemas.${name}`);
+/** Each module's argument schema, for validation without the rest of the module. */
+export const argSchemas = Object.fromEntries(moduleNames.map((n) => [n, modules[n].schema])) as { [K in ModuleName]: (typeof modules)[K]['schema'] };
+
+for (const [key, module] of Object.entries(modules)) {
+  if (module.name !== key) throw new Error(`module list: ${key} holds module ${module.name}`);
 }
+
+export type * from './types.js';
+export { ModuleError, UnknownState } from './types.js';

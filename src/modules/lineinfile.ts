@@ -10,42 +10,30 @@
  */
 import { z } from 'zod';
 import { pathSchema } from './common.js';
-import {
-  attrChanges,
-  describeAttrs,
-  fileAttrs,
-  type FileState,
-  fileProbe,
-  parseFileProbe,
-  compiles,
-  regexSchema,
-  shown,
-  unifiedDiff,
-  writeAttrs,
-} from './files.js';
-import { type Change, type Module, type ModuleContext, ModuleError, type Step } from './types.js';
-import { fromPlan, type Planned } from './planned.js';
+import { attrChanges, attrPlans, compiles, fileAttrs, fileFact, type FileState, madeByWrite, regexSchema, shown, unifiedDiff, writeStep } from './files.js';
+import { type Change, defineModule, known, type ModuleContext, ModuleError, type Planned, UnknownState } from './types.js';
 
 /** Files larger than this are not edited (the probe would carry them whole). */
 export const LINEINFILE_LIMIT = 1024 * 1024;
 
 export const lineinfileArgs = z
   .strictObject({
-    path: pathSchema,
+    path: pathSchema.describe('absolute path of the file on the host'),
     // Checked on the field so a line rendered from a variable is reported as `line`, naming it.
     line: z
       .string()
       .refine((l) => !l.includes('\n'), { message: '`line` must be a single line (no newline)' })
       .refine((l) => !l.includes('\0'), { message: 'contains a NUL byte' })
-      .optional(),
-    regexp: regexSchema.optional(),
-    state: z.enum(['present', 'absent']).default('present'),
-    /** `EOF` (default) or a regular expression: the line goes after its last match (EOF when none matches). */
+      .optional()
+      .describe('the line that must be present (or, with state absent, removed)'),
+    regexp: regexSchema.optional().describe('a regular expression: the last matching line is replaced (state absent: every match is removed)'),
+    state: z.enum(['present', 'absent']).default('present').describe('whether the line is present or absent'),
     insertafter: z
       .string()
       .refine((r) => r === 'EOF' || compiles(r), { message: 'not a valid regular expression' })
-      .default('EOF'),
-    create: z.boolean().default(false),
+      .default('EOF')
+      .describe('EOF, or a regular expression: the line goes after its last match (EOF when none matches)'),
+    create: z.boolean().default(false).describe('create the file when it does not exist'),
     ...fileAttrs,
   })
   .refine((a) => a.state === 'absent' || a.line !== undefined, { message: 'lineinfile with state present needs `line`' })
@@ -107,6 +95,16 @@ export function editLines(args: LineinfileArgs, before: string, ctx: ModuleConte
 }
 
 
+/** The state lineinfile can edit: a regular UTF-8 file it has read whole, or nothing (create). */
+function editable(args: LineinfileArgs, state: FileState, ctx: ModuleContext): FileState {
+  const path = ctx.redact(args.path);
+  if (state.type === 'absent' && args.state === 'present' && !args.create) throw new UnknownState(`${path} does not exist (set create: true to create it)`);
+  if (state.type === 'file' && state.content === undefined) {
+    throw new UnknownState(`${path} is larger than ${LINEINFILE_LIMIT} bytes or not UTF-8 text; lineinfile does not edit it`);
+  }
+  return state;
+}
+
 function plan(args: LineinfileArgs, state: FileState, ctx: ModuleContext): Planned[] {
   const path = ctx.redact(args.path);
   if (state.type === 'link') {
@@ -117,9 +115,7 @@ function plan(args: LineinfileArgs, state: FileState, ctx: ModuleContext): Plann
   const before = state.type === 'file' ? (state.content as string) : '';
   const edit = editLines(args, before, ctx);
   const attrs = attrChanges(path, args, state);
-  if (edit === undefined && state.type === 'file') {
-    return attrs.map((a) => ({ change: a.change, steps: [{ kind: 'exec', command: a.command, describe: ctx.redact(a.command) }] }));
-  }
+  if (edit === undefined && state.type === 'file') return attrPlans(attrs, ctx);
   // create: true on a missing file whose edit is empty still creates the (empty) file.
   const content = edit?.content ?? before;
   const secret = ctx.hasSecret(before) || ctx.hasSecret(content);
@@ -127,40 +123,19 @@ function plan(args: LineinfileArgs, state: FileState, ctx: ModuleContext): Plann
   const change: Change = secret
     ? { summary: `${state.type === 'absent' ? `create ${path}` : 'content changed'} (secret)`, target: path, secret: true }
     : { summary, target: path, diff: unifiedDiff(path, state.type === 'absent' ? undefined : before, content) };
-  const written = writeAttrs(args, state);
-  const detail = [`${Buffer.byteLength(content)} bytes`, secret ? 'secret' : '', describeAttrs(written)].filter(Boolean).join(', ');
-  const step: Step = {
-    kind: 'write',
-    path: args.path,
-    content,
-    ...Object.fromEntries(Object.entries(written).filter(([, v]) => v !== undefined)),
-    describe: `write ${path} (${ctx.redact(detail)})`,
-  };
-  return [{ change, steps: [step] }, ...attrs.map((a) => ({ change: a.change, steps: [] }))];
+  return [{ change, steps: [writeStep(args.path, content, args, state, secret, ctx)] }, ...madeByWrite(attrs)];
 }
 
-export const lineinfile: Module<LineinfileArgs, FileState> = {
+export const lineinfile = defineModule<LineinfileArgs, { file: FileState }>({
   name: 'lineinfile',
+  summary: 'one line present (replacing the last line matching regexp) or absent in a text file, written atomically',
   schema: lineinfileArgs,
-  probe(args) {
-    return fileProbe(args.path, { hash: true, fetchLimit: LINEINFILE_LIMIT });
+  title: (args) => String(args.path ?? ''),
+  facts: (args) => ({ file: fileFact(args.path, { hash: true, fetchLimit: LINEINFILE_LIMIT }) }),
+  plan: (args, facts, ctx) => plan(args, editable(args, known(facts.file), ctx), ctx),
+  // The fact carries the whole file so the edit is computed locally; mark it when secrets are involved.
+  secretFacts(args, facts, ctx) {
+    const content = facts.file.known ? facts.file.state.content : undefined;
+    return (args.line !== undefined && ctx.hasSecret(args.line)) || (content !== undefined && ctx.hasSecret(content)) ? ['file.content', 'file.sha256'] : [];
   },
-  parse(args, out, ctx) {
-    const path = ctx.redact(args.path);
-    const probed = parseFileProbe(path, out.stdout, { hash: true });
-    if (!probed.known) return probed;
-    const state = probed.state;
-    if (state.type === 'absent' && args.state === 'present' && !args.create) {
-      return { known: false, reason: `${path} does not exist (set create: true to create it)` };
-    }
-    if (state.type === 'file' && state.content === undefined) {
-      return { known: false, reason: `${path} is larger than ${LINEINFILE_LIMIT} bytes or not UTF-8 text; lineinfile does not edit it` };
-    }
-    // The state carries the whole file so the edit can be computed locally; mark it when secrets are involved.
-    if ((args.line !== undefined && ctx.hasSecret(args.line)) || (state.content !== undefined && ctx.hasSecret(state.content))) {
-      state.secretFields = ['content', 'sha256'];
-    }
-    return probed;
-  },
-  ...fromPlan(plan),
-};
+});

@@ -1,12 +1,15 @@
 /**
  * postconf: main.cf parameters, read with `postconf -h` and set with
  * `postconf -e`. Values compare exactly as postconf prints them (unexpanded).
- * Before postfix is installed the probe answers unknown, so the engine
- * re-probes once the apt task has run.
+ * Before postfix is installed the fact is unknown, so the engine reads it
+ * again once the apt task has run.
  */
 import { z } from 'zod';
-import { command, quote } from '../shell.js';
-import { ModuleError, type Change, type Module, type ModuleContext, type Probed, type SecretMarked } from './types.js';
+import { type PostconfValues, postconfValuesOf } from '../facts/postconf.js';
+import { SBIN_PATH } from '../facts/types.js';
+import { command } from '../shell.js';
+import { batchItems } from './contract.js';
+import { defineModule, known, ModuleError, type Planned } from './types.js';
 
 export const postconfArgs = z
   .record(
@@ -17,7 +20,8 @@ export const postconfArgs = z
       .refine((v) => !v.includes('\n'), { message: 'a main.cf value must be a single line' })
       .refine((v) => !v.includes('\0'), { message: 'contains a NUL byte' })
       // postconf -e trims it, so such a value could never compare equal and would change on every run.
-      .refine((v) => v === v.trim(), { message: 'a main.cf value cannot start or end with whitespace (postconf trims it)' }),
+      .refine((v) => v === v.trim(), { message: 'a main.cf value cannot start or end with whitespace (postconf trims it)' })
+      .describe('the value postconf -h must print (booleans become yes/no)'),
   )
   // Checked here rather than as the record's key schema so the message names the key (zod reports key errors as "Invalid key in record").
   .superRefine((r, ctx) => {
@@ -27,109 +31,13 @@ export const postconfArgs = z
       }
     }
   })
-  .refine((r) => Object.keys(r).length > 0, { message: 'postconf needs at least one main.cf parameter' });
+  .refine((r) => Object.keys(r).length > 0, { message: 'postconf needs at least one main.cf parameter' })
+  .describe('a map of main.cf parameter names to values, e.g. relayhost: "[smtp.gmail.com]:587"');
 
 export type PostconfArgs = z.output<typeof postconfArgs>;
 
-export interface PostconfState extends SecretMarked {
-  /** Current value per requested key, exactly as `postconf -h` prints it (unexpanded). */
-  values: Record<string, string>;
-  /** Set when Postfix cannot parse the current main.cf (then every postconf fails): what postconf said. */
-  broken?: string;
-}
-
-const MARK = '::plumb-postconf';
-
-/**
- * Prints `::plumb-postconf missing` when postconf is not installed, else
- * `::plumb-postconf values`, the output of one `postconf -h KEY...` with stderr
- * merged, and `::plumb-postconf-rc RC`. postconf prints one line per known key,
- * in argument order; for an unknown key it prints only a warning (and still
- * exits 0), so the warnings are read to keep values on the right keys.
- */
-function probe(args: PostconfArgs): string {
-  const keys = Object.keys(args).map(quote).join(' ');
-  return [
-    'export PATH="$PATH:/usr/sbin:/sbin"',
-    `if ! command -v postconf >/dev/null 2>&1; then echo '${MARK} missing'; else`,
-    `echo '${MARK} values'; postconf -h -- ${keys} </dev/null 2>&1; echo "${MARK}-rc $?"`,
-    'fi',
-  ].join('\n');
-}
-
-/** postconf's diagnostics start with its own path: "postconf: warning: ...", "/usr/sbin/postconf: fatal: ...". */
-const DIAGNOSTIC = /^\S*postconf: (warning|fatal|error): (.*)$/;
-
-/**
- * Why Postfix cannot parse main.cf, without the quoted text postconf adds
- * (`truncated macro reference: "a$(b"`): that text is a value from the host,
- * possibly a secret.
- */
-function parseFailure(diagnostics: string[]): string {
-  const why = diagnostics.find((d) => !/unused parameter|undefined parameter|macro processing error/.test(d)) ?? diagnostics.find((d) => d) ?? 'postconf failed';
-  return why.replace(/:?\s*"[^"]*"\s*$/, '');
-}
-
-function parse(args: PostconfArgs, stdout: string, ctx: ModuleContext): Probed<PostconfState> {
-  const lines = stdout.split('\n');
-  if (lines[0] === `${MARK} missing`) return { known: false, reason: 'postconf is not installed' };
-  const keys = Object.keys(args);
-  const start = lines.indexOf(`${MARK} values`);
-  const end = lines.findIndex((l) => l.startsWith(`${MARK}-rc `));
-  if (start < 0 || end < start) return { known: false, reason: `unexpected probe output for postconf: ${JSON.stringify(ctx.redact(stdout.slice(0, 80)))}` };
-  const rc = Number(lines[end].slice(`${MARK}-rc `.length));
-  const values: string[] = [];
-  const diagnostics: string[] = [];
-  let fatal = false;
-  for (const line of lines.slice(start + 1, end)) {
-    const diag = DIAGNOSTIC.exec(line);
-    if (diag) {
-      diagnostics.push(diag[2]);
-      if (diag[1] === 'fatal') fatal = true;
-    } else values.push(line);
-  }
-  // Measured on Postfix 3.7: one unparseable value anywhere in main.cf makes every postconf exit 1
-  // with "fatal: macro processing error". That is a fact about the host, not an unknown state.
-  if (rc !== 0 && fatal && diagnostics.some((d) => /macro|syntax error/.test(d))) {
-    return { known: true, state: { values: {}, broken: ctx.redact(parseFailure(diagnostics)) } };
-  }
-  const unknownKeys = keys.filter((k) => diagnostics.includes(`${k}: unknown parameter`));
-  if (unknownKeys.length > 0) {
-    return { known: false, reason: `postconf does not know parameter ${unknownKeys.join(', ')} (misspelt, or not in this Postfix version)` };
-  }
-  if (rc !== 0 || values.length !== keys.length) {
-    const why = diagnostics.find((d) => !d.includes('unused parameter')) ?? `exit ${rc}, ${values.length} values for ${keys.length} keys`;
-    return { known: false, reason: `postconf -h failed: ${ctx.redact(why)}` };
-  }
-  const state: PostconfState = { values: Object.fromEntries(keys.map((k, i) => [k, values[i]])) };
-  const secret = keys.filter((k) => ctx.hasSecret(args[k]) || ctx.hasSecret(state.values[k]));
-  if (secret.length > 0) state.secretFields = secret.map((k) => `values.${k}`);
-  return { known: true, state };
-}
-
-function changes(args: PostconfArgs, state: PostconfState, ctx: ModuleContext): Change[] {
-  if (state.broken !== undefined) {
-    throw new ModuleError(
-      `main.cf on this host is already broken: Postfix cannot parse it (${state.broken}); every postconf command fails ` +
-        'until it is repaired by hand, e.g. postconf -e KEY=VALUE for the parameter that holds it',
-    );
-  }
-  const out: Change[] = [];
-  for (const [key, want] of Object.entries(args)) {
-    const have = state.values[key];
-    if (have === want) continue;
-    const target = `main.cf ${key}`;
-    if (ctx.hasSecret(want) || ctx.hasSecret(have)) {
-      out.push({ summary: `set ${key} (secret)`, target, secret: true });
-    } else {
-      const before = have === '' ? '(empty)' : have;
-      out.push({ summary: `set ${key}: ${before} → ${want === '' ? '(empty)' : want}`, target, before: have, after: want });
-    }
-  }
-  return out;
-}
-
 const CONF = '/etc/postfix';
+const SET = 'set';
 
 /**
  * `postconf -e` writes any value, even one Postfix cannot parse, and exits 0;
@@ -145,7 +53,7 @@ const CONF = '/etc/postfix';
 function checkedEdit(keys: string[], args: PostconfArgs): string {
   const assignments = keys.map((k) => `${k}=${args[k]}`);
   return [
-    'export PATH="$PATH:/usr/sbin:/sbin"',
+    SBIN_PATH,
     'umask 077',
     'tmp=$(mktemp -d) || exit 1',
     `trap 'rm -rf "$tmp"' EXIT`,
@@ -161,15 +69,50 @@ function checkedEdit(keys: string[], args: PostconfArgs): string {
   ].join('\n');
 }
 
-export const postconf: Module<PostconfArgs, PostconfState> = {
+function plan(args: PostconfArgs, conf: PostconfValues, hasSecret: (t: string) => boolean): Planned[] {
+  if (conf.broken !== undefined) {
+    throw new ModuleError(
+      `main.cf on this host is already broken: Postfix cannot parse it (${conf.broken}); every postconf command fails ` +
+        'until it is repaired by hand, e.g. postconf -e KEY=VALUE for the parameter that holds it',
+    );
+  }
+  const out: Planned[] = [];
+  for (const [key, want] of Object.entries(args)) {
+    const have = conf.values[key];
+    if (have === want) continue;
+    const target = `main.cf ${key}`;
+    // Every key is one item of the one checked edit.
+    const steps = [{ kind: 'batch' as const, group: SET, item: key, describe: `postconf -e ${key}` }];
+    if (hasSecret(want) || hasSecret(have)) {
+      out.push({ change: { summary: `set ${key} (secret)`, target, secret: true }, steps });
+    } else {
+      const before = have === '' ? '(empty)' : have;
+      out.push({ change: { summary: `set ${key}: ${before} → ${want === '' ? '(empty)' : want}`, target, before: have, after: want }, steps });
+    }
+  }
+  return out;
+}
+
+export const postconf = defineModule<PostconfArgs, { conf: PostconfValues }>({
   name: 'postconf',
+  summary: 'main.cf parameters, compared exactly with postconf -h and set in one checked postconf -e; unknown until postfix is installed',
   schema: postconfArgs,
-  probe: (args) => probe(args),
-  parse: (args, out, ctx) => parse(args, out.stdout, ctx),
-  diff: (args, state, ctx) => changes(args, state, ctx),
-  apply(args, state, changesIn, ctx) {
-    const keys = changes(args, state, ctx).map((c) => c.target.slice('main.cf '.length));
-    if (changesIn.length === 0 || keys.length === 0) return [];
-    return [{ kind: 'exec', command: checkedEdit(keys, args), describe: ctx.redact(`postconf -e ${keys.map((k) => `${k}=${args[k]}`).join(' ')}`) }];
+  title: (args) => Object.keys(args).join(', '),
+  facts: (args) => ({ conf: postconfValuesOf(Object.keys(args)) }),
+  plan: (args, facts, ctx) => plan(args, known(facts.conf), ctx.hasSecret),
+  merge(steps, args, ctx) {
+    const keys = batchItems(steps, SET);
+    if (keys.length === 0) return steps;
+    return [
+      ...steps.filter((s) => s.kind !== 'batch'),
+      { kind: 'exec', command: checkedEdit(keys, args), describe: ctx.redact(`postconf -e ${keys.map((k) => `${k}=${args[k]}`).join(' ')}`) },
+    ];
   },
-};
+  secretFacts(args, facts, ctx) {
+    if (!facts.conf.known) return [];
+    const values = facts.conf.state.values;
+    return Object.keys(args)
+      .filter((k) => ctx.hasSecret(args[k]) || (values[k] !== undefined && ctx.hasSecret(values[k])))
+      .map((k) => `conf.values.${k}`);
+  },
+});

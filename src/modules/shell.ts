@@ -7,9 +7,15 @@ import { command } from '../shell.js';
 import { guards, runModule } from './command.js';
 import { freeForm, noNulSchema } from './common.js';
 
-export const shellArgs = freeForm(z.strictObject({ cmd: noNulSchema.min(1), ...guards }));
+export const shellArgs = freeForm('cmd', z.strictObject({ cmd: noNulSchema.min(1).describe('a shell script, run with /bin/sh -c (pipes, redirections, variables)'), ...guards }));
 
 export type ShellArgs = z.output<typeof shellArgs>;
 
 // /bin/sh explicitly: the remote login shell (often bash with a heavy rc file) is not what users target.
-export const shell = runModule('shell', shellArgs, (a) => command('/bin/sh', '-c', '--', a.cmd), (a) => a.cmd);
+export const shell = runModule({
+  name: 'shell',
+  summary: 'run a shell script with /bin/sh -c; guards as command',
+  schema: shellArgs,
+  commandLine: (a) => command('/bin/sh', '-c', '--', a.cmd),
+  display: (a) => a.cmd,
+});

@@ -7,18 +7,18 @@
 import { z } from 'zod';
 import { pathSchema, wordSchema } from './common.js';
 import { contentModule } from './copy.js';
-import { fileAttrs, type FileState } from './files.js';
-import type { Module } from './types.js';
+import { fileAttrs } from './files.js';
 
 export const templateArgs = z.strictObject({
-  src: wordSchema,
-  dest: pathSchema,
-  backup: z.boolean().default(false),
+  src: wordSchema.describe('a local template, relative to the playbook, rendered with the host\'s variables'),
+  dest: pathSchema.describe('absolute path of the file on the host'),
+  backup: z.boolean().default(false).describe('keep a timestamped copy (DEST.YYYY-MM-DD@HH:MM:SS~) of the old file before overwriting it'),
   ...fileAttrs,
 });
 
 export type TemplateArgs = z.output<typeof templateArgs>;
 
-export const template: Module<TemplateArgs, FileState> = contentModule('template', templateArgs, (args, ctx) =>
-  Buffer.from(ctx.render(ctx.readLocal(args.src).toString('utf8')), 'utf8'),
+export const template = contentModule(
+  { name: 'template', summary: 'a file on the host rendered from a local template with the host\'s variables, then as copy', schema: templateArgs },
+  (args, ctx) => Buffer.from(ctx.render(ctx.readLocal(args.src).toString('utf8')), 'utf8'),
 );

@@ -1,37 +1,20 @@
 /**
- * The module contract (DESIGN.md §4). A module is data plus three pure steps
- * around the transport: probe (a shell snippet and a parser of its output),
- * diff (desired vs current → changes) and apply (the steps that make exactly
- * those changes). Modules never talk to SSH; the engine runs their snippets
- * and steps through the Transport.
+ * The module contract. A module is one file that declares its arguments (a
+ * strict zod schema, every field described), a one-line summary, whether it
+ * takes a free-form string, the facts it reads (src/facts), and one pure
+ * `plan` from arguments and fact values to changes, each with the exact steps
+ * that make it. Modules never talk to SSH: the engine reads the facts in one
+ * batched probe script per host and runs the steps through the Transport.
  */
 import type { z } from 'zod';
+import type { FactRef, Probed } from '../facts/types.js';
 
-/** What one probe snippet produced on the host. */
-export interface ProbeOutput {
-  stdout: string;
-  stderr: string;
-  code: number;
-}
-
-/** A probe either knows the current state or says why it cannot (e.g. postconf not installed yet). */
-export type Probed<S> = { known: true; state: S } | { known: false; reason: string };
-
-/**
- * A probed state may carry `secretFields`: dotted paths of its own fields whose
- * values derive from secret content (e.g. `sha256` of a file whose desired
- * content holds a secret, `values.smtp_sasl_password`). Whoever persists a
- * state (saved plans) must store only keyed hashes of those fields, never the
- * values or plain hashes of them. Changes never carry such values at all.
- */
-export interface SecretMarked {
-  secretFields?: string[];
-}
+export type { FactRef, ProbeOutput, Probed } from '../facts/types.js';
 
 /**
  * A task that cannot be carried out as written on this host (dest is a
- * directory, rm -rf /, ...). Thrown by `diff`; the engine fails the task with
- * the message, which is already redacted.
+ * directory, rm -rf /, ...). Thrown by `plan`; the engine fails the task with
+ * the message (redacted).
  */
 export class ModuleError extends Error {
   constructor(message: string) {
@@ -40,10 +23,28 @@ export class ModuleError extends Error {
   }
 }
 
+/**
+ * The current state cannot be told yet (postconf before postfix is installed,
+ * a file an earlier task creates). Thrown by `plan`; the task "may change" and
+ * apply reads its facts again when its turn comes.
+ */
+export class UnknownState extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'UnknownState';
+  }
+}
+
+/** A fact's value, or UnknownState with the fact's reason. */
+export function known<V>(fact: Probed<V>): V {
+  if (!fact.known) throw new UnknownState(fact.reason);
+  return fact.state;
+}
+
 export interface Change {
   /** One line a human reads in a plan: "set inet_protocols: all → ipv4". Already redacted. */
   summary: string;
-  /** The thing changed, e.g. "/etc/postfix/main.cf inet_protocols" (used in stale-plan messages). */
+  /** The thing changed, e.g. "main.cf inet_protocols" (used in stale-plan messages). */
   target: string;
   /** Structured before/after; omitted (undefined) for secret values. */
   before?: unknown;
@@ -56,7 +57,21 @@ export interface Change {
 
 export type Step =
   | { kind: 'exec'; command: string; stdin?: Buffer | string; /** shown instead of the command */ describe: string }
-  | { kind: 'write'; path: string; content: Buffer | string; mode?: string; owner?: string; group?: string; describe: string };
+  | { kind: 'write'; path: string; content: Buffer | string; mode?: string; owner?: string; group?: string; describe: string }
+  /**
+   * One item of work the module's `merge` combines with the others of its group into real
+   * steps (apt installs every package in one call). Never reaches the engine.
+   */
+  | { kind: 'batch'; group: string; item: string; describe: string };
+
+/** A step the engine runs. */
+export type RunStep = Exclude<Step, { kind: 'batch' }>;
+
+export interface Planned {
+  change: Change;
+  /** The steps that make this change; may be empty when another change's steps make it too. */
+  steps: Step[];
+}
 
 export interface ModuleContext {
   /** Replace every secret value in `text` with ***. */
@@ -69,24 +84,40 @@ export interface ModuleContext {
   render(text: string): string;
 }
 
-export interface Module<A = any, S = any> {
+/** The values of a module's facts, by the names the module gave them. */
+export type FactValues<F> = { [K in keyof F]: Probed<NonNullable<F[K]>> };
+export type FactRefs<F> = { [K in keyof F]: FactRef<NonNullable<F[K]>> };
+
+export interface Module<A = any, F = any> {
   name: string;
-  /** zod schema of the module's arguments (strict: unknown keys are errors). */
+  /** One line for docs and help. */
+  summary: string;
+  /** zod schema of the module's arguments (strict: unknown keys are errors), `.describe()` on every field. */
   schema: z.ZodType<A>;
+  /** The argument a free-form string maps to (`command: postmap x` is `{ cmd: 'postmap x' }`). */
+  freeForm?: string;
+  /** What a task without a name is called after "module: " (never file content). Gets the arguments as written. */
+  title(args: Record<string, unknown>): string;
+  /** The facts the task reads, by name. Pure. */
+  facts(args: A, ctx: ModuleContext): FactRefs<F>;
   /**
-   * Shell snippet that prints the current state; runs under /bin/sh, batched with other probes.
-   * Self-contained POSIX sh, read-only, never prompts; the engine runs it in its own subshell.
+   * Desired vs current: each change with the exact steps that make it. Empty → the task is ok.
+   * Pure. Throws UnknownState (see `known`) when a fact it needs is unknown, ModuleError when
+   * the task cannot be carried out on this host. Exec steps are shell command lines (the engine
+   * runs them with `sh -c` semantics, with become if the task has it).
    */
-  probe(args: A, ctx: ModuleContext): string;
-  /** Parse the snippet's output. Must be pure. */
-  parse(args: A, out: ProbeOutput, ctx: ModuleContext): Probed<S>;
-  /** Desired vs current. Empty list → the task is ok. Must be pure. */
-  diff(args: A, state: S, ctx: ModuleContext): Change[];
+  plan(args: A, facts: FactValues<F>, ctx: ModuleContext): Planned[];
+  /** Combine the steps of all changes, for modules that batch (`batch` steps); the default runs them in order. */
+  merge?(steps: Step[], args: A, ctx: ModuleContext): Step[];
   /**
-   * The steps that make exactly `changes`. Must be pure. `changes` is what `diff` returned for
-   * this same `state` (a saved plan re-probes and refuses a drifted host first), so modules
-   * compute their steps from `state` and return [] for an empty list. Exec steps are shell
-   * command lines (the engine runs them with `sh -c` semantics, with become if the task has it).
+   * Dotted paths (`file.sha256`, `conf.values.smtp_sasl_password`) of fact values that derive
+   * from secret content. A saved plan keys their fingerprint by every secret when no secret
+   * shows in the data itself.
    */
-  apply(args: A, state: S, changes: Change[], ctx: ModuleContext): Step[];
+  secretFacts?(args: A, facts: FactValues<F>, ctx: ModuleContext): string[];
+}
+
+/** Declare a module; typed so that `plan` sees exactly the facts `facts` asked for. */
+export function defineModule<A, F>(module: Module<A, F>): Module<A, F> {
+  return module;
 }

@@ -1,19 +1,28 @@
 /**
  * Table-driven module tests, pyinfra style: every file under
- * test/modules/cases/<module>/ is one case — arguments and probe output in,
- * parsed state, change summaries and step commands out. Adding a case is
- * adding a file. Every case also checks the invariants that hold for all
- * modules: the probe is valid sh, the state survives JSON, and no secret
- * reaches a Change, a step's description or an unknown reason.
+ * test/modules/cases/<module>/ is one case — arguments and the output of the
+ * facts the module asks for in, fact values, change summaries and step
+ * commands out. Adding a case is adding a file. Every case also checks the
+ * invariants that hold for all modules: each fact's snippet is valid sh, the
+ * facts survive JSON, and no secret reaches a Change, a step's description or
+ * an unknown reason.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parseOf } from '../../src/facts/types.js';
+import { evaluate, factRefs } from '../../src/modules/contract.js';
 import { modules, type ModuleName } from '../../src/modules/index.js';
 import type { Step } from '../../src/modules/types.js';
 import { fakeContext, type FakeContextOptions } from './context.js';
+
+interface Output {
+  stdout: string;
+  stderr?: string;
+  code?: number;
+}
 
 interface StepExpectation {
   write: string;
@@ -29,13 +38,19 @@ interface Case {
   /** The arguments must be refused with this message (nothing else is checked). */
   argsError?: string;
   context?: FakeContextOptions;
-  /** Substrings the probe snippet must (not) contain. */
+  /** Substrings the facts' snippets, joined, must (not) contain. */
   probeContains?: string[];
   probeExcludes?: string[];
-  output?: { stdout: string; stderr?: string; code?: number };
+  /** The output of the one fact the module asks for. */
+  output?: Output;
+  /** The output of each fact the module asks for, by the module's name for it. */
+  outputs?: Record<string, string | Output>;
+  /** The fact values (of a module that reads one fact: that fact's value). */
   state?: unknown;
   /** A subset of the state (toMatchObject). */
   stateMatches?: Record<string, unknown>;
+  /** The fact fields the module marks as derived from secrets (default: none). */
+  secretFields?: string[];
   unknown?: string;
   changes?: string[];
   /** Substrings of the joined unified diffs; `[]` means: no change may carry a diff. */
@@ -49,7 +64,7 @@ interface Case {
 
 const root = join(import.meta.dirname, 'cases');
 
-function stepShape(step: Step): string | StepExpectation {
+function stepShape(step: Exclude<Step, { kind: 'batch' }>): string | StepExpectation {
   if (step.kind === 'exec') return step.command;
   const out: StepExpectation = { write: step.path };
   if (step.mode !== undefined) out.mode = step.mode;
@@ -75,14 +90,27 @@ for (const moduleName of readdirSync(root).sort()) {
         return;
       }
       const args = module.schema.parse(c.args);
-      if (c.output === undefined) throw new Error('a case needs `output` (the probe output) unless it has `argsError`');
+      const refs = factRefs(module, args, ctx);
+      const names = Object.keys(refs);
+      const outputs = c.outputs ?? (c.output !== undefined && names.length === 1 ? { [names[0]]: c.output } : {});
+      if (c.output === undefined && c.outputs === undefined) throw new Error('a case needs `output` or `outputs` (the facts\' output) unless it has `argsError`');
+      if (c.outputs !== undefined) expect(Object.keys(c.outputs).sort(), 'outputs are given for exactly the facts the module asks for').toEqual([...names].sort());
+      else if (names.length > 1) throw new Error(`the module asks for ${names.join(', ')}: give \`outputs\` by fact`);
 
-      const snippet = module.probe(args, ctx);
-      execFileSync('/bin/sh', ['-n', '-c', snippet]); // throws on a syntax error
-      for (const s of c.probeContains ?? []) expect(snippet).toContain(s);
-      for (const s of c.probeExcludes ?? []) expect(snippet).not.toContain(s);
+      const snippets = Object.values(refs).map((r) => r.fact.probe(r.params));
+      for (const snippet of snippets) execFileSync('/bin/sh', ['-n', '-c', snippet]); // throws on a syntax error
+      for (const s of c.probeContains ?? []) expect(snippets.join('\n')).toContain(s);
+      for (const s of c.probeExcludes ?? []) expect(snippets.join('\n')).not.toContain(s);
 
-      const probed = module.parse(args, { stdout: c.output.stdout, stderr: c.output.stderr ?? '', code: c.output.code ?? 0 }, ctx);
+      const facts = Object.fromEntries(
+        names.map((n) => {
+          const o = outputs[n];
+          const out = typeof o === 'string' ? { stdout: o, stderr: '', code: 0 } : { stdout: o.stdout, stderr: o.stderr ?? '', code: o.code ?? 0 };
+          return [n, parseOf(refs[n], out)];
+        }),
+      );
+      const result = evaluate(module, args, facts, ctx);
+      const probed = result.probed;
       if (c.unknown !== undefined) {
         expect(probed.known).toBe(false);
         if (!probed.known) {
@@ -92,16 +120,20 @@ for (const moduleName of readdirSync(root).sort()) {
         return;
       }
       if (!probed.known) throw new Error(`expected a known state, got unknown: ${probed.reason}`);
-      const state = probed.state;
-      expect(JSON.parse(JSON.stringify(state))).toEqual(state);
+      const { secretFields, ...values } = probed.state;
+      expect(JSON.parse(JSON.stringify(values))).toEqual(values);
+      const state = names.length === 1 ? values[names[0]] : values;
       if (c.state !== undefined) expect(state).toEqual(c.state);
       if (c.stateMatches !== undefined) expect(state).toMatchObject(c.stateMatches);
+      expect(secretFields ?? []).toEqual(c.secretFields ?? []);
 
       if (c.error !== undefined) {
-        expect(() => module.diff(args, state, ctx)).toThrow(c.error);
+        expect(result.error).toContain(c.error);
+        for (const s of secrets) expect(result.error).not.toContain(s);
         return;
       }
-      const changes = module.diff(args, state, ctx);
+      expect(result.error).toBeUndefined();
+      const changes = result.changes;
       if (c.changes !== undefined) expect(changes.map((ch) => ch.summary)).toEqual(c.changes);
       const diffs = changes.map((ch) => ch.diff ?? '').join('\n');
       if (c.diffContains !== undefined) {
@@ -110,11 +142,11 @@ for (const moduleName of readdirSync(root).sort()) {
       }
       for (const s of c.diffExcludes ?? []) expect(diffs).not.toContain(s);
 
-      const steps = module.apply(args, state, changes, ctx);
+      const steps = result.steps;
       if (c.steps !== undefined) expect(steps.map(stepShape)).toEqual(c.steps);
       if (c.describes !== undefined) expect(steps.map((s) => s.describe)).toEqual(c.describes);
       if (changes.length === 0) expect(steps).toEqual([]);
-      expect(module.apply(args, state, [], ctx)).toEqual([]);
+      else expect(steps.length, 'a change is made by some step').toBeGreaterThan(0);
 
       for (const s of secrets) {
         expect(JSON.stringify(changes)).not.toContain(s);

@@ -3,7 +3,9 @@
  * (longest first, so a secret containing another is replaced whole), local
  * files from a map, and `{{ name }}` rendering from a map of variables.
  */
-import type { ModuleContext } from '../../src/modules/types.js';
+import { parseOf, type Probed } from '../../src/facts/types.js';
+import { evaluate, type Evaluated, factRefs } from '../../src/modules/contract.js';
+import type { Module, ModuleContext } from '../../src/modules/types.js';
 
 export interface FakeContextOptions {
   secrets?: string[];
@@ -40,4 +42,15 @@ export function fakeContext(options: FakeContextOptions = {}): ModuleContext & {
     },
   };
   return ctx;
+}
+
+/** Plan a task from fact values (all known) or, for a module reading one fact, from that fact's probe output. */
+export function planFrom(module: Module, rawArgs: unknown, facts: Record<string, unknown> | string, ctx: ModuleContext = fakeContext()): Evaluated {
+  const args = module.schema.parse(rawArgs);
+  const refs = factRefs(module, args, ctx);
+  const values: Record<string, Probed<unknown>> =
+    typeof facts === 'string'
+      ? Object.fromEntries(Object.entries(refs).map(([n, r]) => [n, parseOf(r, { stdout: facts, stderr: '', code: 0 })]))
+      : Object.fromEntries(Object.keys(refs).map((n) => [n, { known: true as const, state: facts[n] }]));
+  return evaluate(module, args, values, ctx);
 }

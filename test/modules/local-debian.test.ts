@@ -14,7 +14,6 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, un
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apt, type AptArgs, type AptState } from '../../src/modules/apt.js';
 import { fakeContext } from './context.js';
 import { applyAll, plan } from './local.js';
 
@@ -62,7 +61,7 @@ describe.skipIf(!debian)('apt against a real dpkg database (temp root; needs dpk
 
   it('an unknown package is to be installed', () => {
     const [p] = plan([{ module: 'apt', args: { name: ['plumb-test-sasl'], verify: true } }], fakeContext(), env);
-    expect(p.probed).toEqual({ known: true, state: { packages: { 'plumb-test-sasl': { status: null, version: null, problems: [] } } } });
+    expect(p.probed).toEqual({ known: true, state: { status: { 'plumb-test-sasl': { status: null, version: null } }, verify: { 'plumb-test-sasl': [] } } });
     expect(p.changes.map((c) => c.summary)).toEqual(['install plumb-test-sasl']);
   });
 
@@ -93,7 +92,7 @@ describe.skipIf(!debian)('apt against a real dpkg database (temp root; needs dpk
   /** The module's steps as command lines, without running them. */
   function stepsOf(p: ReturnType<typeof plan>[number]): string[] {
     if (!p.probed.known) throw new Error(p.probed.reason);
-    return apt.apply(p.args as AptArgs, p.probed.state as AptState, p.changes, fakeContext()).map((s) => (s.kind === 'exec' ? s.command : s.path));
+    return p.steps.map((s) => (s.kind === 'exec' ? s.command : s.path));
   }
 });
 
@@ -180,9 +179,10 @@ describe('service probe on this machine (read-only)', () => {
     const [p] = plan([{ module: 'service', args: { name: script as string, enabled: true } }], fakeContext());
     expect(p.probed.known).toBe(true);
     if (p.probed.known) {
-      expect(p.probed.state.init).toBe('sysv');
+      const service = p.probed.state.service as { init: string; enabled: boolean };
+      expect(service.init).toBe('sysv');
       const links = ['2', '3', '4', '5'].some((l) => spawnSync('/bin/sh', ['-c', `ls /etc/rc${l}.d/S??${script}`]).status === 0);
-      expect(p.probed.state.enabled).toBe(links);
+      expect(service.enabled).toBe(links);
     }
   });
 

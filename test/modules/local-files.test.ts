@@ -12,9 +12,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { splitWords } from '../../src/modules/command.js';
 import { fakeContext } from './context.js';
-import { applyAll, type LocalTask, plan, probeAll } from './local.js';
+import { applyAll, type LocalTask, plan, probeTasks } from './local.js';
 
-const probeOnly = (tasks: LocalTask[]) => probeAll(tasks, fakeContext());
+const probeOnly = (tasks: LocalTask[]) => probeTasks(tasks, fakeContext());
 
 let dir: string;
 beforeEach(() => {
@@ -66,7 +66,7 @@ describe('copy and template on a real filesystem', () => {
     // The probe did not fetch the old content either: the plan must not carry the old password.
     expect(first.stdout).not.toContain('content ');
     expect(JSON.stringify(first.probed)).not.toContain('old-password');
-    expect(JSON.stringify(first.probed)).toMatch(/"secretFields":\["sha256"\]/);
+    expect(JSON.stringify(first.probed)).toMatch(/"secretFields":\["file.sha256"\]/);
     const steps = applyAll([first], ctx);
     for (const s of steps) expect(s.describe).not.toContain(secret);
     expect(JSON.stringify(first.changes)).not.toContain(secret);

@@ -22,7 +22,7 @@ import { planText } from '../../src/report/plan-text.js';
 import { PlainReporter } from '../../src/report/plain.js';
 import { recapTable } from '../../src/report/recap.js';
 import { TerminalReporter } from '../../src/report/terminal.js';
-import { fakeContext } from '../modules/context.js';
+import { fakeContext, planFrom } from '../modules/context.js';
 import { outsideFences } from '../markdown.js';
 
 /** Raw characters a terminal acts on: C0 except newline and tab, DEL, C1, bidi controls, line separators. */
@@ -58,11 +58,10 @@ const sha = async (s: string) => (await import('node:crypto')).createHash('sha25
 
 /** The changes a real module plans from a probe output. */
 function changesFrom(module: 'copy' | 'file', args: unknown, stdout: string): Change[] {
-  const m = modules[module];
-  const parsed = m.schema.parse(args);
-  const probed = m.parse(parsed, { stdout, stderr: '', code: 0 }, ctx);
+  const { probed, changes, error } = planFrom(modules[module], args, stdout, ctx);
   if (!probed.known) throw new Error(probed.reason);
-  return m.diff(parsed, probed.state, ctx);
+  if (error !== undefined) throw new Error(error);
+  return changes;
 }
 
 async function hostileCopy(): Promise<Change[]> {

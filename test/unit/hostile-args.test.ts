@@ -32,6 +32,7 @@ import { apt } from '../../src/modules/apt.js';
 import { shell } from '../../src/modules/shell.js';
 import { postconf } from '../../src/modules/postconf.js';
 import type { ModuleContext } from '../../src/modules/types.js';
+import { planFrom } from '../modules/context.js';
 import type { Reporter } from '../../src/report/types.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import type { ExecOptions, Transport, WriteFileOptions } from '../../src/transport/types.js';
@@ -414,22 +415,23 @@ describe('the engine run itself (what a saved plan or any caller without validat
 describe('every command that takes names or paths ends its options first', () => {
   const ctx: ModuleContext = { redact: (t) => t, hasSecret: () => false, readLocal: () => Buffer.alloc(0), render: (t) => t };
   it('apt-get install, reinstall and remove put -- before the package names', () => {
-    const state = { packages: { postfix: { status: 'installed', version: '1', problems: [{ path: '/usr/sbin/postfix', issue: 'missing' as const, conffile: false }] }, 'sasl2-bin': { status: null, version: null } } };
-    const present = apt.schema.parse({ name: ['postfix', 'sasl2-bin'], verify: true });
-    const steps = apt.apply(present, state, apt.diff(present, state, ctx), ctx);
+    const facts = {
+      status: { postfix: { status: 'installed', version: '1' }, 'sasl2-bin': { status: null, version: null } },
+      verify: { postfix: [{ path: '/usr/sbin/postfix', issue: 'missing' as const, conffile: false }] },
+    };
+    const { steps } = planFrom(apt, { name: ['postfix', 'sasl2-bin'], verify: true }, facts, ctx);
     expect(steps.map((s) => (s.kind === 'exec' ? s.command : '')).join('\n')).toMatch(/ install -- sasl2-bin\n.* install --reinstall -- postfix$/);
-    const absent = apt.schema.parse({ name: 'postfix', state: 'absent' });
-    const removal = apt.apply(absent, state, apt.diff(absent, state, ctx), ctx);
+    const removal = planFrom(apt, { name: 'postfix', state: 'absent' }, facts, ctx).steps;
     expect(removal[0].kind === 'exec' && removal[0].command).toMatch(/ remove -- postfix$/);
   });
 
   it('postconf -h and -e, and sh -c, end their options', () => {
     const args = postconf.schema.parse({ relayhost: '[smtp]:587' });
-    expect(postconf.probe(args, ctx)).toMatch(/postconf -h -- relayhost/);
-    const steps = postconf.apply(args, { values: { relayhost: '' } }, postconf.diff(args, { values: { relayhost: '' } }, ctx), ctx);
+    const { conf } = postconf.facts(args, ctx);
+    expect(conf.fact.probe(conf.params)).toMatch(/postconf -h -- relayhost/);
+    const { steps } = planFrom(postconf, args, { conf: { values: { relayhost: '' } } }, ctx);
     expect(steps[0].kind === 'exec' && steps[0].command).toMatch(/postconf -e -- 'relayhost=\[smtp\]:587'$/);
-    const sh = shell.schema.parse({ cmd: '-x' });
-    const run = shell.apply(sh, {}, shell.diff(sh, {}, ctx), ctx);
+    const run = planFrom(shell, { cmd: '-x' }, {}, ctx).steps;
     expect(run[0].kind === 'exec' && run[0].command).toBe("/bin/sh -c -- -x");
   });
 });

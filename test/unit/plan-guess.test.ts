@@ -149,7 +149,7 @@ describe('a saved plan made with secrets', { timeout: 120_000 }, () => {
     // The attacker can reconstruct the probed state (type, mode, owner, size, sha256 of the guessed content).
     const args = desiredArgs.credentials(PW);
     const [{ probed }] = localPlan([{ module: 'copy', args }], fakeContext({ secrets: [PW] }));
-    expect(JSON.stringify(probed)).toMatch(/"secretFields":\["sha256"\]/);
+    expect(JSON.stringify(probed)).toMatch(/"secretFields":\["file.sha256"\]/);
     const fp = task(plan, 'credentials').probed!;
     for (const key of cheapKeys(PW)) expect(hmac(key, probed)).not.toBe(fp);
     expect(hmac(scryptKey(plan, [PW]), probed)).toBe(fp);

@@ -1,0 +1,87 @@
+/**
+ * The planner reads each distinct fact once per host, in one script, however
+ * many tasks need it; apply reads again only the facts of the task it is
+ * about to run. Driven in process through the real engine and a local
+ * transport that records every script it runs.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { hostScope } from '../../src/config/hostvars.js';
+import { loadProject } from '../../src/config/project.js';
+import { applyHost } from '../../src/engine/applier.js';
+import { moduleContext } from '../../src/engine/context.js';
+import { pendingKeys } from '../../src/engine/pending.js';
+import { planTasks } from '../../src/engine/planner.js';
+import { LocalTransport } from '../../src/transport/local.js';
+import type { ExecOptions, Transport, WriteFileOptions } from '../../src/transport/types.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'plumb-facts-once-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+class Recording implements Transport {
+  readonly scripts: string[] = [];
+  private readonly inner = new LocalTransport('here', 30_000, async () => undefined);
+  readonly host = 'here';
+  exec(command: string, options?: ExecOptions) {
+    if (options?.label === 'probes') this.scripts.push(command);
+    return this.inner.exec(command, options);
+  }
+  writeFile(path: string, content: Buffer | string, options?: WriteFileOptions) {
+    return this.inner.writeFile(path, content, options);
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
+/** How many fact snippets read `path` in a probe script (each starts by naming its path). */
+function reads(script: string, path: string): number {
+  return script.split('\n').filter((l) => l === `p=${path}`).length;
+}
+
+describe('facts are read once per host', () => {
+  it('two lineinfile tasks on one file share one read; file on the same path (attributes only) is its own fact', async () => {
+    const conf = join(dir, 'app.conf');
+    writeFileSync(conf, 'a=0\n');
+    const tasks = [
+      { name: 'first', lineinfile: { path: conf, regexp: '^a=', line: 'a=1' } },
+      { name: 'second', lineinfile: { path: conf, line: 'b=2' } },
+      { name: 'mode', file: { path: conf, mode: '0640' } },
+    ];
+    const playbook = join(dir, 'site.yaml');
+    writeFileSync(playbook, stringify([{ name: 'once', hosts: 'all', tasks }]));
+    writeFileSync(join(dir, 'inventory.yaml'), stringify({ all: { hosts: { here: { connection: 'local' } } } }));
+    const project = await loadProject({ playbookPath: playbook, inventoryPath: join(dir, 'inventory.yaml'), extraVars: {} });
+    const play = project.playbook.plays[0];
+    const scope = hostScope(project, play, project.inventory.hosts.get('here')!, { PLUMB_STATE_DIR: join(dir, 'state') });
+    const ctx = moduleContext(scope, dir);
+    const transport = new Recording();
+    const saved = process.env.PLUMB_STATE_DIR;
+    process.env.PLUMB_STATE_DIR = join(dir, 'state');
+    try {
+      const pending = pendingKeys(project.playbook, play);
+      const planned = await planTasks({ transport, play, scope, ctx, pending });
+      expect(transport.scripts).toHaveLength(1);
+      // One read with content for both lineinfile tasks, one attributes-only read for file.
+      expect(reads(transport.scripts[0], conf)).toBe(2);
+      expect(transport.scripts[0].match(/base64 -w 0; echo; fi/g)).toHaveLength(1);
+      expect(planned.tasks.map((t) => t.changes.map((c) => c.summary))).toEqual([['replace line a=0 → a=1'], ['add line b=2'], ['mode 0644 → 0640']]);
+
+      const { results } = await applyHost({ transport, play, scope, ctx, planned, pending });
+      expect(results.map((r) => r.status)).toEqual(['changed', 'changed', 'changed']);
+      // After the first change each later task reads again, and only its own fact.
+      expect(transport.scripts.slice(1).map((s) => reads(s, conf))).toEqual([1, 1]);
+      expect(readFileSync(conf, 'utf8')).toBe('a=1\nb=2\n');
+    } finally {
+      if (saved === undefined) delete process.env.PLUMB_STATE_DIR;
+      else process.env.PLUMB_STATE_DIR = saved;
+      await transport.close();
+    }
+  });
+});
