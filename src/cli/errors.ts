@@ -4,12 +4,12 @@
  * --verbose. Everything printed goes through the redactor, then has its
  * control characters escaped: an error can quote a host (ssh, stderr).
  */
-import { formatDiagnostics, ValidationFailed } from '../config/diagnostics.js';
+import { formatDiagnostics, ValidationFailed } from '../source/diagnostics.js';
 import { PlumbError } from '../errors.js';
 import { PatternError } from '../inventory/patterns.js';
 import { TemplateError } from '../template/errors.js';
 import { escapeControl } from '../report/escape.js';
-import type { Redactor } from '../template/redactor.js';
+import type { Redactor } from '../redactor.js';
 
 export const EXIT = {
   ok: 0,

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { closest } from '../config/suggest.js';
+import { closest } from '../source/suggest.js';
 import { processIo, type Command, type Io } from './command.js';
 import { EXIT, reportError, UsageError } from './errors.js';
 import { applyCommand } from './apply.js';

@@ -3,7 +3,7 @@
  * apply take `commonOptions` whole; validate and inventory pick a subset.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { closest } from '../config/suggest.js';
+import { closest } from '../source/suggest.js';
 import { parseTimeoutSeconds } from '../timeouts.js';
 import { UsageError } from './errors.js';
 

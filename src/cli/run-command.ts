@@ -5,7 +5,7 @@
  */
 import { hostScope, type HostScope } from '../config/hostvars.js';
 import { checkRendering } from '../config/check.js';
-import { formatDiagnostics, sortDiagnostics, ValidationFailed } from '../config/diagnostics.js';
+import { formatDiagnostics, sortDiagnostics, ValidationFailed } from '../source/diagnostics.js';
 import type { Play } from '../config/model.js';
 import { matchHosts } from '../inventory/patterns.js';
 import { loadProject, parseExtraVars, type Project } from '../config/project.js';
@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { Fingerprinter, newFingerprintKey } from '../engine/fingerprint.js';
 import { describeRunning, RunningCommands } from '../engine/running.js';
 import { checkPlanFiles, readSavedPlan, SavedPlanError, staleReason } from '../engine/saved-plan.js';
-import type { HostPlan } from '../engine/types.js';
+import type { HostPlan, Reporter } from '../engine/types.js';
 import { buildPlanDocument, planJson } from '../report/plan-document.js';
 import { escapeControl } from '../report/escape.js';
 import { planMarkdown } from '../report/plan-markdown.js';
@@ -22,8 +22,7 @@ import { PlainReporter } from '../report/plain.js';
 import { planText } from '../report/plan-text.js';
 import { recapTable } from '../report/recap.js';
 import { TerminalReporter } from '../report/terminal.js';
-import type { Reporter } from '../report/types.js';
-import { Redactor } from '../template/redactor.js';
+import { Redactor } from '../redactor.js';
 import type { TransportOptions } from '../transport/index.js';
 import { PlumbError } from '../errors.js';
 import type { CommonOptions } from './options.js';

@@ -1,6 +1,6 @@
 /** `plumb schema [playbook|inventory|plan]`: JSON Schema for editors and for tools reading plans. */
 import { jsonSchema, type SchemaKind } from '../config/jsonschema.js';
-import { planJsonSchema } from '../report/plan-document.js';
+import { planJsonSchema } from '../engine/plan-schema.js';
 import type { Command } from './command.js';
 import { EXIT, UsageError } from './errors.js';
 import { parseCommand, pickOptions } from './options.js';

@@ -11,13 +11,15 @@ import { LITERAL_ONLY } from '../modules/common.js';
 import { checkCondition, checkTemplate } from '../template/render.js';
 import { TemplateError } from '../template/errors.js';
 import { isTemplate } from '../template/expr.js';
-import { MIN_SECRET_LENGTH, shortSecretMessage } from '../template/redactor.js';
-import type { DiagnosticList } from './diagnostics.js';
-import { describeValue, flattenIssue, valueAt } from './issues.js';
-import type { Play, Playbook, SourcePos, Task } from './model.js';
-import { isVariableName, playKeywordNames, playKeywords, reservedVariables, taskKeywordNames, taskKeywords, type PlayKeyword, type TaskKeyword } from './schema.js';
-import { formatPath, keyPos, locate, posOf, readYaml, valuePos, type PathPart, type YamlSource } from './source.js';
-import { closest, didYouMean } from './suggest.js';
+import { MIN_SECRET_LENGTH, shortSecretMessage } from '../redactor.js';
+import type { DiagnosticList } from '../source/diagnostics.js';
+import { describeValue, flattenIssue, valueAt } from '../source/issues.js';
+import type { Play, Playbook, Task } from './model.js';
+import type { SourcePos } from '../source/pos.js';
+import { playKeywordNames, playKeywords, reservedVariables, taskKeywordNames, taskKeywords, type PlayKeyword, type TaskKeyword } from './schema.js';
+import { isVariableName } from '../source/names.js';
+import { formatPath, keyPos, locate, posOf, readYaml, valuePos, type PathPart, type YamlSource } from '../source/yaml.js';
+import { closest, didYouMean } from '../source/suggest.js';
 
 /** Where things were written, kept beside the model for later, positioned errors (rendering). */
 export interface PlayMeta {

@@ -9,7 +9,6 @@ import { hostScope, type HostScope } from '../config/hostvars.js';
 import type { Play } from '../config/model.js';
 import type { Project } from '../config/project.js';
 import { applyLimit, matchHosts } from '../inventory/patterns.js';
-import type { Reporter } from '../report/types.js';
 import { openTransport, type TransportOptions } from '../transport/index.js';
 import { UnreachableError, type Transport } from '../transport/types.js';
 import { applyHost, ApplyStopped, InterruptedError } from './applier.js';
@@ -18,7 +17,7 @@ import { RunningCommands } from './running.js';
 import { moduleContext } from './context.js';
 import { planTasks } from './planner.js';
 import { TaskPrepareError } from './prepare.js';
-import type { HostPlan, HostResult, TaskResult } from './types.js';
+import type { HostPlan, HostResult, Reporter, TaskResult } from './types.js';
 
 export interface RunOptions {
   mode: 'plan' | 'apply';

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { READ_LIMITS, readLimited } from '../local-file.js';
-import { planDocumentSchema, PLAN_FORMAT, PLAN_VERSION, type PlanDocument, type PlanDocumentHost } from '../report/plan-document.js';
+import { planDocumentSchema, PLAN_FORMAT, PLAN_VERSION, type PlanDocument, type PlanDocumentHost } from './plan-schema.js';
 import { PlumbError } from '../errors.js';
 import type { Fingerprinter } from './fingerprint.js';
 import type { HostPlan } from './types.js';

@@ -70,3 +70,17 @@ export interface HostResult {
   error?: string;
   seconds: number;
 }
+
+/** Events the engine emits while it runs; reporters (src/report) turn them into lines, a tree, or nothing. */
+export interface Reporter {
+  playStart(name: string, hosts: string[]): void;
+  /** What the host is doing now: "probing", "connecting", a task name. */
+  hostActivity(host: string, activity: string): void;
+  taskDone(host: string, result: TaskResult): void;
+  hostPlanned(plan: HostPlan): void;
+  hostDone(result: HostResult): void;
+  /** A line of warning or notice (redacted by the caller). */
+  notice(message: string): void;
+  /** Stop drawing; called once before the final output is printed. */
+  close(): Promise<void>;
+}

@@ -4,12 +4,13 @@
  * child (by depth, then by order of definition), then the host's own vars.
  */
 import { isMap, type Node } from 'yaml';
-import type { Connection, Inventory, InventoryHost } from '../config/model.js';
-import { DiagnosticList } from '../config/diagnostics.js';
-import { isVariableName, ansibleConnectionNames, connectionKeyNames, connectionKeys, groupKeywordNames, type ConnectionKey } from '../config/schema.js';
-import { formatPath, keyPos, readYaml, valuePos, type PathPart, type YamlSource } from '../config/source.js';
-import { didYouMean } from '../config/suggest.js';
-import { describeValue, zodMessage } from '../config/issues.js';
+import type { Connection, Inventory, InventoryHost } from './model.js';
+import { DiagnosticList } from '../source/diagnostics.js';
+import { ansibleConnectionNames, connectionKeyNames, connectionKeys, groupKeywordNames, type ConnectionKey } from './schema.js';
+import { isVariableName } from '../source/names.js';
+import { formatPath, keyPos, readYaml, valuePos, type PathPart, type YamlSource } from '../source/yaml.js';
+import { didYouMean } from '../source/suggest.js';
+import { describeValue, zodMessage } from '../source/issues.js';
 
 interface GroupInfo {
   name: string;

@@ -4,8 +4,8 @@
  * taken first, then intersections, then exclusions, as Ansible does; the
  * result is always in inventory order.
  */
-import type { Inventory } from '../config/model.js';
-import { closest } from '../config/suggest.js';
+import type { Inventory } from './model.js';
+import { closest } from '../source/suggest.js';
 
 export class PatternError extends Error {
   constructor(message: string) {

@@ -4,9 +4,8 @@
  * then reprints whole frames), so one summary row shows counts instead.
  */
 import { Listr, ProcessOutput } from 'listr2';
-import type { HostPlan, HostResult, TaskResult } from '../engine/types.js';
+import type { HostPlan, HostResult, Reporter, TaskResult } from '../engine/types.js';
 import { escapeControl } from './escape.js';
-import type { Reporter } from './types.js';
 
 /** Everything plumb hands listr2 is escaped; listr2 adds its own colours around it. */
 const f = (text: string) => escapeControl(text, { oneLine: true });

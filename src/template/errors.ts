@@ -1,4 +1,4 @@
-import type { SourcePos } from '../config/model.js';
+import type { SourcePos } from '../source/pos.js';
 
 /** A template that cannot be parsed or evaluated; `detail` is the message without the position. */
 export class TemplateError extends Error {

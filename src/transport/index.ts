@@ -1,7 +1,7 @@
 /** The one entry point the engine uses to reach a host. */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { InventoryHost } from '../config/model.js';
+import type { InventoryHost } from '../inventory/model.js';
 import { KnownHosts } from './known_hosts.js';
 import { checkTimeoutMs } from '../timeouts.js';
 import { LocalTransport } from './local.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import type { Connection as ServerConnection, ServerChannel } from 'ssh2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { InventoryHost } from '../../src/config/model.js';
+import type { InventoryHost } from '../../src/inventory/model.js';
 import { openTransport, type TransportOptions } from '../../src/transport/index.js';
 import { TransportTimeoutError, UnreachableError, type Transport } from '../../src/transport/types.js';
 import { failure, freePort, makeKey, tempDir } from './sshd.js';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { formatDiagnostic, headline, ValidationFailed, type Diagnostic } from '../../src/config/diagnostics.js';
-import { firstInvalidUtf8, formatPath } from '../../src/config/source.js';
-import { closest, didYouMean, editDistance } from '../../src/config/suggest.js';
+import { formatDiagnostic, headline, ValidationFailed, type Diagnostic } from '../../src/source/diagnostics.js';
+import { firstInvalidUtf8, formatPath } from '../../src/source/yaml.js';
+import { closest, didYouMean, editDistance } from '../../src/source/suggest.js';
 import { reportError, UsageError } from '../../src/cli/errors.js';
-import { Redactor } from '../../src/template/redactor.js';
+import { Redactor } from '../../src/redactor.js';
 
 describe('suggestions', () => {
   it('measures edits, with a swap of neighbours as one edit', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DiagnosticList } from '../../src/config/diagnostics.js';
+import { DiagnosticList } from '../../src/source/diagnostics.js';
 import { hostScope } from '../../src/config/hostvars.js';
 import { loadProject, parseExtraVars } from '../../src/config/project.js';
 import { loadInventory } from '../../src/inventory/load.js';

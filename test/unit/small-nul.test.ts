@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ValidationFailed, type Diagnostic } from '../../src/config/diagnostics.js';
+import { ValidationFailed, type Diagnostic } from '../../src/source/diagnostics.js';
 import { loadProject, parseExtraVars } from '../../src/config/project.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'plumb-nul-'));

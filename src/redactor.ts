@@ -7,7 +7,7 @@
  * outside the template language (quoted into a command line, echoed in base64
  * by a remote tool) is still hidden.
  */
-import { quote } from '../shell.js';
+import { quote } from './shell.js';
 
 export const REDACTED = '***';
 

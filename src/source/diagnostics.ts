@@ -3,8 +3,8 @@
  * into one list and throws it once (ValidationFailed), so a user fixes a
  * playbook in one round instead of one error per run.
  */
-import type { SourcePos } from './model.js';
-import { Redactor } from '../template/redactor.js';
+import type { SourcePos } from './pos.js';
+import { Redactor } from '../redactor.js';
 
 export type Severity = 'error' | 'warning';
 
