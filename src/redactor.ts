@@ -7,6 +7,7 @@
  * outside the template language (quoted into a command line, echoed in base64
  * by a remote tool) is still hidden.
  */
+import { PlumbError } from './errors.js';
 import { quote } from './shell.js';
 
 export const REDACTED = '***';
@@ -17,10 +18,9 @@ export const REDACTED = '***';
  */
 export const MIN_SECRET_LENGTH = 4;
 
-export class SecretTooShortError extends Error {
+export class SecretTooShortError extends PlumbError {
   constructor(readonly what: string) {
     super(shortSecretMessage(what));
-    this.name = 'SecretTooShortError';
   }
 }
 

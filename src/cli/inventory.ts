@@ -5,7 +5,8 @@ import { loadInventoryOnly } from '../config/project.js';
 import { matchHosts } from '../inventory/patterns.js';
 import { Redactor } from '../redactor.js';
 import type { Command } from './command.js';
-import { EXIT, UsageError } from './errors.js';
+import { EXIT } from '../errors.js';
+import { UsageError } from './errors.js';
 import { describeOptions, parseCommand, pickOptions } from './options.js';
 
 const options = pickOptions('inventory', 'limit', 'secrets', 'format');

@@ -1,7 +1,7 @@
 /**
  * What `plan` and `apply` share: load and validate everything before any host
  * is contacted, resolve secrets, pick a reporter, run, print, map the outcome
- * to an exit code (DESIGN.md §2).
+ * to an exit code. Everything it prints goes through `io`.
  */
 import { hostScope, type HostScope } from '../config/hostvars.js';
 import { checkRendering } from '../config/check.js';
@@ -24,9 +24,10 @@ import { recapTable } from '../report/recap.js';
 import { TerminalReporter } from '../report/terminal.js';
 import { Redactor } from '../redactor.js';
 import type { TransportOptions } from '../transport/index.js';
-import { PlumbError } from '../errors.js';
+import { EXIT, PlumbError } from '../errors.js';
+import type { Io } from './command.js';
 import type { CommonOptions } from './options.js';
-import { promptHidden } from './prompt.js';
+import { noTerminal } from './prompt.js';
 
 export interface RunCommandOptions {
   playbook: string;
@@ -48,8 +49,6 @@ export interface RunCommandOptions {
   taskTimeoutS?: number;
   diff?: boolean;
 }
-
-export const EXIT = { ok: 0, error: 1, changes: 2, unreachable: 4, interrupted: 130 } as const;
 
 export function toRunOptions(playbook: string, o: CommonOptions): RunCommandOptions {
   return {
@@ -98,8 +97,8 @@ export function resolveScopes(project: Project, limit: string | undefined, redac
   return (play: Play, host: string) => scopes.get(`${project.playbook.plays.indexOf(play)}\0${host}`);
 }
 
-export function pickReporter(mode: 'plan' | 'apply', write: (line: string) => void): Reporter {
-  const interactive = process.stderr.isTTY && !process.env.CI && process.env.TERM !== 'dumb';
+export function pickReporter(mode: 'plan' | 'apply', io: Io, write: (line: string) => void): Reporter {
+  const interactive = io.stderrIsTTY && !io.env.CI && io.env.TERM !== 'dumb';
   return interactive ? new TerminalReporter() : new PlainReporter(mode, write);
 }
 
@@ -122,7 +121,9 @@ export interface Prepared {
   scopeFor: (play: Play, host: string) => HostScope | undefined;
 }
 
-export async function prepareRun(o: RunCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<Prepared> {
+export async function prepareRun(o: RunCommandOptions, io: Io): Promise<Prepared> {
+  const env = io.env;
+  const ask = (question: string) => (io.prompt ? io.prompt(question) : Promise.reject(noTerminal(question)));
   const project = await loadProject({
     playbookPath: o.playbook,
     inventoryPath: o.inventory,
@@ -135,7 +136,7 @@ export async function prepareRun(o: RunCommandOptions, env: NodeJS.ProcessEnv = 
   const diagnostics = sortDiagnostics([...project.warnings, ...check.diagnostics]);
   if (diagnostics.some((d) => d.severity === 'error')) throw new ValidationFailed(diagnostics, project.sources, check.redactor);
   const warnings = diagnostics.filter((d) => d.severity === 'warning');
-  if (warnings.length) process.stderr.write(formatDiagnostics(warnings, project.sources, check.redactor) + '\n');
+  if (warnings.length) io.stderr(formatDiagnostics(warnings, project.sources, check.redactor));
   const redactor = new Redactor();
   const secrets = new Set<string>();
   const scopeFor = resolveScopes(project, o.limit, redactor, secrets, env);
@@ -150,15 +151,15 @@ export async function prepareRun(o: RunCommandOptions, env: NodeJS.ProcessEnv = 
       const name = host.connection.become_password_env;
       if (name) {
         const value = env[name];
-        if (value === undefined) throw new Error(`become_password_env names ${name}, which is not set`);
+        if (value === undefined) throw new PlumbError(`become_password_env names ${name}, which is not set`);
         redactor.add(value, `the become password in ${name}`);
         return value;
       }
       if (!o.askBecomePass) return undefined;
-      asked ??= promptHidden('BECOME password: ').then((v) => (redactor.add(v, 'the become password'), v));
+      asked ??= ask('BECOME password: ').then((v) => (redactor.add(v, 'the become password'), v));
       return asked;
     },
-    passphrase: (path) => promptHidden(`Passphrase for ${path}: `),
+    passphrase: (path) => ask(`Passphrase for ${path}: `),
   };
   return { project, redactor, secrets, transport, scopeFor };
 }
@@ -192,15 +193,15 @@ export function planDocument(prepared: Prepared, o: RunCommandOptions, result: R
   });
 }
 
-export async function runCommand(mode: 'plan' | 'apply', o: RunCommandOptions, extra: RunExtras = {}): Promise<number> {
-  const prepared = await prepareRun(o);
+export async function runCommand(mode: 'plan' | 'apply', o: RunCommandOptions, io: Io, extra: RunExtras = {}): Promise<number> {
+  const prepared = await prepareRun(o, io);
   extra.beforeConnect?.(prepared);
   const { project, redactor } = prepared;
   // The output boundary: redact first (a secret may hold control characters), then escape
   // whatever host text a formatter did not already escape (idempotent for the rest).
-  const err = (line: string) => process.stderr.write(escapeControl(redactor.redact(line)) + '\n');
-  const out = (text: string) => process.stdout.write(escapeControl(redactor.redact(text)));
-  const reporter = pickReporter(mode, err);
+  const err = (line: string) => io.stderr(escapeControl(redactor.redact(line)) + '\n');
+  const out = (text: string) => io.stdout(escapeControl(redactor.redact(text)));
+  const reporter = pickReporter(mode, io, err);
 
   const controller = new AbortController();
   const running = new RunningCommands();
@@ -259,7 +260,7 @@ export async function runCommand(mode: 'plan' | 'apply', o: RunCommandOptions, e
 }
 
 /** `plumb apply PLAN.json`: the plan's own playbook, inventory, hosts, tags and variables, and a gate per host. */
-export async function applySavedPlan(planPath: string, o: RunCommandOptions): Promise<number> {
+export async function applySavedPlan(planPath: string, o: RunCommandOptions, io: Io): Promise<number> {
   const saved = readSavedPlan(planPath);
   if (o.extraVars?.length || o.tags?.length || o.limit) {
     throw new SavedPlanError('-e, --tags and --limit cannot change a saved plan; they were fixed when it was made');
@@ -278,7 +279,7 @@ export async function applySavedPlan(planPath: string, o: RunCommandOptions): Pr
     extraVars: [],
     extraVarsObject: saved.command.extra_vars,
   };
-  return runCommand('apply', options, {
+  return runCommand('apply', options, io, {
     beforeConnect: (prepared) => checkPlanFiles(saved, prepared.project.files),
     gate: (prepared) => {
       const k = saved.fingerprint_key!;

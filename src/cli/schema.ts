@@ -2,7 +2,8 @@
 import { jsonSchema, type SchemaKind } from '../config/jsonschema.js';
 import { planJsonSchema } from '../engine/plan-schema.js';
 import type { Command } from './command.js';
-import { EXIT, UsageError } from './errors.js';
+import { EXIT } from '../errors.js';
+import { UsageError } from './errors.js';
 import { parseCommand, pickOptions } from './options.js';
 
 const options = pickOptions();

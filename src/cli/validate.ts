@@ -4,7 +4,8 @@ import { formatDiagnostics, sortDiagnostics, ValidationFailed } from '../source/
 import { loadProject, parseExtraVars } from '../config/project.js';
 import { applyLimit, matchHosts } from '../inventory/patterns.js';
 import type { Command } from './command.js';
-import { EXIT, UsageError } from './errors.js';
+import { EXIT } from '../errors.js';
+import { UsageError } from './errors.js';
 import { describeOptions, parseCommand, pickOptions } from './options.js';
 
 const options = pickOptions('inventory', 'limit', 'extra-vars', 'secrets');
