@@ -145,6 +145,9 @@ export async function prepareRun(o: RunCommandOptions, io: Io): Promise<Prepared
     knownHostsFiles: o.knownHosts?.length ? o.knownHosts : undefined,
     acceptNewHostKeys: o.acceptNewHostKeys,
     sshConfigFile: o.sshConfig,
+    // The command's environment, not this process's: the same thing in the binary, the test's own in-process.
+    localEnv: env,
+    agentSocket: env.SSH_AUTH_SOCK || false,
     connectTimeoutMs: o.connectTimeoutS !== undefined ? o.connectTimeoutS * 1000 : undefined,
     commandTimeoutMs: o.taskTimeoutS !== undefined ? o.taskTimeoutS * 1000 : undefined,
     becomePassword: async (host) => {

@@ -24,6 +24,8 @@ export interface TransportOptions {
   becomePassword?: (host: InventoryHost) => Promise<string | undefined>;
   passphrase?: (keyPath: string) => Promise<string>; // for encrypted keys, asked once per key
   hostsByName?: Map<string, InventoryHost>; // so `jump: bastion` can name an inventory host
+  /** Environment of `connection: local` commands; default this process's. */
+  localEnv?: NodeJS.ProcessEnv;
   /** ssh-agent socket; default $SSH_AUTH_SOCK, `false` = do not use an agent. */
   agentSocket?: string | false;
   /** Keepalive interval (default 10000 ms) and missed answers before the host is dropped (default 3). */
@@ -72,7 +74,7 @@ function resolveChain(host: InventoryHost, options: TransportOptions, configFile
 export async function openTransport(host: InventoryHost, options: TransportOptions): Promise<Transport> {
   const becomePassword = () => (options.becomePassword ? options.becomePassword(host) : Promise.resolve(undefined));
   const commandTimeoutMs = options.commandTimeoutMs ?? 0;
-  if (host.connection.connection === 'local') return new LocalTransport(host.name, commandTimeoutMs, becomePassword);
+  if (host.connection.connection === 'local') return new LocalTransport(host.name, commandTimeoutMs, becomePassword, options.localEnv);
 
   try {
     const configFile = options.sshConfigFile ?? defaultSshConfigFile();
