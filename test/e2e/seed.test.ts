@@ -200,7 +200,10 @@ describe.skipIf(!runE2E)('seed job on the fleet', { timeout: 300_000 }, () => {
     expect(await sh('mail5', 'cat /etc/postfix/sasl_passwd')).toContain(fleet.relay.user);
     expect(await masterPid('mail5')).toBe(before);
 
-    const next = await run(['apply', PLAYBOOK, '--limit', 'mail5']);
+    // Owed handlers are keyed by the playbook's path (src/engine/pending.ts): the same file,
+    // fixed in place (the slow step gone), is the playbook that owes them.
+    writeFileSync(slow, readFileSync(join(repoRoot, PLAYBOOK), 'utf8'));
+    const next = await run(['apply', slow, '--limit', 'mail5']);
     expect(next.code, next.stderr).toBe(0);
     expect(next.stderr).toMatch(/mail5: changed handler postmap sasl_passwd/);
     expect(next.stderr).toMatch(/mail5: changed handler restart postfix/);
