@@ -18,7 +18,7 @@ export const REDACTED = '***';
  */
 export const MIN_SECRET_LENGTH = 4;
 
-export class SecretTooShortError extends PlumbError {
+class SecretTooShortError extends PlumbError {
   constructor(readonly what: string) {
     super(shortSecretMessage(what));
   }
@@ -136,7 +136,7 @@ export class Redactor {
  * any offset inside a longer base64 text), hex (lower and upper) and
  * URL-encoded. Forms shorter than 4 characters are left out.
  */
-export function encodings(value: string): string[] {
+function encodings(value: string): string[] {
   const out = new Set<string>([value, value.trim(), value.toUpperCase(), value.toLowerCase()]);
   const tryAdd = (f: () => string) => {
     try {

@@ -14,9 +14,9 @@ import { planCommand } from './plan.js';
 import { schemaCommand } from './schema.js';
 import { validateCommand } from './validate.js';
 
-export const commands: Command[] = [planCommand, applyCommand, validateCommand, inventoryCommand, schemaCommand];
+const commands: Command[] = [planCommand, applyCommand, validateCommand, inventoryCommand, schemaCommand];
 
-export function version(): string {
+function version(): string {
   // package.json sits two levels up from both src/cli and dist/cli.
   for (const rel of ['../../package.json', '../../../package.json']) {
     try {

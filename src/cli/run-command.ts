@@ -72,7 +72,7 @@ export function toRunOptions(playbook: string, o: CommonOptions): RunCommandOpti
 }
 
 /** Secrets of every (play, host) are resolved before anything is contacted, so a missing one stops the run early. */
-export function resolveScopes(project: Project, limit: string | undefined, redactor: Redactor, secrets: Set<string>, env: NodeJS.ProcessEnv) {
+function resolveScopes(project: Project, limit: string | undefined, redactor: Redactor, secrets: Set<string>, env: NodeJS.ProcessEnv) {
   const scopes = new Map<string, HostScope>();
   const errors: string[] = [];
   const addSecret = (v: string) => {
@@ -97,12 +97,12 @@ export function resolveScopes(project: Project, limit: string | undefined, redac
   return (play: Play, host: string) => scopes.get(`${project.playbook.plays.indexOf(play)}\0${host}`);
 }
 
-export function pickReporter(mode: 'plan' | 'apply', io: Io, write: (line: string) => void): Reporter {
+function pickReporter(mode: 'plan' | 'apply', io: Io, write: (line: string) => void): Reporter {
   const interactive = io.stderrIsTTY && !io.env.CI && io.env.TERM !== 'dumb';
   return interactive ? new TerminalReporter() : new PlainReporter(mode, write);
 }
 
-export function exitCode(mode: 'plan' | 'apply', result: RunResult): number {
+function exitCode(mode: 'plan' | 'apply', result: RunResult): number {
   if (result.interrupted) return EXIT.interrupted;
   const rows = result.results;
   if (rows.some((r) => r.status === 'failed' || r.status === 'refused')) return EXIT.error;
@@ -112,7 +112,7 @@ export function exitCode(mode: 'plan' | 'apply', result: RunResult): number {
   return EXIT.ok;
 }
 
-export interface Prepared {
+interface Prepared {
   project: Project;
   redactor: Redactor;
   /** Every secret value, for the keyed fingerprints of saved plans; never printed. */
@@ -121,7 +121,7 @@ export interface Prepared {
   scopeFor: (play: Play, host: string) => HostScope | undefined;
 }
 
-export async function prepareRun(o: RunCommandOptions, io: Io): Promise<Prepared> {
+async function prepareRun(o: RunCommandOptions, io: Io): Promise<Prepared> {
   const env = io.env;
   const ask = (question: string) => (io.prompt ? io.prompt(question) : Promise.reject(noTerminal(question)));
   const project = await loadProject({
@@ -177,7 +177,7 @@ export interface RunExtras {
 }
 
 /** `fingerprints` false: a document only to be read (markdown), which needs no fingerprints and so derives no key. */
-export function planDocument(prepared: Prepared, o: RunCommandOptions, result: RunResult, fingerprints = true) {
+function planDocument(prepared: Prepared, o: RunCommandOptions, result: RunResult, fingerprints = true) {
   const { project } = prepared;
   return buildPlanDocument({
     plans: result.plans,

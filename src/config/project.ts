@@ -80,7 +80,7 @@ export function loadInventoryOnly(path: string, secretsFile?: string): { invento
 }
 
 /** --secrets FILE: a YAML mapping of secret name → string value. Errors never quote the values. */
-export function loadSecretsFile(file: string, diags: DiagnosticList): Record<string, string> {
+function loadSecretsFile(file: string, diags: DiagnosticList): Record<string, string> {
   const src = readYaml(file, diags, 'secrets file');
   if (!src) return {};
   const root = src.doc.contents as Node;

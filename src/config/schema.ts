@@ -6,8 +6,6 @@
  */
 import { z } from 'zod';
 
-export const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'variable names are letters, digits and _, not starting with a digit');
-
 const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1))]);
 
 /** Task keywords besides the module key. */
@@ -41,7 +39,6 @@ export const playKeywords = {
 } as const;
 export type PlayKeyword = keyof typeof playKeywords;
 export const playKeywordNames = Object.keys(playKeywords) as PlayKeyword[];
-export const requiredPlayKeywords: PlayKeyword[] = ['hosts'];
 
 /** Names a playbook cannot define because plumb provides them. */
 export const reservedVariables = ['env', 'inventory_hostname', 'groups', 'group_names', 'hostvars'];

@@ -45,7 +45,7 @@ function readPlanText(path: string): string {
 }
 
 /** Only the files a plan was made from (YAML) are hashed; a larger one has changed anyway. */
-export function sha256File(path: string): string {
+function sha256File(path: string): string {
   return createHash('sha256').update(readLimited(path, { limit: READ_LIMITS.yaml, what: 'file' })).digest('hex');
 }
 

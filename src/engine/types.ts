@@ -9,7 +9,7 @@ import type { Change, Probed } from '../modules/types.js';
  * - skipped: `when` is false or the task is not selected by --tags.
  * - error: the task cannot be carried out as written on this host (the module says why).
  */
-export type Outcome = 'ok' | 'change' | 'may-change' | 'skipped' | 'error';
+type Outcome = 'ok' | 'change' | 'may-change' | 'skipped' | 'error';
 
 export interface TaskPlan {
   /** Index of the task in play.tasks. */
@@ -46,7 +46,7 @@ export interface HostPlan {
   seconds: number;
 }
 
-export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped';
+type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped';
 
 export interface TaskResult {
   name: string;

@@ -1,5 +1,5 @@
 /**
- * The module contract (DESIGN.md §4). A module is data plus three pure steps
+ * The module contract. A module is data plus three pure steps
  * around the transport: probe (a shell snippet and a parser of its output),
  * diff (desired vs current → changes) and apply (the steps that make exactly
  * those changes). Modules never talk to SSH; the engine runs their snippets

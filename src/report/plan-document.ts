@@ -32,7 +32,7 @@ function deepRedact<T>(value: T, redact: (s: string) => string): T {
   return value;
 }
 
-export function hostStatus(p: HostPlan): PlanDocumentHost['status'] {
+function hostStatus(p: HostPlan): PlanDocumentHost['status'] {
   if (p.status === 'unreachable') return 'unreachable';
   if (p.status === 'failed' || p.tasks.some((t) => t.outcome === 'error')) return 'failed';
   const changes = p.tasks.some((t) => t.outcome === 'change' || t.outcome === 'may-change') || p.handlers.length > 0;

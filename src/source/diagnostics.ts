@@ -7,7 +7,7 @@ import type { SourcePos } from './pos.js';
 import { Redactor } from '../redactor.js';
 import { PlumbError, type TextRedactor } from '../errors.js';
 
-export type Severity = 'error' | 'warning';
+type Severity = 'error' | 'warning';
 
 export interface Diagnostic {
   severity: Severity;

@@ -216,7 +216,7 @@ const FILTERS: Record<string, Filter> = {
     return truthy(v);
   },
 };
-export const filterNames = Object.keys(FILTERS);
+const filterNames = Object.keys(FILTERS);
 
 const TESTS: Record<string, (v: unknown) => boolean> = {
   defined: (v) => !(v instanceof Undefined),

@@ -9,9 +9,7 @@ import { defaultSshConfigFile, parseJumpSpec, resolveEndpoint, type Endpoint } f
 import { HopError, readIdentity, SshTransport, type LoadedKey } from './ssh.js';
 import { UnreachableError, type Transport } from './types.js';
 
-export type { Transport, ExecOptions, ExecResult, WriteFileOptions } from './types.js';
-export { UnreachableError, TransportTimeoutError, BecomeError } from './types.js';
-export { fingerprint } from './known_hosts.js';
+export type { Transport } from './types.js';
 
 export interface TransportOptions {
   knownHostsFiles?: string[]; // default [~/.ssh/known_hosts]

@@ -18,7 +18,7 @@ import { TransportTimeoutError, UnreachableError, type ExecResult, type WriteFil
 
 const { Client, utils } = ssh2;
 
-export interface HopSettings {
+interface HopSettings {
   knownHosts: KnownHosts;
   /** Where first-seen keys are recorded; undefined = refuse unknown keys. */
   recordNewKeysIn?: string;
@@ -35,11 +35,6 @@ export interface LoadedKey {
   path: string;
   data: Buffer;
   passphrase?: string;
-}
-
-/** Where an endpoint is, in words: `root@10.0.0.5:22`. */
-export function describeEndpoint(ep: Endpoint): string {
-  return `${ep.user}@${ep.hostname}:${ep.port}`;
 }
 
 /** A connection-level failure of one hop, already phrased for a user. */
@@ -89,7 +84,7 @@ function networkMessage(err: NodeJS.ErrnoException & { level?: string }, ep: End
  * known_hosts has it, or when it is new and new keys are recorded
  * (--accept-new-host-keys). Returns why the host is not trusted, or undefined.
  */
-export function verifyHostKey(ep: Endpoint, key: Buffer, settings: HopSettings): string | undefined {
+function verifyHostKey(ep: Endpoint, key: Buffer, settings: HopSettings): string | undefined {
   const name = knownHostsName(ep.hostname, ep.port);
   const verdict = settings.knownHosts.verify(ep.hostname, ep.port, key);
   const got = `${keyTypeOf(key)} ${fingerprint(key)}`;
@@ -161,7 +156,7 @@ function handshakeError(
 }
 
 /** One SSH handshake + authentication, over TCP or over a stream from the previous hop. */
-export async function connectHop(ep: Endpoint, settings: HopSettings, sock?: Duplex): Promise<ClientType> {
+async function connectHop(ep: Endpoint, settings: HopSettings, sock?: Duplex): Promise<ClientType> {
   const keys: LoadedKey[] = [];
   for (const path of ep.identityFiles) {
     const key = await settings.loadKey(path);
@@ -225,7 +220,7 @@ function forward(via: ClientType, viaName: string, ep: Endpoint): Promise<Duplex
 }
 
 /** Connect through every hop in order, checking each hop's host key; returns all clients, target last. */
-export async function connectChain(chain: Endpoint[], settings: HopSettings): Promise<ClientType[]> {
+async function connectChain(chain: Endpoint[], settings: HopSettings): Promise<ClientType[]> {
   const clients: ClientType[] = [];
   try {
     for (let i = 0; i < chain.length; i++) {

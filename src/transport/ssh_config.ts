@@ -30,7 +30,7 @@ export function defaultSshConfigFile(): string | undefined {
 
 const parsedConfigs = new Map<string, SSHConfig>();
 
-export function loadSshConfig(file: string | undefined): SSHConfig | undefined {
+function loadSshConfig(file: string | undefined): SSHConfig | undefined {
   if (!file) return undefined;
   let config = parsedConfigs.get(file);
   if (!config) {
