@@ -99,7 +99,7 @@ function resolveScopes(project: Project, limit: string | undefined, redactor: Re
 
 function pickReporter(mode: 'plan' | 'apply', io: Io, write: (line: string) => void): Reporter {
   const interactive = io.stderrIsTTY && !io.env.CI && io.env.TERM !== 'dumb';
-  return interactive ? new TerminalReporter() : new PlainReporter(mode, write);
+  return interactive ? new TerminalReporter(write) : new PlainReporter(mode, write);
 }
 
 function exitCode(mode: 'plan' | 'apply', result: RunResult): number {

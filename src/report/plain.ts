@@ -8,7 +8,7 @@ const f = (text: string) => escapeControl(text, { oneLine: true });
 export class PlainReporter implements Reporter {
   constructor(
     private readonly mode: 'plan' | 'apply',
-    private readonly write: (line: string) => void = (l) => process.stderr.write(l + '\n'),
+    private readonly write: (line: string) => void,
   ) {}
 
   playStart(name: string, hosts: string[]): void {

@@ -30,6 +30,9 @@ interface Row {
 }
 
 export class TerminalReporter implements Reporter {
+  /** `write` takes the notices (the command's stderr); the tree itself is drawn on the terminal. */
+  constructor(private readonly write: (line: string) => void) {}
+
   private rows = new Map<string, Row>();
   private runs: Promise<unknown>[] = [];
   private summary?: { total: number; done: number; changed: number; failed: number; active: Map<string, string>; update: () => void; finish: () => void };
@@ -109,7 +112,7 @@ export class TerminalReporter implements Reporter {
     else row.done();
   }
   notice(message: string): void {
-    process.stderr.write(escapeControl(message) + '\n');
+    this.write(escapeControl(message));
   }
   async close(): Promise<void> {
     this.summary?.finish();

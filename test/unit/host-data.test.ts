@@ -304,7 +304,7 @@ describe('terminal (listr2) progress', () => {
       writes.push(String(chunk));
       return true;
     });
-    const r = new TerminalReporter();
+    const r = new TerminalReporter((l) => process.stderr.write(l + '\n'));
     r.playStart('p', ['web1']);
     r.hostActivity('web1', `task ${TITLE}`);
     await new Promise((resolve) => setTimeout(resolve, 150));
