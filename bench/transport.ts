@@ -18,7 +18,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
-import type { InventoryHost } from '../src/config/model.js';
+import type { InventoryHost } from '../src/inventory/model.js';
 import { openTransport, type TransportOptions } from '../src/transport/index.js';
 import { makeKey, startSshd, tempDir } from '../test/transport/sshd.js';
 

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../src/cli/main.js';
-import { MAX_YAML_BYTES } from '../src/config/source.js';
+import { MAX_YAML_BYTES } from '../src/source/yaml.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'plumb-bench-'));
 const task = '    - name: "task {{ inventory_hostname }}"\n      copy: { dest: /etc/motd, content: "hello {{ relay_host }}\\n", mode: "0644" }\n';

@@ -130,7 +130,7 @@ function describeOpenError(e: NodeJS.ErrnoException): string {
   }
 }
 
-export function formatBytes(bytes: number): string {
+function formatBytes(bytes: number): string {
   if (bytes >= MiB) return `${(bytes / MiB).toFixed(1)} MiB`;
   if (bytes >= KiB) return `${Math.ceil(bytes / KiB)} KiB`;
   return `${bytes} bytes`;

@@ -3,8 +3,10 @@
  * remote (or local) shell goes through `quote`, so the quoting rules live in
  * one function that is tested with hostile strings.
  */
+import { PlumbError } from './errors.js';
 
-export class ShellQuoteError extends Error {}
+/** A value no shell word can carry (a NUL byte): the task cannot be run as written. */
+export class ShellQuoteError extends PlumbError {}
 
 // No `=`: `quote` cannot know where its word lands, and as the first word of a
 // command `A=b` is an environment assignment, not a program (`PATH=x y` runs y

@@ -4,13 +4,13 @@
  * "one month" timeout would fire at once. Every duration is checked here.
  */
 
-export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 /** 2147483 s, about 24.8 days. */
-export const MAX_TIMEOUT_S = Math.floor(MAX_TIMEOUT_MS / 1000);
+const MAX_TIMEOUT_S = Math.floor(MAX_TIMEOUT_MS / 1000);
 const LIMIT_TEXT = `at most ${MAX_TIMEOUT_S} seconds (about 24.8 days, the longest timer Node.js can set)`;
 
 /** Why `ms` cannot be a timer delay, or undefined when it can. 0 means "no timeout" and is allowed. */
-export function timeoutMsProblem(ms: number): string | undefined {
+function timeoutMsProblem(ms: number): string | undefined {
   if (ms === 0) return undefined;
   if (!Number.isFinite(ms) || ms < 1) return 'must be a number of seconds of at least 0.001 (1 ms)';
   if (ms > MAX_TIMEOUT_MS) return `must be ${LIMIT_TEXT}`;

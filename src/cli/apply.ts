@@ -1,7 +1,8 @@
 /** `plumb apply PLAYBOOK|PLAN.json`: make every matched host match the playbook, changing only what differs. */
 import { looksLikeSavedPlan } from '../engine/saved-plan.js';
 import type { Command } from './command.js';
-import { EXIT, UsageError } from './errors.js';
+import { EXIT } from '../errors.js';
+import { UsageError } from './errors.js';
 import { describeOptions, parseCommand, pickOptions, type OptionName } from './options.js';
 import { applySavedPlan, runCommand, toRunOptions } from './run-command.js';
 
@@ -50,8 +51,8 @@ Examples:
       return EXIT.ok;
     }
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one playbook or plan, got ${positionals.length}` : 'missing PLAYBOOK or PLAN.json', 'apply');
-    if (looksLikeSavedPlan(positionals[0])) return applySavedPlan(positionals[0], toRunOptions(positionals[0], o));
+    if (looksLikeSavedPlan(positionals[0])) return applySavedPlan(positionals[0], toRunOptions(positionals[0], o), io);
     if (!o.inventory) throw new UsageError('missing -i INVENTORY', 'apply');
-    return runCommand('apply', toRunOptions(positionals[0], o));
+    return runCommand('apply', toRunOptions(positionals[0], o), io);
   },
 };

@@ -1,8 +1,16 @@
 /** What one `plumb <command>` is: its help and its run function (one file per command). */
+import { promptHidden } from './prompt.js';
+
+/** Everything a command reads from or writes to its process: tests run commands in-process with their own. */
 export interface Io {
+  /** A line or block of output; a final newline is added when missing. */
   stdout(text: string): void;
   stderr(text: string): void;
   env: NodeJS.ProcessEnv;
+  /** Whether stderr is a terminal that can draw live progress. */
+  stderrIsTTY?: boolean;
+  /** Ask for a secret (become password, key passphrase) without echo; absent when there is no terminal. */
+  prompt?(question: string): Promise<string>;
 }
 
 export interface Command {
@@ -19,4 +27,6 @@ export const processIo: Io = {
   stdout: (text) => void process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
   stderr: (text) => void process.stderr.write(text.endsWith('\n') ? text : text + '\n'),
   env: process.env,
+  stderrIsTTY: process.stderr.isTTY,
+  prompt: promptHidden,
 };

@@ -1,11 +1,12 @@
 /** `plumb inventory -i INVENTORY [--limit PATTERN]`: resolved hosts, groups and variables, secrets redacted. */
 import { stringify } from 'yaml';
-import { formatDiagnostics } from '../config/diagnostics.js';
+import { formatDiagnostics } from '../source/diagnostics.js';
 import { loadInventoryOnly } from '../config/project.js';
 import { matchHosts } from '../inventory/patterns.js';
-import { Redactor } from '../template/redactor.js';
+import { Redactor } from '../redactor.js';
 import type { Command } from './command.js';
-import { EXIT, UsageError } from './errors.js';
+import { EXIT } from '../errors.js';
+import { UsageError } from './errors.js';
 import { describeOptions, parseCommand, pickOptions } from './options.js';
 
 const options = pickOptions('inventory', 'limit', 'secrets', 'format');

@@ -4,18 +4,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { closest } from '../config/suggest.js';
+import { closest } from '../source/suggest.js';
 import { processIo, type Command, type Io } from './command.js';
-import { EXIT, reportError, UsageError } from './errors.js';
+import { EXIT } from '../errors.js';
+import { reportError, UsageError } from './errors.js';
 import { applyCommand } from './apply.js';
 import { inventoryCommand } from './inventory.js';
 import { planCommand } from './plan.js';
 import { schemaCommand } from './schema.js';
 import { validateCommand } from './validate.js';
 
-export const commands: Command[] = [planCommand, applyCommand, validateCommand, inventoryCommand, schemaCommand];
+const commands: Command[] = [planCommand, applyCommand, validateCommand, inventoryCommand, schemaCommand];
 
-export function version(): string {
+function version(): string {
   // package.json sits two levels up from both src/cli and dist/cli.
   for (const rel of ['../../package.json', '../../../package.json']) {
     try {

@@ -3,7 +3,7 @@
  * apply take `commonOptions` whole; validate and inventory pick a subset.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { closest } from '../config/suggest.js';
+import { closest } from '../source/suggest.js';
 import { parseTimeoutSeconds } from '../timeouts.js';
 import { UsageError } from './errors.js';
 
@@ -135,7 +135,7 @@ function toCommon(v: Record<string, unknown>, command: string): CommonOptions {
 }
 
 /** The help lines for the given options, so every command documents them the same way. */
-export const optionHelp: Record<OptionName, string> = {
+const optionHelp: Record<OptionName, string> = {
   inventory: '-i, --inventory FILE      inventory (Ansible YAML shape)',
   limit: '-l, --limit PATTERN       only hosts matching PATTERN (all, group, host, web*, a:b, a:&b, a:!b)',
   tags: '-t, --tags T[,T]          only tasks with one of these tags',

@@ -1,6 +1,7 @@
 /** `plumb plan PLAYBOOK -i INVENTORY`: probe every host, show what apply would change, change nothing. */
 import type { Command } from './command.js';
-import { EXIT, UsageError } from './errors.js';
+import { EXIT } from '../errors.js';
+import { UsageError } from './errors.js';
 import { describeOptions, parseCommand, pickOptions, type OptionName } from './options.js';
 import { runCommand, toRunOptions } from './run-command.js';
 
@@ -44,6 +45,6 @@ Examples:
     }
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one playbook, got ${positionals.length}` : 'missing PLAYBOOK', 'plan');
     if (!o.inventory) throw new UsageError('missing -i INVENTORY', 'plan');
-    return runCommand('plan', toRunOptions(positionals[0], o), { out: o.out });
+    return runCommand('plan', toRunOptions(positionals[0], o), io, { out: o.out });
   },
 };

@@ -1,13 +1,19 @@
 /** Reads a secret from the terminal without echo (sudo password, key passphrase). */
 import { openSync, closeSync } from 'node:fs';
 import { ReadStream } from 'node:tty';
+import { PlumbError } from '../errors.js';
+
+/** Why a secret cannot be asked for: there is no terminal to ask on. */
+export function noTerminal(question: string): PlumbError {
+  return new PlumbError(`cannot ask "${question.trim()}": no terminal (set the password through become_password_env instead)`);
+}
 
 export async function promptHidden(question: string): Promise<string> {
   let fd: number;
   try {
     fd = openSync('/dev/tty', 'r+');
   } catch {
-    throw new Error(`cannot ask "${question.trim()}": no terminal (set the password through become_password_env instead)`);
+    throw noTerminal(question);
   }
   const input = new ReadStream(fd);
   process.stderr.write(question);
@@ -18,7 +24,7 @@ export async function promptHidden(question: string): Promise<string> {
       input.on('data', (chunk: Buffer) => {
         for (const ch of chunk.toString('utf8')) {
           if (ch === '\r' || ch === '\n') return resolve(value);
-          if (ch === '\u0003') return reject(new Error('cancelled'));
+          if (ch === '\u0003') return reject(new PlumbError('cancelled'));
           if (ch === '\u007f') value = value.slice(0, -1);
           else value += ch;
         }

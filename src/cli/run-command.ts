@@ -1,11 +1,11 @@
 /**
  * What `plan` and `apply` share: load and validate everything before any host
  * is contacted, resolve secrets, pick a reporter, run, print, map the outcome
- * to an exit code (DESIGN.md §2).
+ * to an exit code. Everything it prints goes through `io`.
  */
 import { hostScope, type HostScope } from '../config/hostvars.js';
 import { checkRendering } from '../config/check.js';
-import { formatDiagnostics, sortDiagnostics, ValidationFailed } from '../config/diagnostics.js';
+import { formatDiagnostics, sortDiagnostics, ValidationFailed } from '../source/diagnostics.js';
 import type { Play } from '../config/model.js';
 import { matchHosts } from '../inventory/patterns.js';
 import { loadProject, parseExtraVars, type Project } from '../config/project.js';
@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { Fingerprinter, newFingerprintKey } from '../engine/fingerprint.js';
 import { describeRunning, RunningCommands } from '../engine/running.js';
 import { checkPlanFiles, readSavedPlan, SavedPlanError, staleReason } from '../engine/saved-plan.js';
-import type { HostPlan } from '../engine/types.js';
+import type { HostPlan, Reporter } from '../engine/types.js';
 import { buildPlanDocument, planJson } from '../report/plan-document.js';
 import { escapeControl } from '../report/escape.js';
 import { planMarkdown } from '../report/plan-markdown.js';
@@ -22,12 +22,12 @@ import { PlainReporter } from '../report/plain.js';
 import { planText } from '../report/plan-text.js';
 import { recapTable } from '../report/recap.js';
 import { TerminalReporter } from '../report/terminal.js';
-import type { Reporter } from '../report/types.js';
-import { Redactor } from '../template/redactor.js';
+import { Redactor } from '../redactor.js';
 import type { TransportOptions } from '../transport/index.js';
-import { PlumbError } from '../errors.js';
+import { EXIT, PlumbError } from '../errors.js';
+import type { Io } from './command.js';
 import type { CommonOptions } from './options.js';
-import { promptHidden } from './prompt.js';
+import { noTerminal } from './prompt.js';
 
 export interface RunCommandOptions {
   playbook: string;
@@ -49,8 +49,6 @@ export interface RunCommandOptions {
   taskTimeoutS?: number;
   diff?: boolean;
 }
-
-export const EXIT = { ok: 0, error: 1, changes: 2, unreachable: 4, interrupted: 130 } as const;
 
 export function toRunOptions(playbook: string, o: CommonOptions): RunCommandOptions {
   return {
@@ -74,7 +72,7 @@ export function toRunOptions(playbook: string, o: CommonOptions): RunCommandOpti
 }
 
 /** Secrets of every (play, host) are resolved before anything is contacted, so a missing one stops the run early. */
-export function resolveScopes(project: Project, limit: string | undefined, redactor: Redactor, secrets: Set<string>, env: NodeJS.ProcessEnv) {
+function resolveScopes(project: Project, limit: string | undefined, redactor: Redactor, secrets: Set<string>, env: NodeJS.ProcessEnv) {
   const scopes = new Map<string, HostScope>();
   const errors: string[] = [];
   const addSecret = (v: string) => {
@@ -99,12 +97,12 @@ export function resolveScopes(project: Project, limit: string | undefined, redac
   return (play: Play, host: string) => scopes.get(`${project.playbook.plays.indexOf(play)}\0${host}`);
 }
 
-export function pickReporter(mode: 'plan' | 'apply', write: (line: string) => void): Reporter {
-  const interactive = process.stderr.isTTY && !process.env.CI && process.env.TERM !== 'dumb';
-  return interactive ? new TerminalReporter() : new PlainReporter(mode, write);
+function pickReporter(mode: 'plan' | 'apply', io: Io, write: (line: string) => void): Reporter {
+  const interactive = io.stderrIsTTY && !io.env.CI && io.env.TERM !== 'dumb';
+  return interactive ? new TerminalReporter(write) : new PlainReporter(mode, write);
 }
 
-export function exitCode(mode: 'plan' | 'apply', result: RunResult): number {
+function exitCode(mode: 'plan' | 'apply', result: RunResult): number {
   if (result.interrupted) return EXIT.interrupted;
   const rows = result.results;
   if (rows.some((r) => r.status === 'failed' || r.status === 'refused')) return EXIT.error;
@@ -114,7 +112,7 @@ export function exitCode(mode: 'plan' | 'apply', result: RunResult): number {
   return EXIT.ok;
 }
 
-export interface Prepared {
+interface Prepared {
   project: Project;
   redactor: Redactor;
   /** Every secret value, for the keyed fingerprints of saved plans; never printed. */
@@ -123,7 +121,9 @@ export interface Prepared {
   scopeFor: (play: Play, host: string) => HostScope | undefined;
 }
 
-export async function prepareRun(o: RunCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<Prepared> {
+async function prepareRun(o: RunCommandOptions, io: Io): Promise<Prepared> {
+  const env = io.env;
+  const ask = (question: string) => (io.prompt ? io.prompt(question) : Promise.reject(noTerminal(question)));
   const project = await loadProject({
     playbookPath: o.playbook,
     inventoryPath: o.inventory,
@@ -136,7 +136,7 @@ export async function prepareRun(o: RunCommandOptions, env: NodeJS.ProcessEnv = 
   const diagnostics = sortDiagnostics([...project.warnings, ...check.diagnostics]);
   if (diagnostics.some((d) => d.severity === 'error')) throw new ValidationFailed(diagnostics, project.sources, check.redactor);
   const warnings = diagnostics.filter((d) => d.severity === 'warning');
-  if (warnings.length) process.stderr.write(formatDiagnostics(warnings, project.sources, check.redactor) + '\n');
+  if (warnings.length) io.stderr(formatDiagnostics(warnings, project.sources, check.redactor));
   const redactor = new Redactor();
   const secrets = new Set<string>();
   const scopeFor = resolveScopes(project, o.limit, redactor, secrets, env);
@@ -145,21 +145,24 @@ export async function prepareRun(o: RunCommandOptions, env: NodeJS.ProcessEnv = 
     knownHostsFiles: o.knownHosts?.length ? o.knownHosts : undefined,
     acceptNewHostKeys: o.acceptNewHostKeys,
     sshConfigFile: o.sshConfig,
+    // The command's environment, not this process's: the same thing in the binary, the test's own in-process.
+    localEnv: env,
+    agentSocket: env.SSH_AUTH_SOCK || false,
     connectTimeoutMs: o.connectTimeoutS !== undefined ? o.connectTimeoutS * 1000 : undefined,
     commandTimeoutMs: o.taskTimeoutS !== undefined ? o.taskTimeoutS * 1000 : undefined,
     becomePassword: async (host) => {
       const name = host.connection.become_password_env;
       if (name) {
         const value = env[name];
-        if (value === undefined) throw new Error(`become_password_env names ${name}, which is not set`);
+        if (value === undefined) throw new PlumbError(`become_password_env names ${name}, which is not set`);
         redactor.add(value, `the become password in ${name}`);
         return value;
       }
       if (!o.askBecomePass) return undefined;
-      asked ??= promptHidden('BECOME password: ').then((v) => (redactor.add(v, 'the become password'), v));
+      asked ??= ask('BECOME password: ').then((v) => (redactor.add(v, 'the become password'), v));
       return asked;
     },
-    passphrase: (path) => promptHidden(`Passphrase for ${path}: `),
+    passphrase: (path) => ask(`Passphrase for ${path}: `),
   };
   return { project, redactor, secrets, transport, scopeFor };
 }
@@ -174,7 +177,7 @@ export interface RunExtras {
 }
 
 /** `fingerprints` false: a document only to be read (markdown), which needs no fingerprints and so derives no key. */
-export function planDocument(prepared: Prepared, o: RunCommandOptions, result: RunResult, fingerprints = true) {
+function planDocument(prepared: Prepared, o: RunCommandOptions, result: RunResult, fingerprints = true) {
   const { project } = prepared;
   return buildPlanDocument({
     plans: result.plans,
@@ -193,15 +196,15 @@ export function planDocument(prepared: Prepared, o: RunCommandOptions, result: R
   });
 }
 
-export async function runCommand(mode: 'plan' | 'apply', o: RunCommandOptions, extra: RunExtras = {}): Promise<number> {
-  const prepared = await prepareRun(o);
+export async function runCommand(mode: 'plan' | 'apply', o: RunCommandOptions, io: Io, extra: RunExtras = {}): Promise<number> {
+  const prepared = await prepareRun(o, io);
   extra.beforeConnect?.(prepared);
   const { project, redactor } = prepared;
   // The output boundary: redact first (a secret may hold control characters), then escape
   // whatever host text a formatter did not already escape (idempotent for the rest).
-  const err = (line: string) => process.stderr.write(escapeControl(redactor.redact(line)) + '\n');
-  const out = (text: string) => process.stdout.write(escapeControl(redactor.redact(text)));
-  const reporter = pickReporter(mode, err);
+  const err = (line: string) => io.stderr(escapeControl(redactor.redact(line)) + '\n');
+  const out = (text: string) => io.stdout(escapeControl(redactor.redact(text)));
+  const reporter = pickReporter(mode, io, err);
 
   const controller = new AbortController();
   const running = new RunningCommands();
@@ -260,7 +263,7 @@ export async function runCommand(mode: 'plan' | 'apply', o: RunCommandOptions, e
 }
 
 /** `plumb apply PLAN.json`: the plan's own playbook, inventory, hosts, tags and variables, and a gate per host. */
-export async function applySavedPlan(planPath: string, o: RunCommandOptions): Promise<number> {
+export async function applySavedPlan(planPath: string, o: RunCommandOptions, io: Io): Promise<number> {
   const saved = readSavedPlan(planPath);
   if (o.extraVars?.length || o.tags?.length || o.limit) {
     throw new SavedPlanError('-e, --tags and --limit cannot change a saved plan; they were fixed when it was made');
@@ -279,7 +282,7 @@ export async function applySavedPlan(planPath: string, o: RunCommandOptions): Pr
     extraVars: [],
     extraVarsObject: saved.command.extra_vars,
   };
-  return runCommand('apply', options, {
+  return runCommand('apply', options, io, {
     beforeConnect: (prepared) => checkPlanFiles(saved, prepared.project.files),
     gate: (prepared) => {
       const k = saved.fingerprint_key!;

@@ -1,8 +1,9 @@
 /** `plumb schema [playbook|inventory|plan]`: JSON Schema for editors and for tools reading plans. */
 import { jsonSchema, type SchemaKind } from '../config/jsonschema.js';
-import { planJsonSchema } from '../report/plan-document.js';
+import { planJsonSchema } from '../engine/plan-schema.js';
 import type { Command } from './command.js';
-import { EXIT, UsageError } from './errors.js';
+import { EXIT } from '../errors.js';
+import { UsageError } from './errors.js';
 import { parseCommand, pickOptions } from './options.js';
 
 const options = pickOptions();

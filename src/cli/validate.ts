@@ -1,10 +1,11 @@
 /** `plumb validate PLAYBOOK -i INVENTORY`: everything that can be checked without contacting a host. */
 import { checkRendering } from '../config/check.js';
-import { formatDiagnostics, sortDiagnostics, ValidationFailed } from '../config/diagnostics.js';
+import { formatDiagnostics, sortDiagnostics, ValidationFailed } from '../source/diagnostics.js';
 import { loadProject, parseExtraVars } from '../config/project.js';
 import { applyLimit, matchHosts } from '../inventory/patterns.js';
 import type { Command } from './command.js';
-import { EXIT, UsageError } from './errors.js';
+import { EXIT } from '../errors.js';
+import { UsageError } from './errors.js';
 import { describeOptions, parseCommand, pickOptions } from './options.js';
 
 const options = pickOptions('inventory', 'limit', 'extra-vars', 'secrets');

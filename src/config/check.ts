@@ -8,15 +8,15 @@ import type { Node } from 'yaml';
 import { argSchemas, type ModuleName } from '../modules/args.js';
 import { TemplateError } from '../template/errors.js';
 import { isTemplate } from '../template/expr.js';
-import { Redactor } from '../template/redactor.js';
-import { renderHidden } from '../engine/secrecy.js';
-import { DiagnosticList, headline, type Diagnostic } from './diagnostics.js';
+import { Redactor } from '../redactor.js';
+import { renderHidden } from './secrecy.js';
+import { DiagnosticList, headline, type Diagnostic } from '../source/diagnostics.js';
 import { hostScope } from './hostvars.js';
 import type { Task } from './model.js';
 import { metaOfPlay, metaOfTask } from './playbook.js';
 import { checkRenderedArgs } from './rendered.js';
 import type { Project } from './project.js';
-import { formatPath, locate, valuePos, type PathPart } from './source.js';
+import { formatPath, locate, valuePos, type PathPart } from '../source/yaml.js';
 
 export interface RenderCheck {
   diagnostics: Diagnostic[];

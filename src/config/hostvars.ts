@@ -5,10 +5,12 @@
  * `group_names`, `groups` and `env`. Secret values are rendered eagerly and
  * added to the redactor, so nothing printed afterwards can contain them.
  */
-import type { InventoryHost, Play, SourcePos } from './model.js';
+import type { Play } from './model.js';
+import type { InventoryHost } from '../inventory/model.js';
+import type { SourcePos } from '../source/pos.js';
 import type { Project } from './project.js';
 import { metaOfPlay } from './playbook.js';
-import { MIN_SECRET_LENGTH, Redactor, shortSecretMessage } from '../template/redactor.js';
+import { MIN_SECRET_LENGTH, Redactor, shortSecretMessage } from '../redactor.js';
 import { VarScope } from '../template/render.js';
 import { TemplateError } from '../template/errors.js';
 import { toText } from '../template/evaluate.js';

@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { argSchemas, moduleNames, modules } from '../modules/args.js';
 import { modeSchema } from '../modules/common.js';
-import { connectionKeys, playKeywords, taskKeywords } from './schema.js';
+import { playKeywords, taskKeywords } from './schema.js';
+import { connectionKeys } from '../inventory/schema.js';
 
 const SCHEMA_BASE = 'https://plumb.invalid/schemas';
 

@@ -11,13 +11,15 @@ import { LITERAL_ONLY } from '../modules/common.js';
 import { checkCondition, checkTemplate } from '../template/render.js';
 import { TemplateError } from '../template/errors.js';
 import { isTemplate } from '../template/expr.js';
-import { MIN_SECRET_LENGTH, shortSecretMessage } from '../template/redactor.js';
-import type { DiagnosticList } from './diagnostics.js';
-import { describeValue, flattenIssue, valueAt } from './issues.js';
-import type { Play, Playbook, SourcePos, Task } from './model.js';
-import { isVariableName, playKeywordNames, playKeywords, reservedVariables, taskKeywordNames, taskKeywords, type PlayKeyword, type TaskKeyword } from './schema.js';
-import { formatPath, keyPos, locate, posOf, readYaml, valuePos, type PathPart, type YamlSource } from './source.js';
-import { closest, didYouMean } from './suggest.js';
+import { MIN_SECRET_LENGTH, shortSecretMessage } from '../redactor.js';
+import type { DiagnosticList } from '../source/diagnostics.js';
+import { describeValue, flattenIssue, valueAt } from '../source/issues.js';
+import type { Play, Playbook, Task } from './model.js';
+import type { SourcePos } from '../source/pos.js';
+import { playKeywordNames, playKeywords, reservedVariables, taskKeywordNames, taskKeywords, type PlayKeyword, type TaskKeyword } from './schema.js';
+import { isVariableName } from '../source/names.js';
+import { formatPath, keyPos, locate, posOf, readYaml, valuePos, type PathPart, type YamlSource } from '../source/yaml.js';
+import { closest, didYouMean } from '../source/suggest.js';
 
 /** Where things were written, kept beside the model for later, positioned errors (rendering). */
 export interface PlayMeta {
@@ -107,6 +109,7 @@ class Checker {
     return !reported;
   }
 
+  /** One play: its keys, variables, secrets, tasks and handlers, each checked; undefined when any is wrong. */
   play(value: unknown, path: PathPart[]): Play | undefined {
     const node = locate(this.root, path).node;
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -114,6 +117,40 @@ class Checker {
       return undefined;
     }
     const raw = value as Record<string, unknown>;
+    let ok = this.playKeys(raw, path, node);
+    const meta: PlayMeta = { hostsPos: valuePos(this.src, this.root, [...path, 'hosts']), varPositions: new Map(), secretPositions: new Map() };
+    const vars = this.playVars(raw, path, meta);
+    const secrets = this.playSecrets(raw, path, vars.values, meta);
+    const tasks = this.taskList(raw.tasks, [...path, 'tasks'], 'task');
+    const handlers = this.taskList(raw.handlers, [...path, 'handlers'], 'handler');
+    const handlerNames = this.handlerNames(raw, path);
+    ok = vars.ok && secrets.ok && handlerNames.ok && ok;
+    ok = this.notifies(raw, path, 'tasks', handlerNames.names) && ok;
+    ok = this.notifies(raw, path, 'handlers', handlerNames.names) && ok;
+    if (tasks.length + handlers.length < countItems(raw.tasks) + countItems(raw.handlers)) ok = false;
+
+    if (!ok) return undefined;
+    const hosts = Array.isArray(raw.hosts) ? (raw.hosts as string[]).join(':') : (raw.hosts as string);
+    const play: Play = {
+      name: (raw.name as string | undefined) ?? hosts,
+      hosts,
+      become: (raw.become as boolean | undefined) ?? false,
+      become_user: raw.become_user as string | undefined,
+      serial: raw.serial as number | string | undefined,
+      max_fail_percentage: raw.max_fail_percentage as number | undefined,
+      vars: vars.values,
+      vars_files: vars.files,
+      secrets: secrets.values,
+      tasks,
+      handlers,
+      pos: posOf(this.src, node),
+    };
+    playMeta.set(play, meta);
+    return play;
+  }
+
+  /** Only play keys (a task key here means the tasks: list is missing), hosts present, each keyword's type. */
+  private playKeys(raw: Record<string, unknown>, path: PathPart[], node: Node | null | undefined): boolean {
     let ok = true;
     for (const key of Object.keys(raw)) {
       if ((playKeywordNames as string[]).includes(key)) continue;
@@ -133,92 +170,84 @@ class Checker {
       if (raw[key] === undefined) continue;
       if (!this.check(playKeywords[key as PlayKeyword], raw[key], [...path, key])) ok = false;
     }
+    return ok;
+  }
 
-    const meta: PlayMeta = { hostsPos: valuePos(this.src, this.root, [...path, 'hosts']), varPositions: new Map(), secretPositions: new Map() };
-    const vars: Record<string, unknown> = {};
-    const varsFiles: string[] = [];
+  /** The play's vars and its vars_files (which override vars, as in Ansible). */
+  private playVars(raw: Record<string, unknown>, path: PathPart[], meta: PlayMeta): { values: Record<string, unknown>; files: string[]; ok: boolean } {
+    let ok = true;
+    const values: Record<string, unknown> = {};
+    const files: string[] = [];
     if (isRecord(raw.vars)) ok = this.variables(raw.vars, [...path, 'vars'], meta.varPositions, this.src) && ok;
-    // vars_files override vars, as in Ansible.
     if (Array.isArray(raw.vars_files)) {
       raw.vars_files.forEach((f, i) => {
         if (typeof f !== 'string') return;
         const resolved = isAbsolute(f) ? f : join(dirname(this.src.file), f);
-        varsFiles.push(resolved);
+        files.push(resolved);
         const loaded = this.varsFile(resolved, [...path, 'vars_files', i], meta.varPositions);
-        if (loaded) Object.assign(vars, loaded);
+        if (loaded) Object.assign(values, loaded);
         else ok = false;
       });
     }
-    if (isRecord(raw.vars)) for (const [k, v] of Object.entries(raw.vars)) if (!(k in vars)) vars[k] = v;
-    const secrets: Record<string, string> = {};
-    if (isRecord(raw.secrets)) {
-      ok = this.variables(raw.secrets, [...path, 'secrets'], meta.secretPositions, this.src) && ok;
-      for (const [k, v] of Object.entries(raw.secrets)) {
-        if (typeof v === 'string') {
-          secrets[k] = v;
-          // A literal secret (no template) is known now: keep it out of error messages.
-          if (!isTemplate(v) && v.length < MIN_SECRET_LENGTH) {
-            ok = false;
-            this.error([...path, 'secrets', k], shortSecretMessage(`secret "${k}"`));
-          } else if (!isTemplate(v)) this.diags.redactor.add(v, `secret "${k}"`);
-        }
-        if (Object.hasOwn(vars, k)) {
+    if (isRecord(raw.vars)) for (const [k, v] of Object.entries(raw.vars)) if (!(k in values)) values[k] = v;
+    return { values, files, ok };
+  }
+
+  /** The play's secrets: names checked, literal ones long enough and hidden from now on, none also a var. */
+  private playSecrets(raw: Record<string, unknown>, path: PathPart[], vars: Record<string, unknown>, meta: PlayMeta): { values: Record<string, string>; ok: boolean } {
+    const values: Record<string, string> = {};
+    if (!isRecord(raw.secrets)) return { values, ok: true };
+    let ok = this.variables(raw.secrets, [...path, 'secrets'], meta.secretPositions, this.src);
+    for (const [k, v] of Object.entries(raw.secrets)) {
+      if (typeof v === 'string') {
+        values[k] = v;
+        // A literal secret (no template) is known now: keep it out of error messages.
+        if (!isTemplate(v) && v.length < MIN_SECRET_LENGTH) {
           ok = false;
-          this.error([...path, 'secrets', k], `"${k}" is defined both in vars and in secrets; define it once`, 'key');
-        }
+          this.error([...path, 'secrets', k], shortSecretMessage(`secret "${k}"`));
+        } else if (!isTemplate(v)) this.diags.redactor.add(v, `secret "${k}"`);
+      }
+      if (Object.hasOwn(vars, k)) {
+        ok = false;
+        this.error([...path, 'secrets', k], `"${k}" is defined both in vars and in secrets; define it once`, 'key');
       }
     }
+    return { values, ok };
+  }
 
-    const tasks = this.taskList(raw.tasks, [...path, 'tasks'], 'task');
-    const handlers = this.taskList(raw.handlers, [...path, 'handlers'], 'handler');
-    const handlerNames = new Map<string, number>();
+  /** Handler names → index; a name used twice is an error. */
+  private handlerNames(raw: Record<string, unknown>, path: PathPart[]): { names: Map<string, number>; ok: boolean } {
+    let ok = true;
+    const names = new Map<string, number>();
     (Array.isArray(raw.handlers) ? raw.handlers : []).forEach((h, i) => {
       if (!isRecord(h) || typeof h.name !== 'string') return;
-      if (handlerNames.has(h.name)) {
+      if (names.has(h.name)) {
         ok = false;
         this.error([...path, 'handlers', i, 'name'], `a handler named "${h.name}" already exists in this play`);
       }
-      handlerNames.set(h.name, i);
+      names.set(h.name, i);
     });
-    // Checked on the raw entries so a task with other errors still gets its notify checked.
-    const checkNotify = (key: 'tasks' | 'handlers') => {
-      const list = Array.isArray(raw[key]) ? (raw[key] as unknown[]) : [];
-      list.forEach((t, i) => {
-        if (!isRecord(t)) return;
-        const notify = t.notify;
-        const names = typeof notify === 'string' ? [notify] : Array.isArray(notify) ? notify : [];
-        names.forEach((n, j) => {
-          if (typeof n !== 'string' || handlerNames.has(n)) return;
-          ok = false;
-          const at: PathPart[] = Array.isArray(notify) ? [...path, key, i, 'notify', j] : [...path, key, i, 'notify'];
-          const near = closest(n, handlerNames.keys(), 1);
-          const known = handlerNames.size ? `handlers of this play: ${[...handlerNames.keys()].map((h) => `"${h}"`).join(', ')}` : 'this play has no handlers';
-          this.error(at, `notify names handler "${n}", which does not exist (${near.length ? `did you mean "${near[0]}"?` : known})`);
-        });
-      });
-    };
-    checkNotify('tasks');
-    checkNotify('handlers');
-    if (tasks.length + handlers.length < countItems(raw.tasks) + countItems(raw.handlers)) ok = false;
+    return { names, ok };
+  }
 
-    if (!ok) return undefined;
-    const hosts = Array.isArray(raw.hosts) ? (raw.hosts as string[]).join(':') : (raw.hosts as string);
-    const play: Play = {
-      name: (raw.name as string | undefined) ?? hosts,
-      hosts,
-      become: (raw.become as boolean | undefined) ?? false,
-      become_user: raw.become_user as string | undefined,
-      serial: raw.serial as number | string | undefined,
-      max_fail_percentage: raw.max_fail_percentage as number | undefined,
-      vars,
-      vars_files: varsFiles,
-      secrets,
-      tasks,
-      handlers,
-      pos: posOf(this.src, node),
-    };
-    playMeta.set(play, meta);
-    return play;
+  /** Every notify names a handler of the play. Checked on the raw entries, so a task with other errors still gets its notify checked. */
+  private notifies(raw: Record<string, unknown>, path: PathPart[], key: 'tasks' | 'handlers', handlerNames: Map<string, number>): boolean {
+    let ok = true;
+    const list = Array.isArray(raw[key]) ? (raw[key] as unknown[]) : [];
+    list.forEach((t, i) => {
+      if (!isRecord(t)) return;
+      const notify = t.notify;
+      const names = typeof notify === 'string' ? [notify] : Array.isArray(notify) ? notify : [];
+      names.forEach((n, j) => {
+        if (typeof n !== 'string' || handlerNames.has(n)) return;
+        ok = false;
+        const at: PathPart[] = Array.isArray(notify) ? [...path, key, i, 'notify', j] : [...path, key, i, 'notify'];
+        const near = closest(n, handlerNames.keys(), 1);
+        const known = handlerNames.size ? `handlers of this play: ${[...handlerNames.keys()].map((h) => `"${h}"`).join(', ')}` : 'this play has no handlers';
+        this.error(at, `notify names handler "${n}", which does not exist (${near.length ? `did you mean "${near[0]}"?` : known})`);
+      });
+    });
+    return ok;
   }
 
   /** Variable names, template syntax of their values, and where each was defined. */

@@ -7,13 +7,14 @@
 import { parse as parseYamlValue } from 'yaml';
 import { loadInventory } from '../inventory/load.js';
 import { matchHosts, PatternError } from '../inventory/patterns.js';
-import { DiagnosticList, type Diagnostic, type SourceTexts } from './diagnostics.js';
-import { describeValue } from './issues.js';
-import type { Inventory, Playbook } from './model.js';
+import { DiagnosticList, type Diagnostic, type SourceTexts } from '../source/diagnostics.js';
+import { describeValue } from '../source/issues.js';
+import type { Playbook } from './model.js';
+import type { Inventory } from '../inventory/model.js';
 import { loadPlaybook, metaOfPlay } from './playbook.js';
-import { isVariableName } from './schema.js';
-import { containsNul, keyPos, NUL_REASON, posOf, readYaml, valuePos } from './source.js';
-import { MIN_SECRET_LENGTH, shortSecretMessage } from '../template/redactor.js';
+import { isVariableName } from '../source/names.js';
+import { containsNul, keyPos, NUL_REASON, posOf, readYaml, valuePos } from '../source/yaml.js';
+import { MIN_SECRET_LENGTH, shortSecretMessage } from '../redactor.js';
 import type { Node } from 'yaml';
 
 export interface LoadOptions {
@@ -79,7 +80,7 @@ export function loadInventoryOnly(path: string, secretsFile?: string): { invento
 }
 
 /** --secrets FILE: a YAML mapping of secret name → string value. Errors never quote the values. */
-export function loadSecretsFile(file: string, diags: DiagnosticList): Record<string, string> {
+function loadSecretsFile(file: string, diags: DiagnosticList): Record<string, string> {
   const src = readYaml(file, diags, 'secrets file');
   if (!src) return {};
   const root = src.doc.contents as Node;

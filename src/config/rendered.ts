@@ -7,10 +7,10 @@
  */
 import type { z } from 'zod';
 import type { RenderedLeaf } from '../template/render.js';
-import { flattenIssue, valueAt } from './issues.js';
-import { formatPath, type PathPart } from './source.js';
+import { flattenIssue, valueAt } from '../source/issues.js';
+import { formatPath, type PathPart } from '../source/yaml.js';
 
-export interface RenderedIssue {
+interface RenderedIssue {
   /** Where, relative to the task's arguments (e.g. ['name', 1]). */
   path: PathPart[];
   /** `apt.name[1] = "-oDPkg…" is not a Debian package name (…), from variable pkg` */

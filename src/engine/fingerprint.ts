@@ -24,11 +24,11 @@ const PUBLIC_KEY = createHash('sha256').update(LABEL).digest();
  * bench/plan-guess.ts): N·r = 2^18 costs about 95 ms, 2^19 about 190 ms, and
  * these (2^20, 128 MiB) about 390 ms per derivation.
  */
-export const SCRYPT_DEFAULTS = { N: 2 ** 17, r: 8, p: 1 } as const;
+const SCRYPT_DEFAULTS = { N: 2 ** 17, r: 8, p: 1 } as const;
 /** The least N·r for which one guess costs at least 100 ms there; a plan asking for less is refused. */
 export const SCRYPT_FLOOR_N_TIMES_R = 2 ** 19;
 /** A plan may not ask for more memory than this (a hostile plan must not exhaust the machine that applies it). */
-export const SCRYPT_MAX_BYTES = 2 ** 30;
+const SCRYPT_MAX_BYTES = 2 ** 30;
 export const SALT_BYTES = 16;
 const KEY_BYTES = 32;
 

@@ -1,7 +1,9 @@
 /**
- * The scheduler: plays in order; in each play the matched hosts in rolling
- * batches (`serial`), hosts of a batch in parallel up to `forks`. A failing or
- * unreachable host stops only itself (and is left out of later plays).
+ * The scheduler (`run`, `runPlay`): plays in order; in each play the matched
+ * hosts in rolling batches (`serial`), hosts of a batch in parallel up to
+ * `forks`. The per-host pipeline (`runHost`) connects, plans and applies one
+ * host. A failing or unreachable host stops only itself (and is left out of
+ * later plays).
  */
 import { dirname } from 'node:path';
 import pLimit from 'p-limit';
@@ -9,7 +11,6 @@ import { hostScope, type HostScope } from '../config/hostvars.js';
 import type { Play } from '../config/model.js';
 import type { Project } from '../config/project.js';
 import { applyLimit, matchHosts } from '../inventory/patterns.js';
-import type { Reporter } from '../report/types.js';
 import { openTransport, type TransportOptions } from '../transport/index.js';
 import { UnreachableError, type Transport } from '../transport/types.js';
 import { applyHost, ApplyStopped, InterruptedError } from './applier.js';
@@ -18,7 +19,7 @@ import { RunningCommands } from './running.js';
 import { moduleContext } from './context.js';
 import { planTasks } from './planner.js';
 import { TaskPrepareError } from './prepare.js';
-import type { HostPlan, HostResult, TaskResult } from './types.js';
+import type { HostPlan, HostResult, Reporter, TaskResult } from './types.js';
 
 export interface RunOptions {
   mode: 'plan' | 'apply';
@@ -120,141 +121,176 @@ function merge(a: HostResult | undefined, b: HostResult): HostResult {
   };
 }
 
+/** What the scheduler and the per-host pipeline share during one run. */
+interface RunState {
+  project: Project;
+  options: RunOptions;
+  baseDir: string;
+  /** One connection per host, reused by every play. */
+  connections: Map<string, Promise<Transport>>;
+  plans: HostPlan[];
+  results: Map<string, HostResult>;
+  /** Failed or unreachable: left out of later plays. */
+  dead: Set<string>;
+  stopAll: boolean;
+}
+
+function stopped(state: RunState): boolean {
+  return state.stopAll || Boolean(state.options.signal?.aborted);
+}
+
+/** The scheduler: plays in order, each in batches; returns plans and recap rows in a stable order. */
 export async function run(project: Project, options: RunOptions): Promise<RunResult> {
-  const { reporter } = options;
-  const baseDir = dirname(project.playbook.file);
-  const connections = new Map<string, Promise<Transport>>();
-  const plans: HostPlan[] = [];
-  const results = new Map<string, HostResult>();
-  const dead = new Set<string>(); // failed or unreachable: left out of later plays
-  let stopAll = false;
-  const stopped = () => stopAll || Boolean(options.signal?.aborted);
-
-  const connect = (name: string) => {
-    let c = connections.get(name);
-    if (!c) {
-      const host = project.inventory.hosts.get(name)!;
-      c = openTransport(host, { ...options.transport, hostsByName: project.inventory.hosts });
-      connections.set(name, c);
-    }
-    return c;
+  const state: RunState = {
+    project,
+    options,
+    baseDir: dirname(project.playbook.file),
+    connections: new Map(),
+    plans: [],
+    results: new Map(),
+    dead: new Set(),
+    stopAll: false,
   };
-
-  const runHost = async (play: Play, name: string): Promise<HostResult> => {
-    const started = performance.now();
-    const seconds = () => (performance.now() - started) / 1000;
-    const host = project.inventory.hosts.get(name)!;
-    /** A host that could not be planned still has a row in the plan, saying why. */
-    const stoppedBy = (status: 'failed' | 'unreachable', message: string): HostResult => {
-      if (!plans.some((p) => p.host === name && p.play === play)) {
-        const plan: HostPlan = { host: name, play, status, tasks: [], handlers: [], pendingHandlers: [], error: message, seconds: seconds() };
-        plans.push(plan);
-        reporter.hostPlanned(plan);
-      }
-      return emptyResult(name, status, seconds(), message);
-    };
-    let transport: Transport;
-    try {
-      reporter.hostActivity(name, 'connecting');
-      transport = await connect(name);
-    } catch (e) {
-      return stoppedBy('unreachable', (e as Error).message);
-    }
-    let scope: HostScope;
-    try {
-      scope = options.scopeFor?.(play, name) ?? hostScope(project, play, host, options.env);
-    } catch (e) {
-      return stoppedBy('failed', (e as Error).message);
-    }
-    const ctx = moduleContext(scope, baseDir);
-    const pending = pendingKeys(project.playbook, play);
-    const running = options.running ?? new RunningCommands();
-    try {
-      reporter.hostActivity(name, 'probing');
-      const planned = await running.track(name, 'probes', 'read-only probes of every task', () =>
-        planTasks({ transport, play, scope, ctx, tags: options.tags, timeoutMs: options.taskTimeoutMs, pending }),
-      );
-      const plan: HostPlan = { host: name, play, status: 'planned', tasks: planned.tasks, handlers: planned.handlers, pendingHandlers: planned.pendingHandlers, seconds: seconds() };
-      plans.push(plan);
-      reporter.hostPlanned(plan);
-      if (options.mode === 'plan') {
-        // A task that cannot be carried out is a failure of the plan, not a change to come.
-        const tasks: TaskResult[] = planned.tasks.map((t) =>
-          t.outcome === 'error'
-            ? { name: t.task.name, status: 'failed', changes: [], error: t.reason }
-            : { name: t.task.name, status: t.outcome === 'ok' ? 'ok' : t.outcome === 'skipped' ? 'skipped' : 'changed', changes: t.changes },
-        );
-        return tally(name, tasks, tasks.some((t) => t.status === 'failed'), seconds());
-      }
-      const refusal = options.gate?.(plan);
-      if (refusal) return emptyResult(name, 'refused', seconds(), refusal);
-      const { results: taskResults, failed } = await applyHost({
-        transport, play, scope, ctx, planned, timeoutMs: options.taskTimeoutMs, pending, running,
-        hooks: {
-          taskStart: (task) => reporter.hostActivity(name, task),
-          taskDone: (r) => reporter.taskDone(name, r),
-          stopped,
-        },
-      });
-      return tally(name, taskResults, failed, seconds());
-    } catch (e) {
-      if (e instanceof ApplyStopped) return stoppedDuringApply(name, e, seconds(), (t) => scope.redactor.redact(t));
-      if (e instanceof InterruptedError) return emptyResult(name, 'not-run', seconds(), 'interrupted');
-      if (e instanceof TaskPrepareError) {
-        // An argument that fails its check once rendered: that task's failure, before anything ran on the host.
-        const message = scope.redactor.redact(e.message);
-        return { ...stoppedBy('failed', message), failed: 1, tasks: [{ name: e.task.name, status: 'failed', changes: [], error: message }] };
-      }
-      return stoppedBy(e instanceof UnreachableError ? 'unreachable' : 'failed', scope.redactor.redact((e as Error).message));
-    }
-  };
-
   try {
     for (const play of project.playbook.plays) {
-      if (stopped()) break;
-      const hosts = playHosts(project, play, options.limit).filter((h) => !dead.has(h));
-      reporter.playStart(play.name, hosts);
-      const limit = pLimit(Math.max(1, options.forks));
-      let offset = 0;
-      let failedInPlay = 0;
-      for (const size of batchSizes(hosts.length, play.serial)) {
-        const batch = hosts.slice(offset, (offset += size));
-        const batchResults = await Promise.all(
-          batch.map((name) =>
-            limit(async () => {
-              if (stopped()) return emptyResult(name, 'not-run', 0, 'not started: run stopped');
-              const r = await runHost(play, name);
-              if ((r.status === 'failed' || r.status === 'unreachable') && options.failFast) stopAll = true;
-              return r;
-            }),
-          ),
-        );
-        for (const r of batchResults) {
-          reporter.hostDone(r);
-          results.set(r.host, merge(results.get(r.host), r));
-          if (r.status === 'failed' || r.status === 'unreachable') {
-            dead.add(r.host);
-            failedInPlay++;
-          }
-        }
-        if (play.max_fail_percentage !== undefined && hosts.length > 0 && (failedInPlay * 100) / hosts.length > play.max_fail_percentage) {
-          reporter.notice(`${play.name}: ${failedInPlay} of ${hosts.length} hosts failed, above max_fail_percentage ${play.max_fail_percentage}; stopping`);
-          stopAll = true;
-        }
-        if (stopped()) {
-          // The recap still names the hosts this play never reached.
-          for (const name of hosts.slice(offset)) if (!results.has(name)) results.set(name, emptyResult(name, 'not-run', 0, 'not started: run stopped'));
-          break;
-        }
-      }
+      if (stopped(state)) break;
+      await runPlay(state, play);
     }
   } finally {
-    await Promise.all([...connections.values()].map((c) => c.then((t) => t.close()).catch(() => undefined)));
+    await Promise.all([...state.connections.values()].map((c) => c.then((t) => t.close()).catch(() => undefined)));
   }
   // Hosts finish in any order; report them in play order, then inventory order.
   const order = new Map([...project.inventory.hosts.keys()].map((h, i) => [h, i]));
   const plays = project.playbook.plays;
-  plans.sort((a, b) => plays.indexOf(a.play) - plays.indexOf(b.play) || order.get(a.host)! - order.get(b.host)!);
-  const rows = [...results.values()].sort((a, b) => order.get(a.host)! - order.get(b.host)!);
+  const plans = state.plans.sort((a, b) => plays.indexOf(a.play) - plays.indexOf(b.play) || order.get(a.host)! - order.get(b.host)!);
+  const rows = [...state.results.values()].sort((a, b) => order.get(a.host)! - order.get(b.host)!);
   return { plans, results: rows, interrupted: Boolean(options.signal?.aborted) };
+}
+
+/** One play: its hosts in rolling batches (`serial`), each batch in parallel up to `forks`. */
+async function runPlay(state: RunState, play: Play): Promise<void> {
+  const { options } = state;
+  const hosts = playHosts(state.project, play, options.limit).filter((h) => !state.dead.has(h));
+  options.reporter.playStart(play.name, hosts);
+  const limit = pLimit(Math.max(1, options.forks));
+  let offset = 0;
+  let failedInPlay = 0;
+  for (const size of batchSizes(hosts.length, play.serial)) {
+    const batch = hosts.slice(offset, (offset += size));
+    const batchResults = await Promise.all(batch.map((name) => limit(() => startHost(state, play, name))));
+    failedInPlay += recordResults(state, batchResults);
+    if (play.max_fail_percentage !== undefined && hosts.length > 0 && (failedInPlay * 100) / hosts.length > play.max_fail_percentage) {
+      options.reporter.notice(`${play.name}: ${failedInPlay} of ${hosts.length} hosts failed, above max_fail_percentage ${play.max_fail_percentage}; stopping`);
+      state.stopAll = true;
+    }
+    if (stopped(state)) {
+      // The recap still names the hosts this play never reached.
+      for (const name of hosts.slice(offset)) if (!state.results.has(name)) state.results.set(name, emptyResult(name, 'not-run', 0, 'not started: run stopped'));
+      break;
+    }
+  }
+}
+
+async function startHost(state: RunState, play: Play, name: string): Promise<HostResult> {
+  if (stopped(state)) return emptyResult(name, 'not-run', 0, 'not started: run stopped');
+  const r = await runHost(state, play, name);
+  if ((r.status === 'failed' || r.status === 'unreachable') && state.options.failFast) state.stopAll = true;
+  return r;
+}
+
+/** Report and merge a batch's results; returns how many hosts failed or were unreachable. */
+function recordResults(state: RunState, batchResults: HostResult[]): number {
+  let failed = 0;
+  for (const r of batchResults) {
+    state.options.reporter.hostDone(r);
+    state.results.set(r.host, merge(state.results.get(r.host), r));
+    if (r.status === 'failed' || r.status === 'unreachable') {
+      state.dead.add(r.host);
+      failed++;
+    }
+  }
+  return failed;
+}
+
+function connect(state: RunState, name: string): Promise<Transport> {
+  let c = state.connections.get(name);
+  if (!c) {
+    const { hosts } = state.project.inventory;
+    c = openTransport(hosts.get(name)!, { ...state.options.transport, hostsByName: hosts });
+    state.connections.set(name, c);
+  }
+  return c;
+}
+
+/** The per-host pipeline: connect, resolve the host's scope, probe and plan, then (apply) gate and apply. */
+async function runHost(state: RunState, play: Play, name: string): Promise<HostResult> {
+  const { project, options } = state;
+  const { reporter } = options;
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  /** A host that could not be planned still has a row in the plan, saying why. */
+  const stoppedBy = (status: 'failed' | 'unreachable', message: string): HostResult => {
+    if (!state.plans.some((p) => p.host === name && p.play === play)) {
+      const plan: HostPlan = { host: name, play, status, tasks: [], handlers: [], pendingHandlers: [], error: message, seconds: seconds() };
+      state.plans.push(plan);
+      reporter.hostPlanned(plan);
+    }
+    return emptyResult(name, status, seconds(), message);
+  };
+  let transport: Transport;
+  try {
+    reporter.hostActivity(name, 'connecting');
+    transport = await connect(state, name);
+  } catch (e) {
+    return stoppedBy('unreachable', (e as Error).message);
+  }
+  let scope: HostScope;
+  try {
+    scope = options.scopeFor?.(play, name) ?? hostScope(project, play, project.inventory.hosts.get(name)!, options.env);
+  } catch (e) {
+    return stoppedBy('failed', (e as Error).message);
+  }
+  const ctx = moduleContext(scope, state.baseDir);
+  const pending = pendingKeys(project.playbook, play);
+  const running = options.running ?? new RunningCommands();
+  try {
+    reporter.hostActivity(name, 'probing');
+    const planned = await running.track(name, 'probes', 'read-only probes of every task', () =>
+      planTasks({ transport, play, scope, ctx, tags: options.tags, timeoutMs: options.taskTimeoutMs, pending }),
+    );
+    const plan: HostPlan = { host: name, play, status: 'planned', tasks: planned.tasks, handlers: planned.handlers, pendingHandlers: planned.pendingHandlers, seconds: seconds() };
+    state.plans.push(plan);
+    reporter.hostPlanned(plan);
+    if (options.mode === 'plan') return planResult(name, plan, seconds());
+    const refusal = options.gate?.(plan);
+    if (refusal) return emptyResult(name, 'refused', seconds(), refusal);
+    const { results: taskResults, failed } = await applyHost({
+      transport, play, scope, ctx, planned, timeoutMs: options.taskTimeoutMs, pending, running,
+      hooks: {
+        taskStart: (task) => reporter.hostActivity(name, task),
+        taskDone: (r) => reporter.taskDone(name, r),
+        stopped: () => stopped(state),
+      },
+    });
+    return tally(name, taskResults, failed, seconds());
+  } catch (e) {
+    if (e instanceof ApplyStopped) return stoppedDuringApply(name, e, seconds(), (t) => scope.redactor.redact(t));
+    if (e instanceof InterruptedError) return emptyResult(name, 'not-run', seconds(), 'interrupted');
+    if (e instanceof TaskPrepareError) {
+      // An argument that fails its check once rendered: that task's failure, before anything ran on the host.
+      const message = scope.redactor.redact(e.message);
+      return { ...stoppedBy('failed', message), failed: 1, tasks: [{ name: e.task.name, status: 'failed', changes: [], error: message }] };
+    }
+    return stoppedBy(e instanceof UnreachableError ? 'unreachable' : 'failed', scope.redactor.redact((e as Error).message));
+  }
+}
+
+/** plan's recap row: a task that cannot be carried out is a failure of the plan, not a change to come. */
+function planResult(name: string, plan: HostPlan, seconds: number): HostResult {
+  const tasks: TaskResult[] = plan.tasks.map((t) =>
+    t.outcome === 'error'
+      ? { name: t.task.name, status: 'failed', changes: [], error: t.reason }
+      : { name: t.task.name, status: t.outcome === 'ok' ? 'ok' : t.outcome === 'skipped' ? 'skipped' : 'changed', changes: t.changes },
+  );
+  return tally(name, tasks, tasks.some((t) => t.status === 'failed'), seconds);
 }

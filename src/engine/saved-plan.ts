@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { READ_LIMITS, readLimited } from '../local-file.js';
-import { planDocumentSchema, PLAN_FORMAT, PLAN_VERSION, type PlanDocument, type PlanDocumentHost } from '../report/plan-document.js';
+import { planDocumentSchema, PLAN_FORMAT, PLAN_VERSION, type PlanDocument, type PlanDocumentHost } from './plan-schema.js';
 import { PlumbError } from '../errors.js';
 import type { Fingerprinter } from './fingerprint.js';
 import type { HostPlan } from './types.js';
@@ -45,7 +45,7 @@ function readPlanText(path: string): string {
 }
 
 /** Only the files a plan was made from (YAML) are hashed; a larger one has changed anyway. */
-export function sha256File(path: string): string {
+function sha256File(path: string): string {
   return createHash('sha256').update(readLimited(path, { limit: READ_LIMITS.yaml, what: 'file' })).digest('hex');
 }
 

@@ -9,7 +9,7 @@ import type { Change, Probed, RunStep } from '../modules/types.js';
  * - skipped: `when` is false or the task is not selected by --tags.
  * - error: the task cannot be carried out as written on this host (the module says why).
  */
-export type Outcome = 'ok' | 'change' | 'may-change' | 'skipped' | 'error';
+type Outcome = 'ok' | 'change' | 'may-change' | 'skipped' | 'error';
 
 export interface TaskPlan {
   /** Index of the task in play.tasks. */
@@ -52,7 +52,7 @@ export interface HostPlan {
   seconds: number;
 }
 
-export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped';
+type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped';
 
 export interface TaskResult {
   name: string;
@@ -75,4 +75,18 @@ export interface HostResult {
   tasks: TaskResult[];
   error?: string;
   seconds: number;
+}
+
+/** Events the engine emits while it runs; reporters (src/report) turn them into lines, a tree, or nothing. */
+export interface Reporter {
+  playStart(name: string, hosts: string[]): void;
+  /** What the host is doing now: "probing", "connecting", a task name. */
+  hostActivity(host: string, activity: string): void;
+  taskDone(host: string, result: TaskResult): void;
+  hostPlanned(plan: HostPlan): void;
+  hostDone(result: HostResult): void;
+  /** A line of warning or notice (redacted by the caller). */
+  notice(message: string): void;
+  /** Stop drawing; called once before the final output is printed. */
+  close(): Promise<void>;
 }

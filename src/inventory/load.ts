@@ -4,12 +4,13 @@
  * child (by depth, then by order of definition), then the host's own vars.
  */
 import { isMap, type Node } from 'yaml';
-import type { Connection, Inventory, InventoryHost } from '../config/model.js';
-import { DiagnosticList } from '../config/diagnostics.js';
-import { isVariableName, ansibleConnectionNames, connectionKeyNames, connectionKeys, groupKeywordNames, type ConnectionKey } from '../config/schema.js';
-import { formatPath, keyPos, readYaml, valuePos, type PathPart, type YamlSource } from '../config/source.js';
-import { didYouMean } from '../config/suggest.js';
-import { describeValue, zodMessage } from '../config/issues.js';
+import type { Connection, Inventory, InventoryHost } from './model.js';
+import { DiagnosticList } from '../source/diagnostics.js';
+import { ansibleConnectionNames, connectionKeyNames, connectionKeys, groupKeywordNames, type ConnectionKey } from './schema.js';
+import { isVariableName } from '../source/names.js';
+import { formatPath, keyPos, readYaml, valuePos, type PathPart, type YamlSource } from '../source/yaml.js';
+import { didYouMean } from '../source/suggest.js';
+import { describeValue, zodMessage } from '../source/issues.js';
 
 interface GroupInfo {
   name: string;
@@ -34,113 +35,139 @@ const NAME = /^[A-Za-z0-9_.\-\[\]:]+$/;
 /** Load an inventory file; problems are added to `diags` (the caller throws). */
 export function loadInventory(file: string, diags: DiagnosticList): Inventory | undefined {
   const src = readYaml(file, diags, 'inventory');
-  if (!src) return undefined;
+  return src ? resolveInventory(src, diags) : undefined;
+}
+
+/** The groups and hosts as written, gathered while walking the document. */
+interface Walk {
+  src: YamlSource;
+  root: Node;
+  diags: DiagnosticList;
+  groups: Map<string, GroupInfo>;
+  hosts: Map<string, HostInfo>;
+}
+
+/** An inventory from its parsed YAML: groups and hosts, membership, merged variables. Reads nothing. */
+export function resolveInventory(src: YamlSource, diags: DiagnosticList): Inventory | undefined {
   const root = src.doc.contents as Node;
   const value = src.value;
   if (!isRecord(value) || !isMap(root)) {
     diags.error(valuePos(src, root, []), `expected a mapping of groups such as \`all: {hosts: ..., children: ...}\`, found ${describeValue(value)}`);
     return undefined;
   }
-  const groups = new Map<string, GroupInfo>();
-  const hosts = new Map<string, HostInfo>();
   const errorsBefore = diags.items.length;
-
-  const group = (name: string, path: PathPart[] = [name]): GroupInfo => {
-    let g = groups.get(name);
-    if (!g) {
-      g = { name, order: groups.size, vars: {}, hosts: [], children: [], parents: new Set(), path };
-      groups.set(name, g);
-    }
-    return g;
-  };
-  group('all');
-
-  const walk = (name: string, node: unknown, path: PathPart[]): void => {
-    const g = group(name, path);
-    if (node === null || node === undefined) return;
-    if (!isRecord(node)) {
-      diags.error(valuePos(src, root, path), `expected a group (a mapping with hosts, vars or children), found ${describeValue(node)}`, formatPath(path));
-      return;
-    }
-    for (const key of Object.keys(node)) {
-      if (!(groupKeywordNames as readonly string[]).includes(key)) {
-        const hint = didYouMean(key, groupKeywordNames);
-        diags.error(keyPos(src, root, [...path, key]), `unknown key "${key}" in group "${name}"${hint || '; a group has hosts, vars and children'}`, formatPath([...path, key]));
-      }
-    }
-    if (node.vars !== undefined && node.vars !== null) {
-      if (checkVars(src, root, node.vars, [...path, 'vars'], diags)) Object.assign(g.vars, node.vars);
-    }
-    if (node.hosts !== undefined && node.hosts !== null) {
-      if (!isRecord(node.hosts)) {
-        const found = describeValue(node.hosts);
-        const hint = Array.isArray(node.hosts) ? ' (write each host as a key: `hosts: {mx1: , mx2: }` or one per line ending in `:`)' : '';
-        diags.error(valuePos(src, root, [...path, 'hosts']), `expected a mapping of host names to their variables, found ${found}${hint}`, formatPath([...path, 'hosts']));
-      } else {
-        for (const [hostName, hostVars] of Object.entries(node.hosts)) {
-          const hp = [...path, 'hosts', hostName];
-          if (!NAME.test(hostName)) diags.error(keyPos(src, root, hp), `invalid host name "${hostName}"`, formatPath(hp));
-          let h = hosts.get(hostName);
-          if (!h) {
-            h = { name: hostName, order: hosts.size, vars: {}, path: hp };
-            hosts.set(hostName, h);
-          }
-          if (!g.hosts.includes(hostName)) g.hosts.push(hostName);
-          if (hostVars !== null && hostVars !== undefined && checkVars(src, root, hostVars, hp, diags)) Object.assign(h.vars, hostVars);
-        }
-      }
-    }
-    if (node.children !== undefined && node.children !== null) {
-      if (!isRecord(node.children)) {
-        diags.error(valuePos(src, root, [...path, 'children']), `expected a mapping of child group names, found ${describeValue(node.children)}`, formatPath([...path, 'children']));
-      } else {
-        for (const [child, childNode] of Object.entries(node.children)) {
-          const cp = [...path, 'children', child];
-          if (child === 'all') {
-            diags.error(keyPos(src, root, cp), '"all" contains every group; it cannot be a child', formatPath(cp));
-            continue;
-          }
-          if (!NAME.test(child)) diags.error(keyPos(src, root, cp), `invalid group name "${child}"`, formatPath(cp));
-          if (!g.children.includes(child)) g.children.push(child);
-          group(child, cp).parents.add(name);
-          walk(child, childNode, cp);
-        }
-      }
-    }
-  };
-
+  const w: Walk = { src, root, diags, groups: new Map(), hosts: new Map() };
+  group(w, 'all');
   for (const [top, node] of Object.entries(value)) {
-    if (top !== 'all') group('all').children.push(top), group(top).parents.add('all');
-    walk(top, node, [top]);
+    if (top !== 'all') group(w, 'all').children.push(top), group(w, top).parents.add('all');
+    walkGroup(w, top, node, [top]);
   }
-
-  for (const name of groups.keys()) {
-    const h = hosts.get(name);
-    if (h) diags.error(keyPos(src, root, h.path), `"${name}" is both a host and a group; patterns could not tell them apart`, formatPath(h.path));
-  }
-
+  refuseHostGroupClashes(w);
   // Groups without a parent hang under all (a child defined only by reference still has one).
-  for (const g of groups.values()) if (g.name !== 'all' && g.parents.size === 0) g.parents.add('all');
+  for (const g of w.groups.values()) if (g.name !== 'all' && g.parents.size === 0) g.parents.add('all');
+  const depth = groupDepths(w);
+  if (diags.items.slice(errorsBefore).some((d) => d.severity === 'error')) return undefined;
+  return buildInventory(src.file, w.groups, w.hosts, depth);
+}
 
+function group(w: Walk, name: string, path: PathPart[] = [name]): GroupInfo {
+  let g = w.groups.get(name);
+  if (!g) {
+    g = { name, order: w.groups.size, vars: {}, hosts: [], children: [], parents: new Set(), path };
+    w.groups.set(name, g);
+  }
+  return g;
+}
+
+function walkGroup(w: Walk, name: string, node: unknown, path: PathPart[]): void {
+  const { src, root, diags } = w;
+  const g = group(w, name, path);
+  if (node === null || node === undefined) return;
+  if (!isRecord(node)) {
+    diags.error(valuePos(src, root, path), `expected a group (a mapping with hosts, vars or children), found ${describeValue(node)}`, formatPath(path));
+    return;
+  }
+  for (const key of Object.keys(node)) {
+    if (!(groupKeywordNames as readonly string[]).includes(key)) {
+      const hint = didYouMean(key, groupKeywordNames);
+      diags.error(keyPos(src, root, [...path, key]), `unknown key "${key}" in group "${name}"${hint || '; a group has hosts, vars and children'}`, formatPath([...path, key]));
+    }
+  }
+  if (node.vars !== undefined && node.vars !== null) {
+    if (checkVars(src, root, node.vars, [...path, 'vars'], diags)) Object.assign(g.vars, node.vars);
+  }
+  if (node.hosts !== undefined && node.hosts !== null) walkHosts(w, g, node.hosts, [...path, 'hosts']);
+  if (node.children !== undefined && node.children !== null) walkChildren(w, g, node.children, [...path, 'children']);
+}
+
+function walkHosts(w: Walk, g: GroupInfo, hostsNode: unknown, path: PathPart[]): void {
+  const { src, root, diags } = w;
+  if (!isRecord(hostsNode)) {
+    const hint = Array.isArray(hostsNode) ? ' (write each host as a key: `hosts: {mx1: , mx2: }` or one per line ending in `:`)' : '';
+    diags.error(valuePos(src, root, path), `expected a mapping of host names to their variables, found ${describeValue(hostsNode)}${hint}`, formatPath(path));
+    return;
+  }
+  for (const [hostName, hostVars] of Object.entries(hostsNode)) {
+    const hp = [...path, hostName];
+    if (!NAME.test(hostName)) diags.error(keyPos(src, root, hp), `invalid host name "${hostName}"`, formatPath(hp));
+    let h = w.hosts.get(hostName);
+    if (!h) {
+      h = { name: hostName, order: w.hosts.size, vars: {}, path: hp };
+      w.hosts.set(hostName, h);
+    }
+    if (!g.hosts.includes(hostName)) g.hosts.push(hostName);
+    if (hostVars !== null && hostVars !== undefined && checkVars(src, root, hostVars, hp, diags)) Object.assign(h.vars, hostVars);
+  }
+}
+
+function walkChildren(w: Walk, g: GroupInfo, childrenNode: unknown, path: PathPart[]): void {
+  const { src, root, diags } = w;
+  if (!isRecord(childrenNode)) {
+    diags.error(valuePos(src, root, path), `expected a mapping of child group names, found ${describeValue(childrenNode)}`, formatPath(path));
+    return;
+  }
+  for (const [child, childNode] of Object.entries(childrenNode)) {
+    const cp = [...path, child];
+    if (child === 'all') {
+      diags.error(keyPos(src, root, cp), '"all" contains every group; it cannot be a child', formatPath(cp));
+      continue;
+    }
+    if (!NAME.test(child)) diags.error(keyPos(src, root, cp), `invalid group name "${child}"`, formatPath(cp));
+    if (!g.children.includes(child)) g.children.push(child);
+    group(w, child, cp).parents.add(g.name);
+    walkGroup(w, child, childNode, cp);
+  }
+}
+
+function refuseHostGroupClashes(w: Walk): void {
+  for (const name of w.groups.keys()) {
+    const h = w.hosts.get(name);
+    if (h) w.diags.error(keyPos(w.src, w.root, h.path), `"${name}" is both a host and a group; patterns could not tell them apart`, formatPath(h.path));
+  }
+}
+
+/** Each group's distance from `all` along its longest parent chain (variables merge in this order); a cycle is an error. */
+function groupDepths(w: Walk): Map<string, number> {
   const depth = new Map<string, number>();
   const depthOf = (name: string, stack: string[]): number => {
     const known = depth.get(name);
     if (known !== undefined) return known;
     if (stack.includes(name)) {
-      const at = groups.get(name)!.path;
-      diags.error(keyPos(src, root, at), `group cycle: ${[...stack.slice(stack.indexOf(name)), name].join(' → ')}`, formatPath(at));
+      const at = w.groups.get(name)!.path;
+      w.diags.error(keyPos(w.src, w.root, at), `group cycle: ${[...stack.slice(stack.indexOf(name)), name].join(' → ')}`, formatPath(at));
       return 0;
     }
-    const g = groups.get(name)!;
     let d = 0;
-    if (name !== 'all') for (const p of g.parents) d = Math.max(d, depthOf(p, [...stack, name]) + 1);
+    if (name !== 'all') for (const p of w.groups.get(name)!.parents) d = Math.max(d, depthOf(p, [...stack, name]) + 1);
     depth.set(name, d);
     return d;
   };
-  for (const name of groups.keys()) depthOf(name, []);
+  for (const name of w.groups.keys()) depthOf(name, []);
+  return depth;
+}
 
-  if (diags.items.slice(errorsBefore).some((d) => d.severity === 'error')) return undefined;
-
+/** Membership (direct and through children) and variables merged all < parent < child < host. */
+function buildInventory(file: string, groups: Map<string, GroupInfo>, hosts: Map<string, HostInfo>, depth: Map<string, number>): Inventory {
   const ordered = [...groups.values()].sort((a, b) => depth.get(a.name)! - depth.get(b.name)! || a.order - b.order);
   const members = new Map<string, Set<string>>();
   const membersOf = (name: string): Set<string> => {

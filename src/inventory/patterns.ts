@@ -4,15 +4,12 @@
  * taken first, then intersections, then exclusions, as Ansible does; the
  * result is always in inventory order.
  */
-import type { Inventory } from '../config/model.js';
-import { closest } from '../config/suggest.js';
+import { PlumbError } from '../errors.js';
+import type { Inventory } from './model.js';
+import { closest } from '../source/suggest.js';
 
-export class PatternError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PatternError';
-  }
-}
+/** A --limit or hosts: pattern that names no host or group (with a suggestion). */
+export class PatternError extends PlumbError {}
 
 export function matchHosts(inventory: Inventory, pattern: string): string[] {
   const terms = pattern

@@ -1,7 +1,6 @@
 /** One line per event, no cursor movement: for CI logs, pipes and NO_COLOR terminals. */
-import type { HostPlan, HostResult, TaskResult } from '../engine/types.js';
+import type { HostPlan, HostResult, Reporter, TaskResult } from '../engine/types.js';
 import { escapeControl } from './escape.js';
-import type { Reporter } from './types.js';
 
 /** Host names, task names, summaries and errors: escaped, and kept to the event's one line. */
 const f = (text: string) => escapeControl(text, { oneLine: true });
@@ -9,7 +8,7 @@ const f = (text: string) => escapeControl(text, { oneLine: true });
 export class PlainReporter implements Reporter {
   constructor(
     private readonly mode: 'plan' | 'apply',
-    private readonly write: (line: string) => void = (l) => process.stderr.write(l + '\n'),
+    private readonly write: (line: string) => void,
   ) {}
 
   playStart(name: string, hosts: string[]): void {

@@ -13,7 +13,7 @@
  * terminal outputs.
  */
 import { escapeControl } from './escape.js';
-import type { PlanDocument, PlanDocumentHost } from './plan-document.js';
+import type { PlanDocument, PlanDocumentHost } from '../engine/plan-schema.js';
 
 const LISTED_HOSTS = 8;
 

@@ -39,7 +39,7 @@ export function summarize(plans: HostPlan[]): PlanSummary {
   };
 }
 
-export function hostPlanLines(plan: HostPlan, options: { diffs?: boolean; showOk?: boolean } = {}): string[] {
+function hostPlanLines(plan: HostPlan, options: { diffs?: boolean; showOk?: boolean } = {}): string[] {
   const lines: string[] = [];
   if (plan.status !== 'planned') {
     lines.push(`  ! ${plan.status}: ${f(plan.error ?? '')}`);

@@ -4,9 +4,8 @@
  * then reprints whole frames), so one summary row shows counts instead.
  */
 import { Listr, ProcessOutput } from 'listr2';
-import type { HostPlan, HostResult, TaskResult } from '../engine/types.js';
+import type { HostPlan, HostResult, Reporter, TaskResult } from '../engine/types.js';
 import { escapeControl } from './escape.js';
-import type { Reporter } from './types.js';
 
 /** Everything plumb hands listr2 is escaped; listr2 adds its own colours around it. */
 const f = (text: string) => escapeControl(text, { oneLine: true });
@@ -31,6 +30,9 @@ interface Row {
 }
 
 export class TerminalReporter implements Reporter {
+  /** `write` takes the notices (the command's stderr); the tree itself is drawn on the terminal. */
+  constructor(private readonly write: (line: string) => void) {}
+
   private rows = new Map<string, Row>();
   private runs: Promise<unknown>[] = [];
   private summary?: { total: number; done: number; changed: number; failed: number; active: Map<string, string>; update: () => void; finish: () => void };
@@ -110,7 +112,7 @@ export class TerminalReporter implements Reporter {
     else row.done();
   }
   notice(message: string): void {
-    process.stderr.write(escapeControl(message) + '\n');
+    this.write(escapeControl(message));
   }
   async close(): Promise<void> {
     this.summary?.finish();

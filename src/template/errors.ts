@@ -1,13 +1,13 @@
-import type { SourcePos } from '../config/model.js';
+import { PlumbError } from '../errors.js';
+import type { SourcePos } from '../source/pos.js';
 
 /** A template that cannot be parsed or evaluated; `detail` is the message without the position. */
-export class TemplateError extends Error {
+export class TemplateError extends PlumbError {
   constructor(
     readonly detail: string,
     readonly pos?: SourcePos,
   ) {
     super(pos ? `${pos.file}:${pos.line}:${pos.column}: ${detail}` : detail);
-    this.name = 'TemplateError';
   }
 
   /** The same error, positioned (the innermost position wins). */

@@ -6,7 +6,7 @@
  * `__proto__`, `constructor` and friends are just missing keys.
  */
 import { quote } from '../shell.js';
-import { closest, didYouMean } from '../config/suggest.js';
+import { closest, didYouMean } from '../source/suggest.js';
 import { TemplateError } from './errors.js';
 import type { Expr } from './expr.js';
 
@@ -216,7 +216,7 @@ const FILTERS: Record<string, Filter> = {
     return truthy(v);
   },
 };
-export const filterNames = Object.keys(FILTERS);
+const filterNames = Object.keys(FILTERS);
 
 const TESTS: Record<string, (v: unknown) => boolean> = {
   defined: (v) => !(v instanceof Undefined),

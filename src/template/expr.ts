@@ -21,7 +21,7 @@ export type Expr =
   | { t: 'bin'; op: BinOp; l: Expr; r: Expr }
   | { t: 'cond'; then: Expr; test: Expr; else?: Expr };
 
-export type BinOp = '==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'not in' | '~' | '+' | '-' | '*' | '/' | '%';
+type BinOp = '==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'not in' | '~' | '+' | '-' | '*' | '/' | '%';
 
 type Tok =
   | { k: 'num'; v: number; at: number }

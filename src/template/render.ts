@@ -3,9 +3,9 @@
  * themselves be templates ("relayhost: '[{{ relay_host }}]:{{ relay_port }}'"):
  * they are rendered lazily on first use, once, with cycle detection.
  */
-import type { SourcePos } from '../config/model.js';
+import type { SourcePos } from '../source/pos.js';
 import { TemplateError } from './errors.js';
-import { evaluate, force, makeEnv, toText, truthy, Undefined, undefinedVariable, type Lookup } from './evaluate.js';
+import { evaluate, force, makeEnv, toText, truthy, undefinedVariable, type Lookup } from './evaluate.js';
 import { isTemplate, parseExpression, parseTemplate, type Expr, type Part } from './expr.js';
 
 export interface ScopeOptions {
@@ -231,5 +231,3 @@ function cachedExpression(text: string): Expr {
   }
   return e;
 }
-
-export { Undefined, TemplateError };

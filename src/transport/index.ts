@@ -1,7 +1,7 @@
 /** The one entry point the engine uses to reach a host. */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { InventoryHost } from '../config/model.js';
+import type { InventoryHost } from '../inventory/model.js';
 import { KnownHosts } from './known_hosts.js';
 import { checkTimeoutMs } from '../timeouts.js';
 import { LocalTransport } from './local.js';
@@ -9,9 +9,7 @@ import { defaultSshConfigFile, parseJumpSpec, resolveEndpoint, type Endpoint } f
 import { HopError, readIdentity, SshTransport, type LoadedKey } from './ssh.js';
 import { UnreachableError, type Transport } from './types.js';
 
-export type { Transport, ExecOptions, ExecResult, WriteFileOptions } from './types.js';
-export { UnreachableError, TransportTimeoutError, BecomeError } from './types.js';
-export { fingerprint } from './known_hosts.js';
+export type { Transport } from './types.js';
 
 export interface TransportOptions {
   knownHostsFiles?: string[]; // default [~/.ssh/known_hosts]
@@ -24,6 +22,8 @@ export interface TransportOptions {
   becomePassword?: (host: InventoryHost) => Promise<string | undefined>;
   passphrase?: (keyPath: string) => Promise<string>; // for encrypted keys, asked once per key
   hostsByName?: Map<string, InventoryHost>; // so `jump: bastion` can name an inventory host
+  /** Environment of `connection: local` commands; default this process's. */
+  localEnv?: NodeJS.ProcessEnv;
   /** ssh-agent socket; default $SSH_AUTH_SOCK, `false` = do not use an agent. */
   agentSocket?: string | false;
   /** Keepalive interval (default 10000 ms) and missed answers before the host is dropped (default 3). */
@@ -72,7 +72,7 @@ function resolveChain(host: InventoryHost, options: TransportOptions, configFile
 export async function openTransport(host: InventoryHost, options: TransportOptions): Promise<Transport> {
   const becomePassword = () => (options.becomePassword ? options.becomePassword(host) : Promise.resolve(undefined));
   const commandTimeoutMs = options.commandTimeoutMs ?? 0;
-  if (host.connection.connection === 'local') return new LocalTransport(host.name, commandTimeoutMs, becomePassword);
+  if (host.connection.connection === 'local') return new LocalTransport(host.name, commandTimeoutMs, becomePassword, options.localEnv);
 
   try {
     const configFile = options.sshConfigFile ?? defaultSshConfigFile();

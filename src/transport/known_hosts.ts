@@ -183,7 +183,7 @@ export class KnownHosts {
   }
 }
 
-export class KnownHostsError extends PlumbError {}
+class KnownHostsError extends PlumbError {}
 
 function verdict(entries: KnownHostEntry[], name: string, key: Buffer): HostKeyVerdict {
   const revoked = entries.find((e) => e.marker === 'revoked' && e.key.equals(key));

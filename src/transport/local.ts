@@ -7,14 +7,20 @@ import { TransportTimeoutError, type ExecResult } from './types.js';
 export class LocalTransport extends ShellTransport {
   private children = new Set<number>();
 
-  constructor(host: string, defaultTimeoutMs: number, becomePassword: () => Promise<string | undefined>) {
+  constructor(
+    host: string,
+    defaultTimeoutMs: number,
+    becomePassword: () => Promise<string | undefined>,
+    /** The control machine's environment, which is this host's (the CLI passes its own). */
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {
     super(host, userInfo().username, defaultTimeoutMs, becomePassword);
   }
 
   protected run(commandLine: string, stdin: Buffer | undefined, timeoutMs: number, label: string): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
       // detached: its own process group, so a timeout kills the whole tree.
-      const child = spawn('/bin/sh', ['-c', commandLine], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn('/bin/sh', ['-c', commandLine], { detached: true, stdio: ['pipe', 'pipe', 'pipe'], env: this.env });
       const out = new TextCollector();
       const err = new TextCollector();
       let timer: NodeJS.Timeout | undefined;

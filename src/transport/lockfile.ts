@@ -14,7 +14,7 @@ import { hostname } from 'node:os';
 import { PlumbError } from '../errors.js';
 import { readLimited } from '../local-file.js';
 
-export class LockError extends PlumbError {}
+class LockError extends PlumbError {}
 
 /** How long to wait for another run's lock by default. */
 export const LOCK_WAIT_MS = 10_000;

@@ -33,7 +33,7 @@ export function toBuffer(data: Buffer | string | undefined): Buffer | undefined 
 }
 
 /** The label shown in timeout errors when the caller gave none. */
-export function labelOf(command: string): string {
+function labelOf(command: string): string {
   const first = command.trim().split('\n')[0];
   return first.length > 60 ? first.slice(0, 57) + '...' : first;
 }

@@ -18,7 +18,7 @@ import { TransportTimeoutError, UnreachableError, type ExecResult, type WriteFil
 
 const { Client, utils } = ssh2;
 
-export interface HopSettings {
+interface HopSettings {
   knownHosts: KnownHosts;
   /** Where first-seen keys are recorded; undefined = refuse unknown keys. */
   recordNewKeysIn?: string;
@@ -35,11 +35,6 @@ export interface LoadedKey {
   path: string;
   data: Buffer;
   passphrase?: string;
-}
-
-/** Where an endpoint is, in words: `root@10.0.0.5:22`. */
-export function describeEndpoint(ep: Endpoint): string {
-  return `${ep.user}@${ep.hostname}:${ep.port}`;
 }
 
 /** A connection-level failure of one hop, already phrased for a user. */
@@ -84,21 +79,94 @@ function networkMessage(err: NodeJS.ErrnoException & { level?: string }, ep: End
   return new HopError(`cannot connect to ${where}: ${err.message}`, false);
 }
 
+/**
+ * The host-key policy, applied to the key a server presented: trusted when
+ * known_hosts has it, or when it is new and new keys are recorded
+ * (--accept-new-host-keys). Returns why the host is not trusted, or undefined.
+ */
+function verifyHostKey(ep: Endpoint, key: Buffer, settings: HopSettings): string | undefined {
+  const name = knownHostsName(ep.hostname, ep.port);
+  const verdict = settings.knownHosts.verify(ep.hostname, ep.port, key);
+  const got = `${keyTypeOf(key)} ${fingerprint(key)}`;
+  switch (verdict.status) {
+    case 'known':
+      return undefined;
+    case 'revoked':
+      return `host key of ${name} is REVOKED (${got}, ${verdict.entry.file}:${verdict.entry.line}); nothing was sent`;
+    case 'changed': {
+      const expected = verdict.expected.map((e) => `${e.keyType} ${fingerprint(e.key)} (${e.file}:${e.line})`).join(', ');
+      return (
+        `HOST KEY CHANGED for ${name}: expected ${expected}, got ${got}; nothing was sent. ` +
+        `If the change is expected, remove the old key with: ssh-keygen -R '${name}'`
+      );
+    }
+    case 'unknown':
+      if (settings.recordNewKeysIn) {
+        try {
+          settings.knownHosts.add(ep.hostname, ep.port, key, settings.recordNewKeysIn);
+        } catch (err) {
+          // A busy lock, or a different key recorded by a concurrent run: this host is not trusted.
+          if (!(err instanceof PlumbError)) throw err;
+          return err.message;
+        }
+        return undefined;
+      }
+      return (
+        `host key of ${name} is not known (${got}); check it, then run with --accept-new-host-keys ` +
+        `or add it with: ssh-keyscan ${ep.port === 22 ? '' : `-p ${ep.port} `}${ep.hostname} >> ~/.ssh/known_hosts`
+      );
+  }
+}
+
+/** The authentication methods to try, in order: the agent, then each identity file. `tried` names each one as it is offered. */
+function authMethods(ep: Endpoint, settings: HopSettings, keys: LoadedKey[], tried: string[]): Array<() => Promise<unknown>> {
+  const methods: Array<() => Promise<unknown>> = [];
+  if (settings.agentSocket) {
+    methods.push(async () => {
+      tried.push('ssh-agent');
+      return { type: 'agent', username: ep.user, agent: settings.agentSocket };
+    });
+  }
+  for (const key of keys) {
+    methods.push(async () => {
+      tried.push(`key ${key.path}`);
+      return { type: 'publickey', username: ep.user, key: key.data, passphrase: key.passphrase };
+    });
+  }
+  return methods;
+}
+
+/** What went wrong with a handshake, in a user's words. */
+function handshakeError(
+  err: NodeJS.ErrnoException & { level?: string },
+  ep: Endpoint,
+  seen: { hostKeyProblem?: string; tried: string[]; firstBytes?: Buffer },
+  timeoutMs: number,
+): HopError {
+  if (seen.hostKeyProblem) return new HopError(seen.hostKeyProblem, false);
+  if (err.level === 'client-authentication') {
+    const what = seen.tried.length ? seen.tried.join(', ') : 'no usable method (no agent, no identity file)';
+    return new HopError(`authentication failed for ${ep.user}@${ep.hostname}:${ep.port} (tried ${what})`, false);
+  }
+  if (seen.firstBytes && !seen.firstBytes.toString('latin1').includes('SSH-')) {
+    const said = seen.firstBytes.toString('latin1').split(/\r?\n/)[0].replace(/[^\x20-\x7e]/g, '?').slice(0, 60);
+    return new HopError(`${ep.hostname}:${ep.port} does not speak SSH (it said "${said}")`, false);
+  }
+  return networkMessage(err, ep, timeoutMs);
+}
+
 /** One SSH handshake + authentication, over TCP or over a stream from the previous hop. */
-export async function connectHop(ep: Endpoint, settings: HopSettings, sock?: Duplex): Promise<ClientType> {
+async function connectHop(ep: Endpoint, settings: HopSettings, sock?: Duplex): Promise<ClientType> {
   const keys: LoadedKey[] = [];
   for (const path of ep.identityFiles) {
     const key = await settings.loadKey(path);
     if (key) keys.push(key);
   }
-  const name = knownHostsName(ep.hostname, ep.port);
   const serverHostKey = hostKeyAlgorithms(settings.knownHosts.knownKeyTypes(ep.hostname, ep.port));
 
   return new Promise((resolve, reject) => {
     const client = new Client();
-    let hostKeyProblem: string | undefined;
-    let firstBytes: Buffer | undefined;
-    const tried: string[] = [];
+    const seen: { hostKeyProblem?: string; tried: string[]; firstBytes?: Buffer } = { tried: [] };
     let settled = false;
     const fail = (e: HopError) => {
       if (settled) return;
@@ -110,34 +178,10 @@ export async function connectHop(ep: Endpoint, settings: HopSettings, sock?: Dup
       settled = true;
       resolve(client);
     });
-    client.on('error', (err: NodeJS.ErrnoException & { level?: string }) => {
-      if (hostKeyProblem) return fail(new HopError(hostKeyProblem, false));
-      if (err.level === 'client-authentication') {
-        const what = tried.length ? tried.join(', ') : 'no usable method (no agent, no identity file)';
-        return fail(new HopError(`authentication failed for ${ep.user}@${ep.hostname}:${ep.port} (tried ${what})`, false));
-      }
-      if (firstBytes && !firstBytes.toString('latin1').includes('SSH-')) {
-        const said = firstBytes.toString('latin1').split(/\r?\n/)[0].replace(/[^\x20-\x7e]/g, '?').slice(0, 60);
-        return fail(new HopError(`${ep.hostname}:${ep.port} does not speak SSH (it said "${said}")`, false));
-      }
-      fail(networkMessage(err, ep, settings.connectTimeoutMs));
-    });
-    client.once('close', () => fail(new HopError(hostKeyProblem ?? `${ep.hostname}:${ep.port} closed the connection during the SSH handshake`, !hostKeyProblem)));
+    client.on('error', (err: NodeJS.ErrnoException & { level?: string }) => fail(handshakeError(err, ep, seen, settings.connectTimeoutMs)));
+    client.once('close', () => fail(new HopError(seen.hostKeyProblem ?? `${ep.hostname}:${ep.port} closed the connection during the SSH handshake`, !seen.hostKeyProblem)));
 
-    const methods: Array<() => Promise<unknown>> = [];
-    if (settings.agentSocket) {
-      methods.push(async () => {
-        tried.push('ssh-agent');
-        return { type: 'agent', username: ep.user, agent: settings.agentSocket };
-      });
-    }
-    for (const key of keys) {
-      methods.push(async () => {
-        tried.push(`key ${key.path}`);
-        return { type: 'publickey', username: ep.user, key: key.data, passphrase: key.passphrase };
-      });
-    }
-
+    const methods = authMethods(ep, settings, keys, seen.tried);
     const config: ConnectConfig = {
       host: ep.hostname,
       port: ep.port,
@@ -148,38 +192,8 @@ export async function connectHop(ep: Endpoint, settings: HopSettings, sock?: Dup
       keepaliveCountMax: settings.keepaliveCountMax,
       algorithms: serverHostKey ? { serverHostKey: serverHostKey as never } : undefined,
       hostVerifier: (key: Buffer) => {
-        const verdict = settings.knownHosts.verify(ep.hostname, ep.port, key);
-        const got = `${keyTypeOf(key)} ${fingerprint(key)}`;
-        switch (verdict.status) {
-          case 'known':
-            return true;
-          case 'revoked':
-            hostKeyProblem = `host key of ${name} is REVOKED (${got}, ${verdict.entry.file}:${verdict.entry.line}); nothing was sent`;
-            return false;
-          case 'changed': {
-            const expected = verdict.expected.map((e) => `${e.keyType} ${fingerprint(e.key)} (${e.file}:${e.line})`).join(', ');
-            hostKeyProblem =
-              `HOST KEY CHANGED for ${name}: expected ${expected}, got ${got}; nothing was sent. ` +
-              `If the change is expected, remove the old key with: ssh-keygen -R '${name}'`;
-            return false;
-          }
-          case 'unknown':
-            if (settings.recordNewKeysIn) {
-              try {
-                settings.knownHosts.add(ep.hostname, ep.port, key, settings.recordNewKeysIn);
-              } catch (err) {
-                // A busy lock, or a different key recorded by a concurrent run: this host is not trusted.
-                if (!(err instanceof PlumbError)) throw err;
-                hostKeyProblem = err.message;
-                return false;
-              }
-              return true;
-            }
-            hostKeyProblem =
-              `host key of ${name} is not known (${got}); check it, then run with --accept-new-host-keys ` +
-              `or add it with: ssh-keyscan ${ep.port === 22 ? '' : `-p ${ep.port} `}${ep.hostname} >> ~/.ssh/known_hosts`;
-            return false;
-        }
+        seen.hostKeyProblem = verifyHostKey(ep, key, settings);
+        return seen.hostKeyProblem === undefined;
       },
       authHandler: ((_left: AuthenticationType[] | null, _partial: boolean | null, next: (m: unknown) => void) => {
         const method = methods.shift();
@@ -191,7 +205,7 @@ export async function connectHop(ep: Endpoint, settings: HopSettings, sock?: Dup
     // ssh2 leaves Nagle on: each exec would wait ~40 ms for delayed ACKs.
     if (!sock) client.setNoDelay(true);
     // Keep the first bytes the server sent, to tell "not an SSH server" from a dropped connection.
-    (client as unknown as { _sock?: Duplex })._sock?.once('data', (d: Buffer) => (firstBytes = d));
+    (client as unknown as { _sock?: Duplex })._sock?.once('data', (d: Buffer) => (seen.firstBytes = d));
   });
 }
 
@@ -206,7 +220,7 @@ function forward(via: ClientType, viaName: string, ep: Endpoint): Promise<Duplex
 }
 
 /** Connect through every hop in order, checking each hop's host key; returns all clients, target last. */
-export async function connectChain(chain: Endpoint[], settings: HopSettings): Promise<ClientType[]> {
+async function connectChain(chain: Endpoint[], settings: HopSettings): Promise<ClientType[]> {
   const clients: ClientType[] = [];
   try {
     for (let i = 0; i < chain.length; i++) {

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import SSHConfig from 'ssh-config';
-import type { Connection } from '../config/model.js';
+import type { Connection } from '../inventory/model.js';
 import { READ_LIMITS, readLimited } from '../local-file.js';
 import { parseSshTime } from '../timeouts.js';
 
@@ -30,7 +30,7 @@ export function defaultSshConfigFile(): string | undefined {
 
 const parsedConfigs = new Map<string, SSHConfig>();
 
-export function loadSshConfig(file: string | undefined): SSHConfig | undefined {
+function loadSshConfig(file: string | undefined): SSHConfig | undefined {
   if (!file) return undefined;
   let config = parsedConfigs.get(file);
   if (!config) {

@@ -1,4 +1,5 @@
 /** The interface every layer above the transport uses; modules never see ssh2. */
+import { EXIT, PlumbError } from '../errors.js';
 
 export interface ExecOptions {
   /** Bytes written to the command's stdin, then stdin is closed. */
@@ -36,24 +37,16 @@ export interface Transport {
 }
 
 /** A failure that makes the host unreachable (connect, auth, host key, dropped connection). */
-export class UnreachableError extends Error {
+export class UnreachableError extends PlumbError {
+  override readonly exitCode: number = EXIT.unreachable;
+
   constructor(message: string, readonly host: string) {
     super(message);
-    this.name = 'UnreachableError';
   }
 }
 
-export class TransportTimeoutError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TransportTimeoutError';
-  }
-}
+/** A remote command outlived --task-timeout. */
+export class TransportTimeoutError extends PlumbError {}
 
 /** become (sudo) cannot work on this host: no sudo, a password is needed but not given, or it was refused. */
-export class BecomeError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BecomeError';
-  }
-}
+export class BecomeError extends PlumbError {}

@@ -1,7 +1,12 @@
-/** Runs the plumb CLI from the sources, as a user would, and captures everything it prints. */
+/**
+ * Runs the plumb CLI against the fleet and captures everything it prints:
+ * `plumb` in this process through the CLI's `run(argv, io)`, `startPlumb` as
+ * a child process (bin/plumb.js) for what needs one: Ctrl-C, a kill.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { runCli } from '../in-process.js';
 
 export const repoRoot = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
@@ -22,7 +27,7 @@ export function startPlumb(args: string[], env: NodeJS.ProcessEnv = {}): Running
   // bin/plumb.js with PLUMB_FROM_SOURCE runs the TypeScript sources, never a stale dist/.
   const child = spawn(process.execPath, [join(repoRoot, 'bin/plumb.js'), ...args], {
     cwd: repoRoot,
-    env: { ...process.env, CI: 'true', NO_COLOR: '1', PLUMB_FROM_SOURCE: '1', ...env },
+    env: { ...runEnv(env), PLUMB_FROM_SOURCE: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -47,6 +52,12 @@ export function startPlumb(args: string[], env: NodeJS.ProcessEnv = {}): Running
   };
 }
 
-export function plumb(args: string[], env: NodeJS.ProcessEnv = {}): Promise<PlumbRun> {
-  return startPlumb(args, env).done;
+/** The environment a run sees: this process's, as a non-interactive CI job, plus `env`. */
+function runEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...process.env, CI: 'true', NO_COLOR: '1', ...env };
+}
+
+export async function plumb(args: string[], env: NodeJS.ProcessEnv = {}): Promise<PlumbRun> {
+  const { code, stdout, stderr } = await runCli(args, runEnv(env));
+  return { code, stdout, stderr };
 }

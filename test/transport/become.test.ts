@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InventoryHost } from '../../src/config/model.js';
+import type { InventoryHost } from '../../src/inventory/model.js';
 import { openTransport, type TransportOptions } from '../../src/transport/index.js';
 import { BecomeError, TransportTimeoutError, type Transport } from '../../src/transport/types.js';
 import { makeKey, startSshd, tempDir, type Sshd } from './sshd.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import type { Connection as ServerConnection, ServerChannel } from 'ssh2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { InventoryHost } from '../../src/config/model.js';
+import type { InventoryHost } from '../../src/inventory/model.js';
 import { openTransport, type TransportOptions } from '../../src/transport/index.js';
 import { TransportTimeoutError, UnreachableError, type Transport } from '../../src/transport/types.js';
 import { failure, freePort, makeKey, tempDir } from './sshd.js';
@@ -22,8 +22,7 @@ interface FakeServer {
   close(): Promise<void>;
 }
 
-const hostKey = utils.generateKeyPairSync('ed25519');
-const hostKeyBlob = (utils.parseKey(hostKey.public) as ssh2.ParsedKey).getPublicSSH();
+const { hostKey, hostKeyBlob } = parsableHostKey();
 let dir: string;
 let key: { path: string; pub: string };
 const servers: FakeServer[] = [];
@@ -192,3 +191,16 @@ describe('transport faults (ssh2 in-process server)', () => {
     await Promise.all([tb.close(), tg.close()]);
   });
 });
+
+/**
+ * ssh2's generateKeyPairSync writes an ed25519 public key whose first byte is
+ * 0 with 31 bytes, which its own parseKey then refuses (about 1 key in 256):
+ * draw again until the pair parses.
+ */
+function parsableHostKey(): { hostKey: ReturnType<typeof utils.generateKeyPairSync>; hostKeyBlob: Buffer } {
+  for (;;) {
+    const hostKey = utils.generateKeyPairSync('ed25519');
+    const parsed = utils.parseKey(hostKey.public);
+    if (!(parsed instanceof Error)) return { hostKey, hostKeyBlob: (parsed as ssh2.ParsedKey).getPublicSSH() };
+  }
+}

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InventoryHost, Connection } from '../../src/config/model.js';
+import type { InventoryHost, Connection } from '../../src/inventory/model.js';
 import { quote, ShellQuoteError } from '../../src/shell.js';
 import { openTransport, type TransportOptions } from '../../src/transport/index.js';
 import { fingerprint } from '../../src/transport/known_hosts.js';

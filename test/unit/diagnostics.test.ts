@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { formatDiagnostic, headline, ValidationFailed, type Diagnostic } from '../../src/config/diagnostics.js';
-import { firstInvalidUtf8, formatPath } from '../../src/config/source.js';
-import { closest, didYouMean, editDistance } from '../../src/config/suggest.js';
+import { formatDiagnostic, headline, ValidationFailed, type Diagnostic } from '../../src/source/diagnostics.js';
+import { firstInvalidUtf8, formatPath } from '../../src/source/yaml.js';
+import { closest, didYouMean, editDistance } from '../../src/source/suggest.js';
 import { reportError, UsageError } from '../../src/cli/errors.js';
-import { Redactor } from '../../src/template/redactor.js';
+import { Redactor } from '../../src/redactor.js';
+import { EXIT, PlumbError } from '../../src/errors.js';
+import { PatternError } from '../../src/inventory/patterns.js';
+import { TemplateError } from '../../src/template/errors.js';
+import { SavedPlanError } from '../../src/engine/saved-plan.js';
+import { UnreachableError } from '../../src/transport/types.js';
 
 describe('suggestions', () => {
   it('measures edits, with a swap of neighbours as one edit', () => {
@@ -71,6 +76,22 @@ describe('error → exit code and message', () => {
   });
   it('usage errors point at the command help', () => {
     expect(reportError(new UsageError('missing PLAYBOOK', 'validate')).text).toBe('plumb: missing PLAYBOOK\nrun "plumb validate --help" for usage');
+  });
+  it('an expected failure ends with its own exit code and one line, whatever its class', () => {
+    const unreachable = reportError(new UnreachableError('web1: connection refused', 'web1'));
+    expect(unreachable).toEqual({ code: EXIT.unreachable, text: 'plumb: web1: connection refused' });
+    for (const err of [new PatternError('"wbe1" is neither a host nor a group'), new TemplateError('unknown filter "uper"'), new SavedPlanError('the plan has no hosts')]) {
+      expect(err).toBeInstanceOf(PlumbError);
+      expect(reportError(err)).toEqual({ code: EXIT.error, text: `plumb: ${err.message}` });
+    }
+  });
+  it('a validation failure prints every diagnostic with its count, hiding the secrets loading knew', () => {
+    const r = new Redactor();
+    r.add('hunter2');
+    const d: Diagnostic = { severity: 'error', file: 'a.yaml', line: 1, column: 1, message: 'bad value hunter2' };
+    const report = reportError(new ValidationFailed([d], new Map(), r));
+    expect(report.code).toBe(EXIT.error);
+    expect(report.text).toBe('a.yaml:1:1: error: bad value ***\n\nvalidation failed: 1 error in 1 file');
   });
   it('redacts every kind of error text', () => {
     const r = new Redactor();

@@ -16,7 +16,8 @@ import { PlumbError } from '../../src/errors.js';
 import { modules } from '../../src/modules/index.js';
 import type { Change } from '../../src/modules/types.js';
 import { escapeControl } from '../../src/report/escape.js';
-import { type PlanDocument, planJson } from '../../src/report/plan-document.js';
+import { planJson } from '../../src/report/plan-document.js';
+import type { PlanDocument } from '../../src/engine/plan-schema.js';
 import { planMarkdown } from '../../src/report/plan-markdown.js';
 import { planText } from '../../src/report/plan-text.js';
 import { PlainReporter } from '../../src/report/plain.js';
@@ -291,7 +292,7 @@ describe('terminal (listr2) progress', () => {
       writes.push(String(chunk));
       return true;
     });
-    const r = new TerminalReporter();
+    const r = new TerminalReporter((l) => process.stderr.write(l + '\n'));
     r.playStart('p', ['web1']);
     r.hostActivity('web1', `task ${TITLE}`);
     await new Promise((resolve) => setTimeout(resolve, 150));

@@ -2,10 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DiagnosticList } from '../../src/config/diagnostics.js';
+import { DiagnosticList } from '../../src/source/diagnostics.js';
 import { hostScope } from '../../src/config/hostvars.js';
 import { loadProject, parseExtraVars } from '../../src/config/project.js';
-import { loadInventory } from '../../src/inventory/load.js';
+import { loadInventory, resolveInventory } from '../../src/inventory/load.js';
+import { parseYaml } from '../../src/source/yaml.js';
 import { applyLimit, matchHosts, PatternError } from '../../src/inventory/patterns.js';
 import { TemplateError } from '../../src/template/errors.js';
 
@@ -159,5 +160,29 @@ describe('the seed playbook takes its relay settings from the inventory or -e', 
   it('-e overrides the inventory', async () => {
     const r = await copyArgs(['relay_port=587', 'relay_host=smtp.gmail.com', 'relay_account=me@gmail.com'], 'mx1');
     expect(r.content).toBe('[smtp.gmail.com]:587 me@gmail.com:abcd efgh ijkl mnop\n');
+  });
+});
+
+describe('resolveInventory (no file read)', () => {
+  const resolve = (text: string) => {
+    const diags = new DiagnosticList();
+    const src = parseYaml('mem.yaml', text, diags, 'inventory')!;
+    return { inv: resolveInventory(src, diags), diags: diags.items };
+  };
+
+  it('merges variables all < parent < child < host and lists members in inventory order', () => {
+    const { inv, diags } = resolve(
+      ['all:', '  vars: {v: all, w: all}', '  children:', '    prod:', '      vars: {v: prod}', '      children:', '        web:', '          vars: {v: web}', '          hosts: {w2: , w1: {w: host}}', '    db:', '      hosts: {d1: }'].join('\n'),
+    );
+    expect(diags).toEqual([]);
+    expect(inv!.groups.get('prod')).toEqual(['w2', 'w1']);
+    expect(inv!.hosts.get('w1')).toMatchObject({ groups: ['all', 'prod', 'web'], vars: { v: 'web', w: 'host' } });
+    expect(inv!.hosts.get('d1')!.vars).toEqual({ v: 'all', w: 'all' });
+  });
+
+  it('a group cycle is a positioned error and no inventory', () => {
+    const { inv, diags } = resolve(['a:', '  children:', '    b:', '      children:', '        a:'].join('\n'));
+    expect(inv).toBeUndefined();
+    expect(diags.map((d) => d.message)).toContainEqual(expect.stringMatching(/^group cycle: a → b → a|^group cycle: b → a → b/));
   });
 });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/main.js';
-import { Redactor } from '../../src/template/redactor.js';
+import { Redactor } from '../../src/redactor.js';
 
 async function plumb(args: string[], env: NodeJS.ProcessEnv = {}) {
   let stdout = '';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Fingerprinter } from '../../src/engine/fingerprint.js';
-import type { PlanDocument } from '../../src/report/plan-document.js';
+import type { PlanDocument } from '../../src/engine/plan-schema.js';
 import { planMarkdown } from '../../src/report/plan-markdown.js';
 
 function doc(hosts: PlanDocument['hosts']): PlanDocument {

@@ -28,7 +28,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { run as plumbMain } from '../../src/cli/main.js';
 import { quote } from '../../src/shell.js';
-import { Redactor } from '../../src/template/redactor.js';
+import { Redactor } from '../../src/redactor.js';
 
 // ---------------------------------------------------------------------------
 // What a secret looks like once transformed (the oracle; independent of src/).

@@ -5,13 +5,13 @@
  * -e values, with file:line:column. Before, validate said "valid" and apply
  * failed inside quote().
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ValidationFailed, type Diagnostic } from '../../src/config/diagnostics.js';
+import { ValidationFailed, type Diagnostic } from '../../src/source/diagnostics.js';
 import { loadProject, parseExtraVars } from '../../src/config/project.js';
+import { runCli } from '../in-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'plumb-nul-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -101,14 +101,10 @@ describe('NUL in YAML', () => {
     expect(() => parseExtraVars([`@${file('x: "\\0"\n')}`])).toThrow(/NUL/);
   });
 
-  it('plumb validate exits 1 and prints file:line:column', () => {
+  it('plumb validate exits 1 and prints file:line:column', async () => {
     const p = file(task('"rm -rf /tmp/x\\0/etc"'));
-    const r = spawnSync(process.execPath, ['bin/plumb.js', 'validate', p, '-i', inventory], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, PLUMB_FROM_SOURCE: '1' },
-      timeout: 60_000,
-    });
-    expect(r.status).toBe(1);
+    const r = await runCli(['validate', p, '-i', inventory], { PATH: process.env.PATH, HOME: process.env.HOME });
+    expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${p}:${CMD_LINE}:${CMD_COL + 14}: error:`);
     expect(r.stderr).toMatch(/NUL/);
   });

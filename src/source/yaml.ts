@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { LocalFileError, READ_LIMITS, readLimited } from '../local-file.js';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair } from 'yaml';
 import type { DiagnosticList } from './diagnostics.js';
-import type { SourcePos } from './model.js';
+import type { SourcePos } from './pos.js';
 
 /**
  * Playbooks and inventories are hand-written; anything this large is generated

@@ -3,10 +3,11 @@
  * into one list and throws it once (ValidationFailed), so a user fixes a
  * playbook in one round instead of one error per run.
  */
-import type { SourcePos } from './model.js';
-import { Redactor } from '../template/redactor.js';
+import type { SourcePos } from './pos.js';
+import { Redactor } from '../redactor.js';
+import { PlumbError, type TextRedactor } from '../errors.js';
 
-export type Severity = 'error' | 'warning';
+type Severity = 'error' | 'warning';
 
 export interface Diagnostic {
   severity: Severity;
@@ -20,15 +21,10 @@ export interface Diagnostic {
   message: string;
 }
 
-/** Anything that can hide secret values in text (the Redactor). */
-export interface TextRedactor {
-  redact(text: string): string;
-}
-
 /** Source texts by file name, for the caret excerpts. */
 export type SourceTexts = Map<string, string>;
 
-export class ValidationFailed extends Error {
+export class ValidationFailed extends PlumbError {
   constructor(
     readonly diagnostics: Diagnostic[],
     readonly sources: SourceTexts = new Map(),
@@ -38,7 +34,14 @@ export class ValidationFailed extends Error {
     // The message alone is useful too (callers that print err.message): every error's headline, redacted.
     const errors = diagnostics.filter((d) => d.severity === 'error');
     super(redactor.redact(errors.map(headline).join('\n') || 'validation failed'));
-    this.name = 'ValidationFailed';
+  }
+
+  /** Every diagnostic with its caret excerpt, then a count. */
+  override report(redactor: TextRedactor = this.redactor): string {
+    const body = formatDiagnostics(this.diagnostics, this.sources, redactor);
+    const files = new Set(this.errors.map((d) => d.file)).size;
+    const n = this.errors.length;
+    return `${body}\n\nvalidation failed: ${n} error${n === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}`;
   }
 
   get errors(): Diagnostic[] {

@@ -7,7 +7,8 @@
  * outside the template language (quoted into a command line, echoed in base64
  * by a remote tool) is still hidden.
  */
-import { quote } from '../shell.js';
+import { PlumbError } from './errors.js';
+import { quote } from './shell.js';
 
 export const REDACTED = '***';
 
@@ -17,10 +18,9 @@ export const REDACTED = '***';
  */
 export const MIN_SECRET_LENGTH = 4;
 
-export class SecretTooShortError extends Error {
+class SecretTooShortError extends PlumbError {
   constructor(readonly what: string) {
     super(shortSecretMessage(what));
-    this.name = 'SecretTooShortError';
   }
 }
 
@@ -136,7 +136,7 @@ export class Redactor {
  * any offset inside a longer base64 text), hex (lower and upper) and
  * URL-encoded. Forms shorter than 4 characters are left out.
  */
-export function encodings(value: string): string[] {
+function encodings(value: string): string[] {
   const out = new Set<string>([value, value.trim(), value.toUpperCase(), value.toLowerCase()]);
   const tryAdd = (f: () => string) => {
     try {

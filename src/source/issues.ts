@@ -3,7 +3,7 @@
  * found (the value itself), and a suggestion where one is likely.
  */
 import type { z } from 'zod';
-import type { PathPart } from './source.js';
+import type { PathPart } from './yaml.js';
 import { didYouMean } from './suggest.js';
 
 type Issue = z.core.$ZodIssue;

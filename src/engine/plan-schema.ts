@@ -1,0 +1,99 @@
+/**
+ * The schema of the plan document (built in report/plan-document.ts): what
+ * `--out PLAN.json` saves and `plumb apply PLAN.json` reads back (saved-plan.ts).
+ */
+import { z } from 'zod';
+import { SALT_BYTES, scryptParamsProblem } from './fingerprint.js';
+
+export const PLAN_FORMAT = 'plumb-plan';
+export const PLAN_VERSION = 2;
+
+const change = z.object({
+  summary: z.string(),
+  target: z.string(),
+  before: z.unknown().optional(),
+  after: z.unknown().optional(),
+  diff: z.string().optional(),
+  secret: z.boolean().optional(),
+});
+
+const task = z.object({
+  index: z.number().int().describe('position of the task in its play'),
+  name: z.string(),
+  module: z.string(),
+  outcome: z.enum(['ok', 'change', 'may-change', 'skipped', 'error']),
+  reason: z.string().optional(),
+  changes: z.array(change),
+  probed: z.string().optional().describe('keyed fingerprint of the state the plan was computed from (see fingerprint_key)'),
+  desired: z.string().optional().describe('keyed fingerprint of the desired state, the rendered arguments (see fingerprint_key)'),
+});
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+const fingerprintKey = z
+  .object({
+    kdf: z.literal('scrypt'),
+    N: z.number().int().positive().describe('scrypt cost (a power of two)'),
+    r: z.number().int().positive().describe('scrypt block size'),
+    p: z.number().int().positive().describe('scrypt parallelism'),
+    salt: z.string().regex(BASE64).describe(`random per plan, base64 (${SALT_BYTES} bytes)`),
+  })
+  .superRefine((k, ctx) => {
+    const problem = scryptParamsProblem(k);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    if (Buffer.from(k.salt, 'base64').length < SALT_BYTES) ctx.addIssue({ code: 'custom', path: ['salt'], message: `the salt must be at least ${SALT_BYTES} bytes` });
+  })
+  .describe(
+    'How the fingerprints are keyed. Each is "hmac-sha256:" and the first 32 hex digits of HMAC-SHA256 over the canonical JSON (keys sorted) ' +
+      'of the rendered arguments (desired) or the probed state (probed). A task that uses secrets is keyed with ' +
+      'scrypt(password = "plumb-fingerprint-v2" NUL JSON array of the sorted distinct secret values it uses, salt, N, r, p, 32 bytes): ' +
+      'each guess at a secret costs one such derivation. A task that uses none is keyed with the public sha256("plumb-fingerprint-v2"). ' +
+      'The floor N·r ≥ 2^19 (about 190 ms per guess on the reference machine) is enforced when a plan is read. ' +
+      'Absent only from a document that holds no fingerprints (it cannot be applied).',
+  );
+
+const host = z.object({
+  name: z.string(),
+  play: z.string(),
+  play_index: z.number().int(),
+  status: z.enum(['unchanged', 'changes', 'unreachable', 'failed']),
+  error: z.string().optional(),
+  pending_handlers: z.array(z.string()),
+  tasks: z.array(task),
+  handlers: z.array(z.object({ name: z.string(), runs: z.enum(['will', 'may']), because: z.array(z.string()) })),
+});
+
+export const planDocumentSchema = z.object({
+  format: z.literal(PLAN_FORMAT),
+  version: z.literal(PLAN_VERSION),
+  created_at: z.string().describe('when the plan was made'),
+  command: z.object({
+    playbook: z.string(),
+    inventory: z.string(),
+    limit: z.string().optional(),
+    tags: z.array(z.string()).optional(),
+    extra_vars: z.record(z.string(), z.unknown()),
+  }),
+  files: z.array(z.object({ path: z.string(), sha256: z.string() })).describe('content hashes of the playbook, inventory and variable files the plan was made from'),
+  fingerprint_key: fingerprintKey.optional(),
+  summary: z.object({
+    hosts: z.number().int(),
+    with_changes: z.number().int(),
+    changes: z.number().int(),
+    unchanged: z.number().int(),
+    unreachable: z.number().int(),
+    failed: z.number().int(),
+  }),
+  hosts: z.array(host),
+});
+
+export type PlanDocument = z.infer<typeof planDocumentSchema>;
+export type PlanDocumentHost = PlanDocument['hosts'][number];
+
+export function planJsonSchema(): unknown {
+  return {
+    $id: `https://plumb.dev/schemas/plan-v${PLAN_VERSION}.json`,
+    title: `plumb plan (format plumb-plan, version ${PLAN_VERSION})`,
+    ...z.toJSONSchema(planDocumentSchema, { io: 'input' }),
+  };
+}
