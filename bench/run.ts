@@ -18,7 +18,7 @@
  * Every run's outcome is verified (exit code, per-host changed counts, state on every host)
  * before its time counts; a run that did not converge is reported as a failure.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';

@@ -197,7 +197,8 @@ async function main() {
               sshPids.add(child.pid!);
               child.on('close', (code) => {
                 sshPids.delete(child.pid!);
-                code === 0 ? resolve() : reject(new Error(`exit ${code}`));
+                if (code === 0) resolve();
+                else reject(new Error(`exit ${code}`));
               });
             }),
         ),

@@ -116,7 +116,7 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<{ r
   const runOne = async (t: PreparedTask, initial: TaskPlan | undefined, handler: boolean): Promise<TaskResult> => {
     const name = t.task.name;
     if (t.skip) return { name, status: 'skipped', changes: [], handler };
-    let plan = initial && !dirty && initial.outcome !== 'may-change' ? initial : await reprobe(t);
+    const plan = initial && !dirty && initial.outcome !== 'may-change' ? initial : await reprobe(t);
     if (plan.outcome === 'may-change') {
       return { name, status: 'failed', changes: [], error: `cannot tell the current state: ${plan.reason}`, handler };
     }

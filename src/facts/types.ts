@@ -43,11 +43,6 @@ export function fact<P, V>(def: Fact<P, V>, params: P): FactRef<V> {
   return { key: `${def.name} ${JSON.stringify(params)}`, fact: def, params };
 }
 
-/** The snippet of a requested fact. */
-export function probeOf(ref: FactRef): string {
-  return ref.fact.probe(ref.params);
-}
-
 /** Parse a requested fact's output; a parser that throws makes the fact unknown rather than the host fail. */
 export function parseOf<V>(ref: FactRef<V>, out: ProbeOutput): Probed<V> {
   try {

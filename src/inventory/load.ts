@@ -30,7 +30,7 @@ interface HostInfo {
   path: PathPart[];
 }
 
-const NAME = /^[A-Za-z0-9_.\-\[\]:]+$/;
+const NAME = /^[A-Za-z0-9_.\-[\]:]+$/;
 
 /** Load an inventory file; problems are added to `diags` (the caller throws). */
 export function loadInventory(file: string, diags: DiagnosticList): Inventory | undefined {
@@ -59,7 +59,10 @@ export function resolveInventory(src: YamlSource, diags: DiagnosticList): Invent
   const w: Walk = { src, root, diags, groups: new Map(), hosts: new Map() };
   group(w, 'all');
   for (const [top, node] of Object.entries(value)) {
-    if (top !== 'all') group(w, 'all').children.push(top), group(w, top).parents.add('all');
+    if (top !== 'all') {
+      group(w, 'all').children.push(top);
+      group(w, top).parents.add('all');
+    }
     walkGroup(w, top, node, [top]);
   }
   refuseHostGroupClashes(w);

@@ -13,7 +13,7 @@ import { type GuardState, guardsOf } from '../facts/guards.js';
 import { command as shellCommand, quote } from '../shell.js';
 import { isTemplate } from '../template/expr.js';
 import { freeForm, LITERAL_ONLY, noNulSchema, wordSchema } from './common.js';
-import { type Change, defineModule, known, type Module, type ModuleContext } from './types.js';
+import { type Change, defineModule, known, type Module } from './types.js';
 
 export const UNLESS_LITERAL =
   '`unless` must be written literally: plan runs it on the host, so no variable may change what it executes. ' +
@@ -102,7 +102,7 @@ export const commandArgs = freeForm('cmd',
     .refine((a) => (a.cmd === undefined) !== (a.argv === undefined), { message: 'command needs exactly one of `cmd` or `argv`' }),
 );
 
-export type CommandArgs = z.output<typeof commandArgs>;
+type CommandArgs = z.output<typeof commandArgs>;
 
 type Guarded = { creates?: string; removes?: string; unless?: string; chdir?: string };
 

@@ -40,7 +40,7 @@ export const copyArgs = z
     message: 'copy needs exactly one of `content` or `src`',
   });
 
-export type CopyArgs = z.output<typeof copyArgs>;
+type CopyArgs = z.output<typeof copyArgs>;
 
 /** What copy-like modules (copy, template) need from their arguments. */
 export interface FileTarget extends Attrs {

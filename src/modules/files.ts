@@ -11,7 +11,7 @@ import { command, quote } from '../shell.js';
 import { modeSchema, ownerSchema } from './common.js';
 import type { Change, ModuleContext, Planned, Step } from './types.js';
 
-export { asText, type FileState, fileFact, normalizeMode, sha256 } from '../facts/file.js';
+export { asText, type FileState, fileFact, sha256 } from '../facts/file.js';
 
 export const fileAttrs = {
   mode: modeSchema.optional().describe('octal mode as a quoted string, e.g. "0644"'),

@@ -27,4 +27,3 @@ for (const [key, module] of Object.entries(modules)) {
 }
 
 export type * from './types.js';
-export { ModuleError, UnknownState } from './types.js';

@@ -395,7 +395,7 @@ export class SshTransport extends ShellTransport {
     } catch (err) {
       if (created) sftp.unlink(tmp, () => {});
       if (this.lost) throw new UnreachableError(`connection lost (${this.lost}) while writing ${path}`, this.host);
-      throw new Error(`writing ${path} failed: ${sftpReason(err)}`);
+      throw new Error(`writing ${path} failed: ${sftpReason(err)}`, { cause: err });
     }
   }
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InventoryHost } from '../../src/inventory/model.js';
 import { openTransport, type TransportOptions } from '../../src/transport/index.js';
-import { BecomeError, TransportTimeoutError, type Transport } from '../../src/transport/types.js';
+import { BecomeError, TransportTimeoutError } from '../../src/transport/types.js';
 import { makeKey, startSshd, tempDir, type Sshd } from './sshd.js';
 
 const isRoot = process.getuid?.() === 0;

@@ -141,7 +141,7 @@ describe('ssh transport: commands', { timeout: 300_000 }, () => {
     expect(err).toBeInstanceOf(TransportTimeoutError);
     expect(err.message).toBe('timed out after 0.5 s running my slow task');
     const deadline = Date.now() + 5000;
-    let running = '';
+    let running: string;
     do {
       await new Promise((r) => setTimeout(r, 100));
       running = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.startsWith(marker)).join('\n');
