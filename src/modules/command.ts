@@ -102,7 +102,6 @@ export const commandArgs = freeForm('cmd',
     .refine((a) => (a.cmd === undefined) !== (a.argv === undefined), { message: 'command needs exactly one of `cmd` or `argv`' }),
 );
 
-type CommandArgs = z.output<typeof commandArgs>;
 
 type Guarded = { creates?: string; removes?: string; unless?: string; chdir?: string };
 

@@ -40,7 +40,6 @@ export const copyArgs = z
     message: 'copy needs exactly one of `content` or `src`',
   });
 
-type CopyArgs = z.output<typeof copyArgs>;
 
 /** What copy-like modules (copy, template) need from their arguments. */
 export interface FileTarget extends Attrs {

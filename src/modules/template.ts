@@ -16,7 +16,6 @@ export const templateArgs = z.strictObject({
   ...fileAttrs,
 });
 
-type TemplateArgs = z.output<typeof templateArgs>;
 
 export const template = contentModule(
   { name: 'template', summary: 'a file on the host rendered from a local template with the host\'s variables, then as copy', schema: templateArgs },
