@@ -8,7 +8,7 @@
  * by a remote tool) is still hidden.
  */
 import { PlumbError } from './errors.js';
-import { quote } from './shell.js';
+import { quote } from './quote.js';
 
 export const REDACTED = '***';
 
@@ -130,7 +130,7 @@ export class Redactor {
 /**
  * The forms a secret commonly takes on its way to an output: itself, trimmed,
  * upper and lower case, shell-quoted (the body between the quotes, as
- * src/shell.ts `quote` and double quotes write it), JSON-string-escaped (also
+ * src/quote.ts `quote` and double quotes write it), JSON-string-escaped (also
  * with \u escapes for non-ASCII, as Python writes it), base64 and base64url
  * (whole, and the characters that belong to the secret alone when it sits at
  * any offset inside a longer base64 text), hex (lower and upper) and

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Play, Playbook } from '../config/model.js';
-import { quote } from '../shell.js';
+import { quote } from '../quote.js';
 
 /**
  * root keeps state in /var/lib/plumb; other users under their home.

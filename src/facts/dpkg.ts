@@ -4,7 +4,7 @@
  * the age of the apt cache. Package names are the module's, already checked
  * against Debian policy; they still follow `--` everywhere.
  */
-import { quote } from '../shell.js';
+import { quote } from '../quote.js';
 import { fact, type Fact, type FactRef, type Probed, SBIN_PATH } from './types.js';
 
 /** Section headers: a snippet that did not run prints none, which is unknown rather than "nothing installed". */

@@ -3,7 +3,7 @@
  * its sha256 and its content. Symlinks are never followed.
  */
 import { createHash } from 'node:crypto';
-import { quote } from '../shell.js';
+import { quote } from '../quote.js';
 import { fact, type Fact, type FactRef, type Probed } from './types.js';
 
 export interface FileState {

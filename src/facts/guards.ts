@@ -2,7 +2,7 @@
  * The guards fact of command and shell: whether `creates`/`removes` paths
  * exist and the exit code of `unless`, evaluated in `chdir`.
  */
-import { quote } from '../shell.js';
+import { quote } from '../quote.js';
 import { fact, type Fact, type FactRef } from './types.js';
 
 export interface Guards {

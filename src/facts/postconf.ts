@@ -2,7 +2,7 @@
  * The postconf fact: main.cf parameters exactly as `postconf -h` prints them
  * (unexpanded), or, when Postfix cannot parse main.cf at all, why.
  */
-import { quote } from '../shell.js';
+import { quote } from '../quote.js';
 import { fact, type Fact, type FactRef, SBIN_PATH } from './types.js';
 
 export interface PostconfValues {

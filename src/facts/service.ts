@@ -2,7 +2,7 @@
  * The service fact: which init system runs (systemd when /run/systemd/system
  * exists, else SysV), whether a service runs and whether it starts at boot.
  */
-import { quote } from '../shell.js';
+import { quote } from '../quote.js';
 import { fact, type Fact, type FactRef, SBIN_PATH } from './types.js';
 
 export interface ServiceState {

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { APT_STAMP, aptCacheAgeOf, aptPolicyOf, type CacheAge, dpkgStatusOf, dpkgVerifyOf, type FileProblem, INSTALLED, type PackageStatus } from '../facts/dpkg.js';
 import { SBIN_PATH } from '../facts/types.js';
-import { command, quote } from '../shell.js';
+import { command, quote } from '../quote.js';
 import { batchItems } from './contract.js';
 import { type Change, defineModule, known, type Planned, type Step } from './types.js';
 

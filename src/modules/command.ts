@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { type GuardState, guardsOf } from '../facts/guards.js';
-import { command as shellCommand, quote } from '../shell.js';
+import { command as shellCommand, quote } from '../quote.js';
 import { isTemplate } from '../template/expr.js';
 import { freeForm, LITERAL_ONLY, noNulSchema, wordSchema } from './common.js';
 import { type Change, defineModule, known, type Module } from './types.js';

@@ -81,7 +81,7 @@ export function modulesMarkdown(): string {
     'transport. A module that batches (apt installs every package in one call; postconf sets every key in',
     'one checked edit) returns `batch` steps and combines them in `merge`. A fact it needs that is',
     'unknown makes the task "may change" (`known(facts.x)`); a task that cannot be carried out throws',
-    '`ModuleError`. Every value reaches the shell through `quote()` in src/shell.ts. Validation, the',
+    '`ModuleError`. Every value reaches the shell through `quote()` in src/quote.ts. Validation, the',
     'JSON Schema, default task names and this page all come from the declaration.',
     '',
     'Facts (`src/facts/`) are named readers of host state: a read-only sh snippet and a parser, keyed by',

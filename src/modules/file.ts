@@ -11,7 +11,7 @@
  * fails the task with "PATH is a symlink to X; ... point path at the target".
  */
 import { z } from 'zod';
-import { command } from '../shell.js';
+import { command } from '../quote.js';
 import { pathSchema } from './common.js';
 import { attrChanges, attrPlans, fileAttrs, fileFact, type FileState } from './files.js';
 import { type Change, defineModule, known, ModuleError, UnknownState } from './types.js';

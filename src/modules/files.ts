@@ -7,7 +7,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { z } from 'zod';
 import { type FileState, normalizeMode } from '../facts/file.js';
-import { command, quote } from '../shell.js';
+import { command, quote } from '../quote.js';
 import { modeSchema, ownerSchema } from './common.js';
 import type { Change, ModuleContext, Planned, Step } from './types.js';
 

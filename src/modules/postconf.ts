@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { type PostconfValues, postconfValuesOf } from '../facts/postconf.js';
 import { SBIN_PATH } from '../facts/types.js';
-import { command } from '../shell.js';
+import { command } from '../quote.js';
 import { batchItems } from './contract.js';
 import { defineModule, known, ModuleError, type Planned } from './types.js';
 

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { type ServiceState, serviceStatusOf } from '../facts/service.js';
 import { SBIN_PATH } from '../facts/types.js';
-import { command } from '../shell.js';
+import { command } from '../quote.js';
 import { defineModule, known, type Planned, type Step, UnknownState } from './types.js';
 
 /**

@@ -3,7 +3,7 @@
  * pipes, redirections and variables work. Guards and "will run" as command.
  */
 import { z } from 'zod';
-import { command } from '../shell.js';
+import { command } from '../quote.js';
 import { guards, runModule } from './command.js';
 import { freeForm, noNulSchema } from './common.js';
 

@@ -5,7 +5,7 @@
  * plain data (objects, arrays, strings, numbers, booleans, null) are read, so
  * `__proto__`, `constructor` and friends are just missing keys.
  */
-import { quote } from '../shell.js';
+import { quote } from '../quote.js';
 import { closest, didYouMean } from '../source/suggest.js';
 import { TemplateError } from './errors.js';
 import type { Expr } from './expr.js';

@@ -2,10 +2,10 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { InventoryHost } from '../inventory/model.js';
-import { KnownHosts } from './known_hosts.js';
+import { KnownHosts } from './known-hosts.js';
 import { checkTimeoutMs } from '../timeouts.js';
 import { LocalTransport } from './local.js';
-import { defaultSshConfigFile, parseJumpSpec, resolveEndpoint, type Endpoint } from './ssh_config.js';
+import { defaultSshConfigFile, parseJumpSpec, resolveEndpoint, type Endpoint } from './ssh-config.js';
 import { HopError, readIdentity, SshTransport, type LoadedKey } from './ssh.js';
 import { UnreachableError, type Transport } from './types.js';
 

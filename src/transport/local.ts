@@ -1,7 +1,7 @@
 /** `connection: local`: the control machine itself, same command semantics as over ssh. */
 import { spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
-import { seconds, ShellTransport, TextCollector } from './shell_transport.js';
+import { seconds, ShellTransport, TextCollector } from './base-transport.js';
 import { TransportTimeoutError, type ExecResult } from './types.js';
 
 export class LocalTransport extends ShellTransport {

@@ -8,12 +8,12 @@ import ssh2 from 'ssh2';
 import type { Client as ClientType, ClientChannel, ConnectConfig, AuthenticationType } from 'ssh2';
 import { LocalFileError, READ_LIMITS, readLimited } from '../local-file.js';
 import { PlumbError } from '../errors.js';
-import { algorithmsForKeyType, fingerprint, KnownHosts, knownHostsName, keyTypeOf } from './known_hosts.js';
-import type { Endpoint } from './ssh_config.js';
+import { algorithmsForKeyType, fingerprint, KnownHosts, knownHostsName, keyTypeOf } from './known-hosts.js';
+import type { Endpoint } from './ssh-config.js';
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { SFTPWrapper, Stats } from 'ssh2';
-import { seconds, ShellTransport, TextCollector, toBuffer, validateWrite } from './shell_transport.js';
+import { seconds, ShellTransport, TextCollector, toBuffer, validateWrite } from './base-transport.js';
 import { TransportTimeoutError, UnreachableError, type ExecResult, type WriteFileOptions } from './types.js';
 
 const { Client, utils } = ssh2;

@@ -16,7 +16,7 @@ import { startFleet, teardownFleet, readState, type Fleet } from '../fleet/fleet
 import { fleetName, names, netnsPattern, vethPattern, knownSubnet } from '../fleet/naming.js';
 import { run } from '../fleet/run.js';
 import { Smtp, authPlain as plain } from '../fleet/smtp-client.js';
-import { command } from '../../src/shell.js';
+import { command } from '../../src/quote.js';
 
 const isRoot = process.getuid?.() === 0;
 const inCI = process.env.CI === 'true';

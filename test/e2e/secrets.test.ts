@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startFleet, type Fleet } from '../fleet/fleet.js';
-import { quote } from '../../src/shell.js';
+import { quote } from '../../src/quote.js';
 import { plumb, type PlumbRun } from './plumb.js';
 
 const isRoot = process.getuid?.() === 0;

@@ -1,7 +1,7 @@
 /**
  * Running machine-side commands for the fleet. Arguments go straight to
  * execve (no shell), so nothing here needs quoting; the few places that must
- * hand a command line to a shell inside a host use src/shell.ts.
+ * hand a command line to a shell inside a host use src/quote.ts.
  */
 import { execFile, spawnSync } from 'node:child_process';
 

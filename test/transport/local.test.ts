@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openTransport } from '../../src/transport/index.js';
 import { TransportTimeoutError } from '../../src/transport/types.js';
-import { quote } from '../../src/shell.js';
+import { quote } from '../../src/quote.js';
 import { tempDir } from './sshd.js';
 
 const dir = tempDir();

@@ -9,9 +9,9 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InventoryHost, Connection } from '../../src/inventory/model.js';
-import { quote, ShellQuoteError } from '../../src/shell.js';
+import { quote, ShellQuoteError } from '../../src/quote.js';
 import { openTransport, type TransportOptions } from '../../src/transport/index.js';
-import { fingerprint } from '../../src/transport/known_hosts.js';
+import { fingerprint } from '../../src/transport/known-hosts.js';
 import { TransportTimeoutError, UnreachableError, type Transport } from '../../src/transport/types.js';
 import { failure, makeKey, startAgent, startSshd, tempDir, type Sshd } from './sshd.js';
 

@@ -27,7 +27,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { run as plumbMain } from '../../src/cli/main.js';
-import { quote } from '../../src/shell.js';
+import { quote } from '../../src/quote.js';
 import { Redactor } from '../../src/redactor.js';
 
 // ---------------------------------------------------------------------------

@@ -129,14 +129,14 @@ describe('readLimited: one bounded reader', () => {
 
 describe('every other reader goes through it', () => {
   it('known_hosts that is a FIFO: an error naming it, not a hang', () => {
-    const r = thrown(`import { KnownHosts } from ${src('transport/known_hosts.ts')};`, `new KnownHosts([${JSON.stringify(fifo)}])`);
+    const r = thrown(`import { KnownHosts } from ${src('transport/known-hosts.ts')};`, `new KnownHosts([${JSON.stringify(fifo)}])`);
     expect(r.out).toMatch(new RegExp(`cannot read known_hosts file ${fifo}: it is a named pipe`));
   });
 
   it('ssh config that is a FIFO: an error naming it, not a hang', () => {
     const cfg = join(dir, 'ssh-config-fifo');
     execFileSync('mkfifo', [cfg]);
-    const r = thrown(`import { resolveEndpoint } from ${src('transport/ssh_config.ts')};`, `resolveEndpoint('web', {}, ${JSON.stringify(cfg)})`);
+    const r = thrown(`import { resolveEndpoint } from ${src('transport/ssh-config.ts')};`, `resolveEndpoint('web', {}, ${JSON.stringify(cfg)})`);
     expect(r.out).toMatch(new RegExp(`cannot read ssh config ${cfg}: it is a named pipe`));
   });
 

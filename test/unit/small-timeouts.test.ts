@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/cli/errors.js';
 import { commonOptions, parseCommand } from '../../src/cli/options.js';
 import { LocalTransport } from '../../src/transport/local.js';
-import { resolveEndpoint } from '../../src/transport/ssh_config.js';
+import { resolveEndpoint } from '../../src/transport/ssh-config.js';
 
 const parse = (...argv: string[]) => parseCommand('plan', [...argv, 'site.yaml'], commonOptions).options;
 const refusal = (...argv: string[]): Error => {

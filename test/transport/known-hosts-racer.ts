@@ -1,14 +1,14 @@
 /**
- * One contender in the known_hosts race (known_hosts-race.test.ts), run as
+ * One contender in the known_hosts race (known-hosts-race.test.ts), run as
  * its own process: it loads known_hosts (finding the keys unknown), says it is
  * ready, waits for the start signal, then records the keys, either directly
  * or by connecting to a real sshd with --accept-new-host-keys.
  *
- *   node --import tsx known_hosts-racer.ts '<json Job>'
+ *   node --import tsx known-hosts-racer.ts '<json Job>'
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { KnownHosts } from '../../src/transport/known_hosts.js';
+import { KnownHosts } from '../../src/transport/known-hosts.js';
 import { openTransport } from '../../src/transport/index.js';
 
 interface Job {

@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { command, quote, ShellQuoteError } from '../../src/shell.js';
+import { command, quote, ShellQuoteError } from '../../src/quote.js';
 
 const hostile = [
   "it's", '"double"', '$(id)', '`id`', 'a; rm -rf /', 'line1\nline2', '*', '?', '[a-z]', '-rf', '--help',

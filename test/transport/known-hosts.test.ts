@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fingerprint, KnownHosts, knownHostsName, matchPatternList, parseKnownHosts } from '../../src/transport/known_hosts.js';
+import { fingerprint, KnownHosts, knownHostsName, matchPatternList, parseKnownHosts } from '../../src/transport/known-hosts.js';
 import { makeKey, tempDir } from './sshd.js';
 import { rmSync } from 'node:fs';
 

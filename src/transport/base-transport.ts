@@ -6,7 +6,7 @@
  */
 import { posix } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { quote, ShellQuoteError } from '../shell.js';
+import { quote, ShellQuoteError } from '../quote.js';
 import { checkTimeoutMs } from '../timeouts.js';
 import { BecomeError, type ExecOptions, type ExecResult, type Transport, type WriteFileOptions } from './types.js';
 

@@ -11,7 +11,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KnownHosts, parseKnownHosts } from '../../src/transport/known_hosts.js';
+import { KnownHosts, parseKnownHosts } from '../../src/transport/known-hosts.js';
 import { makeKey, startSshd, tempDir, type Sshd } from './sshd.js';
 
 const dir = tempDir('plumb-kh-race-');
@@ -29,7 +29,7 @@ async function race(job: Record<string, unknown>): Promise<string[]> {
   const go = join(dir, `go-${id}`);
   const ready = (i: number) => join(dir, `ready-${id}-${i}`);
   const exits = Array.from({ length: RACERS }, (_, i) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', resolve('test/transport/known_hosts-racer.ts'), JSON.stringify({ ...job, go, ready: ready(i) })], {
+    const child = spawn(process.execPath, ['--import', 'tsx', resolve('test/transport/known-hosts-racer.ts'), JSON.stringify({ ...job, go, ready: ready(i) })], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { PATH: process.env.PATH, HOME: dir },
     });
