@@ -17,8 +17,8 @@ export function ansibleVersion(): string | undefined {
 export function ensureAnsible(log: (m: string) => void): string {
   const have = ansibleVersion();
   if (have) return have;
-  if (process.getuid?.() !== 0) throw new Error('ansible-playbook is missing; run the benchmark as root to install Debian\'s ansible-core');
-  log('installing Debian\'s ansible-core (apt-get)…');
+  if (process.getuid?.() !== 0) throw new Error("ansible-playbook is missing; run the benchmark as root to install Debian's ansible-core");
+  log("installing Debian's ansible-core (apt-get)…");
   const policy = '/usr/sbin/policy-rc.d';
   const created = !existsSync(policy);
   if (created) {

@@ -99,11 +99,7 @@ export class CpuGroup {
   }
 }
 
-export function runMeasured(
-  group: CpuGroup,
-  argv: string[],
-  opts: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string; timeoutMs?: number } = {},
-): Promise<Measured> {
+export function runMeasured(group: CpuGroup, argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string; timeoutMs?: number } = {}): Promise<Measured> {
   return new Promise((resolve, reject) => {
     const cpu0 = group.cpuSeconds();
     const t0 = performance.now();

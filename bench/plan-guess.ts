@@ -37,7 +37,12 @@ try {
   const playbook = (withSecret: boolean) => {
     const path = join(dir, withSecret ? 'secret.yaml' : 'plain.yaml');
     const content = withSecret ? 'acct:{{ pw }}\n' : 'acct:public\n';
-    writeFileSync(path, stringify([{ name: 'bench', hosts: 'all', ...(withSecret ? { secrets: { pw: '{{ env.BENCH_PW }}' } } : {}), tasks: [{ name: 'credentials', copy: { dest, content, mode: '0600' } }] }]));
+    writeFileSync(
+      path,
+      stringify([
+        { name: 'bench', hosts: 'all', ...(withSecret ? { secrets: { pw: '{{ env.BENCH_PW }}' } } : {}), tasks: [{ name: 'credentials', copy: { dest, content, mode: '0600' } }] },
+      ]),
+    );
     return path;
   };
   const env = { BENCH_PW: SECRET, PLUMB_STATE_DIR: join(dir, 'state') };
@@ -94,11 +99,18 @@ try {
   };
 
   console.log(`plan: scrypt N=2^${Math.log2(N)} r=${r} p=${p} (${(128 * N * r) / 2 ** 20} MiB), salt ${saltBytes.length} bytes`);
-  console.log(`one guess against the saved plan (scrypt + HMAC): median ${ms(median(times))}, min ${ms(Math.min(...times))} over ${guesses.length} guesses; only the right one matched`);
+  console.log(
+    `one guess against the saved plan (scrypt + HMAC): median ${ms(median(times))}, min ${ms(Math.min(...times))} over ${guesses.length} guesses; only the right one matched`,
+  );
   console.log(`one guess against a version-1 plan (sha256 key + HMAC): ${ms(oldPerGuess)} (${found} false matches in ${n})`);
   console.log(`plan --out of one task: ${ms(median(withSecret))} with a secret, ${ms(median(without))} without (median of 3, includes Node start-up)`);
   console.log(`scrypt alone (min of 3): N·r=2^18 ${ms(scryptAt(15, 8))}, floor N·r=2^${Math.log2(SCRYPT_FLOOR_N_TIMES_R)} ${ms(scryptAt(16, 8))}, 2^20 ${ms(scryptAt(17, 8))}`);
-  console.log(`load average: ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average: ${(await import('node:os'))
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -81,8 +81,14 @@ function listOf<T extends string>(value: string, allowed: readonly T[], flag: st
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
-    hosts: [10, 50], repeats: 5, scale: true, scaleOnly: false, build: true, out: join(root, 'bench/RESULTS.md'),
-    tools: ['plumb', 'ansible', 'floor'], scenarios: ['fresh', 'noop', 'drift'],
+    hosts: [10, 50],
+    repeats: 5,
+    scale: true,
+    scaleOnly: false,
+    build: true,
+    out: join(root, 'bench/RESULTS.md'),
+    tools: ['plumb', 'ansible', 'floor'],
+    scenarios: ['fresh', 'noop', 'drift'],
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -241,9 +247,26 @@ async function main() {
         ANSIBLE_LOCAL_TEMP: join(tmp, 'ansible-tmp'),
       };
       const sshBase = (address: string) => [
-        'ssh', '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'ControlMaster=no', '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none',
-        '-o', `UserKnownHostsFile=${f.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'LogLevel=ERROR',
-        '-i', f.identityPath, `root@${address}`,
+        'ssh',
+        '-F',
+        '/dev/null',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'ControlMaster=no',
+        '-o',
+        'IdentitiesOnly=yes',
+        '-o',
+        'IdentityAgent=none',
+        '-o',
+        `UserKnownHostsFile=${f.knownHostsPath}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'LogLevel=ERROR',
+        '-i',
+        f.identityPath,
+        `root@${address}`,
       ];
       // The floor's check: the playbook's whole target state, read with one script (same checks as
       // plumb's probes: packages installed and their files intact per dpkg --verify, main.cf values,
@@ -278,11 +301,15 @@ async function main() {
 
         const runPlumb = () =>
           runMeasured(group.plumb, ['node', join(root, 'bin/plumb.js'), 'apply', PLAYBOOK, '-i', inv.plumb, '--known-hosts', f.knownHostsPath, '--forks', String(n)], {
-            env, cwd: root, timeoutMs: 900_000,
+            env,
+            cwd: root,
+            timeoutMs: 900_000,
           });
         const runAnsible = () =>
           runMeasured(group.ansible, ['ansible-playbook', '-i', inv.ansible, '-f', String(n), join(ANSIBLE_DIR, 'postfix-gmail-relay.yml')], {
-            env: ansibleEnv, cwd: ANSIBLE_DIR, timeoutMs: 900_000,
+            env: ansibleEnv,
+            cwd: ANSIBLE_DIR,
+            timeoutMs: 900_000,
           });
 
         /** Outcome checks; `changed` = the per-host changed count a run must report. */
@@ -335,7 +362,12 @@ async function main() {
         }
 
         // (b) no-op re-run on converged hosts.
-        const floorNoop = () => runMeasuredParallel(group.floor, addresses.map((a) => ({ argv: [...sshBase(a), checkScript] })), { timeoutMs: 120_000 });
+        const floorNoop = () =>
+          runMeasuredParallel(
+            group.floor,
+            addresses.map((a) => ({ argv: [...sshBase(a), checkScript] })),
+            { timeoutMs: 120_000 },
+          );
         for (let i = 0; i < (opts.scenarios.includes('noop') ? opts.repeats : 0); i++) {
           const order: Tool[] = (['plumb', 'ansible', 'floor'] as Tool[]).map((_, k, all) => all[(k + i) % 3]);
           for (const tool of wanted(order)) {
@@ -356,7 +388,11 @@ async function main() {
           for (const tool of wanted(order)) {
             await introduceDrift(f, hosts);
             if (tool === 'floor') {
-              const r = await runMeasuredParallel(group.floor, addresses.map((a) => ({ argv: [...sshBase(a), repairScript], stdin: saslContent })), { timeoutMs: 600_000 });
+              const r = await runMeasuredParallel(
+                group.floor,
+                addresses.map((a) => ({ argv: [...sshBase(a), repairScript], stdin: saslContent })),
+                { timeoutMs: 600_000 },
+              );
               const bad = r.results.findIndex((x) => x.code !== 0 || x.stdout.trim() !== 'repaired');
               const state = bad >= 0 ? [] : await checkState(f, hosts, relayhost, saslHash);
               record('floor', 'drift', r, bad >= 0 ? `${hosts[bad]}: repair exited ${r.results[bad].code} ${r.results[bad].stderr.trim()}` : state.length ? state[0] : undefined);
@@ -403,8 +439,8 @@ function formatReport(samples: Sample[], scale: ScaleRow[], opts: Options, ansib
       `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ` +
         `${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${ansible}. Whole run ${(totalS / 60).toFixed(1)} min.`,
       '',
-      'Wall time median (min–max) over the runs; CPU = user+sys seconds of the tool\'s whole process tree (its own cpuacct cgroup, ' +
-        'so Ansible\'s detached ControlPersist ssh masters count too); memory = peak of the summed RSS of that tree (sampled every 50 ms). ' +
+      "Wall time median (min–max) over the runs; CPU = user+sys seconds of the tool's whole process tree (its own cpuacct cgroup, " +
+        "so Ansible's detached ControlPersist ssh masters count too); memory = peak of the summed RSS of that tree (sampled every 50 ms). " +
         'Every run was verified (exit code, per-host changed counts in the recap, then the target state read inside every host) before its time counted.',
       '',
     );
@@ -423,7 +459,17 @@ function formatReport(samples: Sample[], scale: ScaleRow[], opts: Options, ansib
           const ok = all.filter((s) => s.ok);
           const ratio = tool === 'plumb' || !ok.length || !pl.length ? '' : `${(median(pl) / median(ok.map((s) => s.wallS))).toFixed(2)}x`;
           out.push(
-            `| ${n} | ${label} | ${name[tool](sc)} | ${ok.length}/${all.length} | ${cell(ok.map((s) => s.wallS), '')} | ${cell(ok.map((s) => s.cpuS), '')} | ${cell(ok.map((s) => s.peakRssMB), '', 0)} | ${ratio} |`,
+            `| ${n} | ${label} | ${name[tool](sc)} | ${ok.length}/${all.length} | ${cell(
+              ok.map((s) => s.wallS),
+              '',
+            )} | ${cell(
+              ok.map((s) => s.cpuS),
+              '',
+            )} | ${cell(
+              ok.map((s) => s.peakRssMB),
+              '',
+              0,
+            )} | ${ratio} |`,
           );
         }
       }

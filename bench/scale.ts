@@ -45,11 +45,10 @@ export async function runScale(log: (m: string) => void): Promise<ScaleRow[]> {
   log('scale run: 50–500 simulated hosts on one sshd, in a private network namespace');
   const self = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      'unshare',
-      ['--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, '--import', 'tsx', self, '--child'],
-      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const child = spawn('unshare', ['--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, '--import', 'tsx', self, '--child'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('error', reject);
@@ -101,9 +100,30 @@ async function child(): Promise<ScaleRow[]> {
       return path;
     };
     const plumb = (n: number) =>
-      runMeasured(group.plumb, ['node', join(root, 'bin/plumb.js'), 'apply', playbook, '-i', inventory(n), '--known-hosts', knownHosts, '--ssh-config', '/dev/null', '--forks', String(n), '--connect-timeout', '30'], {
-        cwd: root, env: { ...process.env, NO_COLOR: '1', CI: 'true', SSH_AUTH_SOCK: '' }, timeoutMs: 300_000,
-      });
+      runMeasured(
+        group.plumb,
+        [
+          'node',
+          join(root, 'bin/plumb.js'),
+          'apply',
+          playbook,
+          '-i',
+          inventory(n),
+          '--known-hosts',
+          knownHosts,
+          '--ssh-config',
+          '/dev/null',
+          '--forks',
+          String(n),
+          '--connect-timeout',
+          '30',
+        ],
+        {
+          cwd: root,
+          env: { ...process.env, NO_COLOR: '1', CI: 'true', SSH_AUTH_SOCK: '' },
+          timeoutMs: 300_000,
+        },
+      );
     // Converge once (one host: every "host" is this machine and this user).
     const first = await plumb(1);
     if (first.code !== 0) throw new Error(`scale playbook did not converge: ${first.stderr}${first.stdout}`);
@@ -115,9 +135,29 @@ async function child(): Promise<ScaleRow[]> {
       'echo converged',
     ].join(' && ');
     const ssh = (addr: string) => [
-      'ssh', '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'ControlMaster=no', '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none',
-      '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'LogLevel=ERROR', '-i', key.path,
-      '-p', String(sshd!.port), `${user}@${addr}`, check,
+      'ssh',
+      '-F',
+      '/dev/null',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'ControlMaster=no',
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'IdentityAgent=none',
+      '-o',
+      `UserKnownHostsFile=${knownHosts}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'LogLevel=ERROR',
+      '-i',
+      key.path,
+      '-p',
+      String(sshd!.port),
+      `${user}@${addr}`,
+      check,
     ];
 
     for (const n of COUNTS) {
@@ -135,10 +175,19 @@ async function child(): Promise<ScaleRow[]> {
               pr.wallS.push(r.wallS);
               pr.cpuS.push(r.cpuS);
               pr.peakRssMB.push(r.peakRssMB);
-            } else pr.error = `exit ${r.code}, ${okRows}/${n} hosts ok: ${(r.stdout + r.stderr).split('\n').filter((l) => /^h\d+: /.test(l)).slice(0, 3).join(' | ')}`;
+            } else
+              pr.error = `exit ${r.code}, ${okRows}/${n} hosts ok: ${(r.stdout + r.stderr)
+                .split('\n')
+                .filter((l) => /^h\d+: /.test(l))
+                .slice(0, 3)
+                .join(' | ')}`;
             log(`${n} hosts plumb: ${r.wallS.toFixed(2)} s, ${r.cpuS.toFixed(2)} CPU-s, ${r.peakRssMB.toFixed(0)} MB, ${okRows}/${n} ok`);
           } else {
-            const r = await runMeasuredParallel(group.floor, Array.from({ length: n }, (_, k) => ({ argv: ssh(address(k)) })), { timeoutMs: 300_000 });
+            const r = await runMeasuredParallel(
+              group.floor,
+              Array.from({ length: n }, (_, k) => ({ argv: ssh(address(k)) })),
+              { timeoutMs: 300_000 },
+            );
             fr.runs++;
             const good = r.results.filter((x) => x.code === 0 && x.stdout.trim() === 'converged').length;
             if (good === n) {
@@ -182,9 +231,8 @@ export function formatScale(rows: ScaleRow[]): string[] {
   for (const r of rows) {
     const base = rows.find((b) => b.tool === r.tool && b.hosts === 50);
     // Only plumb's is one process; the floor's sum of short-lived ssh processes has no per-host slope.
-    const perHostMB = r.tool === 'plumb' && base && r.hosts > 50 && r.peakRssMB.length && base.peakRssMB.length
-      ? ((median(r.peakRssMB) - median(base.peakRssMB)) / (r.hosts - 50)).toFixed(2)
-      : '';
+    const perHostMB =
+      r.tool === 'plumb' && base && r.hosts > 50 && r.peakRssMB.length && base.peakRssMB.length ? ((median(r.peakRssMB) - median(base.peakRssMB)) / (r.hosts - 50)).toFixed(2) : '';
     out.push(
       `| ${r.hosts} | ${r.tool === 'plumb' ? 'plumb' : 'floor (ssh + check)'} | ${r.ok}/${r.runs} | ${range(r.wallS)} | ${range(r.cpuS)} | ${range(r.peakRssMB, 0)} | ` +
         `${r.cpuS.length ? ((median(r.cpuS) / r.hosts) * 1000).toFixed(1) : '—'} | ${perHostMB} |`,

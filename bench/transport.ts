@@ -113,14 +113,32 @@ async function main() {
     });
     // ssh takes the first value given for an option: `extra` goes first.
     const sshArgs = (addr: string, extra: string[] = []) => [
-      ...extra, '-F', '/dev/null', '-o', 'ControlMaster=no', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none',
-      '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'LogLevel=ERROR',
-      '-i', key.path, '-p', String(server.port), `${user}@${addr}`, 'true',
+      ...extra,
+      '-F',
+      '/dev/null',
+      '-o',
+      'ControlMaster=no',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'IdentityAgent=none',
+      '-o',
+      `UserKnownHostsFile=${knownHosts}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'LogLevel=ERROR',
+      '-i',
+      key.path,
+      '-p',
+      String(server.port),
+      `${user}@${addr}`,
+      'true',
     ];
 
-    console.log(
-    `plumb transport benchmark — ${HOSTS} hosts as ${inNamespace ? '127.0.0.1-200 (private netns)' : '127.0.0.1'}, one sshd (OpenSSH), user ${user}`,
-  );
+    console.log(`plumb transport benchmark — ${HOSTS} hosts as ${inNamespace ? '127.0.0.1-200 (private netns)' : '127.0.0.1'}, one sshd (OpenSSH), user ${user}`);
     // Warm up both clients (JIT, page cache).
     for (let i = 0; i < 3; i++) {
       await (await openTransport(host('127.0.0.1'), options())).close();
@@ -213,11 +231,7 @@ async function main() {
       ['writeFile 4 KiB, SFTP path (median)', ms(median(writeTimes)) + ' (stat, temp, chmod, posix-rename)', '-'],
       ['writeFile 4 KiB, shell path (median)', ms(median(shellWriteTimes)) + ' (sh: mktemp, cat, chmod, chown, mv)', '-'],
       ['  raw ssh2 SFTP temp+chmod+rename', ms(median(sftpTimes)) + ' (floor for the SFTP path)', '-'],
-      [
-        `${HOSTS} hosts: wall time`,
-        `${ms(fleetWall)} (${fleetFailed.length} failed)`,
-        `${ms(sshFleetWall)} (${sshFleetFailed.length} failed, ${HOSTS} ssh processes)`,
-      ],
+      [`${HOSTS} hosts: wall time`, `${ms(fleetWall)} (${fleetFailed.length} failed)`, `${ms(sshFleetWall)} (${sshFleetFailed.length} failed, ${HOSTS} ssh processes)`],
       [`${HOSTS} hosts: peak memory`, `+${mb(peak - base)} RSS over ${mb(base)} (one process)`, `${mb(sshPeak)} summed RSS of ssh processes`],
     ];
     console.log('');
@@ -241,11 +255,10 @@ async function main() {
 
 if (process.getuid?.() === 0 && process.env.PLUMB_BENCH_NETNS !== '1') {
   // Re-run inside a fresh network namespace: nothing but loopback, torn down when we exit.
-  const child = spawn(
-    'unshare',
-    ['--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, ...process.execArgv, ...process.argv.slice(1)],
-    { stdio: 'inherit', env: { ...process.env, PLUMB_BENCH_NETNS: '1' } },
-  );
+  const child = spawn('unshare', ['--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, PLUMB_BENCH_NETNS: '1' },
+  });
   child.on('close', (code) => process.exit(code ?? 1));
 } else {
   await main();

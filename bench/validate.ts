@@ -32,7 +32,10 @@ function child(file: string): [number, number] {
 }
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-for (const [label, file] of [['10 MB playbook', big], ['playbook just under the size limit', nearLimit]] as const) {
+for (const [label, file] of [
+  ['10 MB playbook', big],
+  ['playbook just under the size limit', nearLimit],
+] as const) {
   const a: number[] = [];
   const b: number[] = [];
   let codes = '';

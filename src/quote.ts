@@ -15,10 +15,7 @@ const SAFE = /^[A-Za-z0-9_@%+:,./-]+$/;
 
 // Words the shell reads as syntax in the program position (POSIX and bash).
 // Quoted, each is looked up as an ordinary command name.
-const RESERVED = new Set([
-  'if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'case', 'esac', 'while', 'until', 'for', 'in',
-  'function', 'select', 'time', 'coproc',
-]);
+const RESERVED = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'case', 'esac', 'while', 'until', 'for', 'in', 'function', 'select', 'time', 'coproc']);
 
 /** Quote one argument for a POSIX shell. NUL cannot be represented in argv, so it is refused. */
 export function quote(value: string | number): string {

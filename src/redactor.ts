@@ -82,7 +82,7 @@ export class Redactor {
     let out = text;
     // Until nothing matches: replacing one value can join text into another
     // (a secret containing *** next to a redaction). Each pass only shortens the text.
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       for (const v of this.sorted()) {
         if (out.includes(v)) {

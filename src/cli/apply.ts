@@ -6,7 +6,22 @@ import { UsageError } from './errors.js';
 import { describeOptions, parseCommand, pickOptions, type OptionName } from './options.js';
 import { applySavedPlan, runCommand, toRunOptions } from './run-command.js';
 
-const names: OptionName[] = ['inventory', 'limit', 'tags', 'extra-vars', 'secrets', 'forks', 'fail-fast', 'diff', 'known-hosts', 'accept-new-host-keys', 'ssh-config', 'ask-become-pass', 'connect-timeout', 'task-timeout'];
+const names: OptionName[] = [
+  'inventory',
+  'limit',
+  'tags',
+  'extra-vars',
+  'secrets',
+  'forks',
+  'fail-fast',
+  'diff',
+  'known-hosts',
+  'accept-new-host-keys',
+  'ssh-config',
+  'ask-become-pass',
+  'connect-timeout',
+  'task-timeout',
+];
 const options = pickOptions(...names);
 
 export const applyCommand: Command = {

@@ -48,10 +48,12 @@ Examples:
       const out = {
         file: inventory.file,
         groups: Object.fromEntries([...inventory.groups].map(([g, hs]) => [g, hs.filter((h) => selected.has(h))])),
-        hosts: Object.fromEntries(names.map((n) => {
-          const h = inventory.hosts.get(n)!;
-          return [n, { groups: h.groups, connection: h.connection, vars: h.vars }];
-        })),
+        hosts: Object.fromEntries(
+          names.map((n) => {
+            const h = inventory.hosts.get(n)!;
+            return [n, { groups: h.groups, connection: h.connection, vars: h.vars }];
+          }),
+        ),
       };
       io.stdout(JSON.stringify(redactor.redactDeep(out), null, 2));
       return EXIT.ok;

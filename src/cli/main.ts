@@ -62,7 +62,11 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
     const command = commands.find((c) => c.name === first);
     if (!command) {
       if (first.startsWith('-')) throw new UsageError(`expected a command before ${first}`);
-      const near = closest(first, commands.map((c) => c.name), 1);
+      const near = closest(
+        first,
+        commands.map((c) => c.name),
+        1,
+      );
       throw new UsageError(`unknown command "${first}"${near.length ? ` (did you mean "${near[0]}"?)` : `; commands: ${commands.map((c) => c.name).join(', ')}`}`);
     }
     return await command.run(rest, io);

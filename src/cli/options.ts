@@ -111,11 +111,14 @@ function toCommon(v: Record<string, unknown>, command: string): CommonOptions {
   if (format !== undefined && !['text', 'markdown', 'json'].includes(format)) {
     throw new UsageError(`--format must be text, markdown or json, got ${JSON.stringify(format)}`, command);
   }
-  const list = (x: unknown) => ((x as string[] | undefined) ?? []);
+  const list = (x: unknown) => (x as string[] | undefined) ?? [];
   return {
     inventory: v.inventory as string | undefined,
     limit: v.limit as string | undefined,
-    tags: list(v.tags).flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean),
+    tags: list(v.tags)
+      .flatMap((t) => t.split(','))
+      .map((t) => t.trim())
+      .filter(Boolean),
     extraVars: list(v['extra-vars']),
     secrets: v.secrets as string | undefined,
     verbose: v.verbose === true,

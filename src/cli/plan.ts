@@ -5,7 +5,22 @@ import { UsageError } from './errors.js';
 import { describeOptions, parseCommand, pickOptions, type OptionName } from './options.js';
 import { runCommand, toRunOptions } from './run-command.js';
 
-const names: OptionName[] = ['inventory', 'limit', 'tags', 'extra-vars', 'secrets', 'format', 'out', 'forks', 'known-hosts', 'accept-new-host-keys', 'ssh-config', 'ask-become-pass', 'connect-timeout', 'task-timeout'];
+const names: OptionName[] = [
+  'inventory',
+  'limit',
+  'tags',
+  'extra-vars',
+  'secrets',
+  'format',
+  'out',
+  'forks',
+  'known-hosts',
+  'accept-new-host-keys',
+  'ssh-config',
+  'ask-become-pass',
+  'connect-timeout',
+  'task-timeout',
+];
 const options = pickOptions(...names);
 
 export const planCommand: Command = {

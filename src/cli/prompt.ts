@@ -34,6 +34,10 @@ export async function promptHidden(question: string): Promise<string> {
     input.setRawMode(false);
     input.destroy();
     process.stderr.write('\n');
-    try { closeSync(fd); } catch { /* already closed by the stream */ }
+    try {
+      closeSync(fd);
+    } catch {
+      /* already closed by the stream */
+    }
   }
 }

@@ -58,7 +58,9 @@ Examples:
     plays.forEach((p, i) => {
       const names = check.hosts[i];
       const shown = names.length > 8 ? `${names.slice(0, 8).join(', ')}, … (+${names.length - 8})` : names.join(', ');
-      lines.push(`  play ${JSON.stringify(p.name)}: hosts ${JSON.stringify(p.hosts)} → ${count(names.length, 'host')}${names.length ? ` (${shown})` : ''}; ${count(p.tasks.length, 'task')}, ${count(p.handlers.length, 'handler')}`);
+      lines.push(
+        `  play ${JSON.stringify(p.name)}: hosts ${JSON.stringify(p.hosts)} → ${count(names.length, 'host')}${names.length ? ` (${shown})` : ''}; ${count(p.tasks.length, 'task')}, ${count(p.handlers.length, 'handler')}`,
+      );
     });
     io.stdout(check.redactor.redact(lines.join('\n')));
     return EXIT.ok;

@@ -45,7 +45,14 @@ export function checkRendering(project: Project, hostsOf: (playIndex: number) =>
     hosts.push(names);
     if (names.length === 0) {
       const at = metaOfPlay(play)?.hostsPos ?? play.pos;
-      add({ severity: 'warning', file: at.file, line: at.line, column: at.column, path: `plays[${pi}].hosts`, message: `"${play.hosts}" matches no host; the play will do nothing` });
+      add({
+        severity: 'warning',
+        file: at.file,
+        line: at.line,
+        column: at.column,
+        path: `plays[${pi}].hosts`,
+        message: `"${play.hosts}" matches no host; the play will do nothing`,
+      });
     }
     for (const name of names) {
       const host = project.inventory.hosts.get(name)!;
@@ -54,7 +61,13 @@ export function checkRendering(project: Project, hostsOf: (playIndex: number) =>
           const pos = err.pos ?? play.pos;
           // An unset environment variable is normal on a reviewer's machine; anything else is a real error.
           const unset = /environment variable \S+ is not set/.test(err.detail);
-          add({ severity: unset ? 'warning' : 'error', file: pos.file, line: pos.line, column: pos.column, message: unset ? `${err.detail}; plan and apply will fail until it is set` : err.detail });
+          add({
+            severity: unset ? 'warning' : 'error',
+            file: pos.file,
+            line: pos.line,
+            column: pos.column,
+            message: unset ? `${err.detail}; plan and apply will fail until it is set` : err.detail,
+          });
           return `<secret ${secret}>`;
         },
       });

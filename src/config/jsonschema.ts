@@ -18,9 +18,7 @@ function moduleArgs(name: keyof typeof argSchemas): z.ZodType {
 }
 
 function taskSchema(kind: 'task' | 'handler'): z.ZodType {
-  const keywords = Object.fromEntries(
-    Object.entries(taskKeywords).map(([k, s]) => [k, kind === 'handler' && k === 'name' ? s : (s as z.ZodType).optional()]),
-  );
+  const keywords = Object.fromEntries(Object.entries(taskKeywords).map(([k, s]) => [k, kind === 'handler' && k === 'name' ? s : (s as z.ZodType).optional()]));
   const variants = moduleNames.map((m) => z.strictObject({ ...keywords, [m]: moduleArgs(m) }).describe(`a ${kind} using the ${m} module: ${modules[m].summary}`));
   return z.union(variants as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]]);
 }

@@ -39,9 +39,33 @@ export const metaOfTask = (t: Task): TaskMeta | undefined => taskMeta.get(t);
 
 /** Ansible keywords plumb knowingly does not implement: say so instead of "unknown key". */
 const UNSUPPORTED_TASK_KEYS = new Set([
-  'register', 'loop', 'with_items', 'with_dict', 'vars', 'delegate_to', 'failed_when', 'block', 'rescue', 'always',
-  'include_tasks', 'import_tasks', 'include_role', 'import_role', 'listen', 'environment', 'args', 'no_log',
-  'check_mode', 'diff', 'retries', 'until', 'delay', 'run_once', 'local_action', 'async', 'poll',
+  'register',
+  'loop',
+  'with_items',
+  'with_dict',
+  'vars',
+  'delegate_to',
+  'failed_when',
+  'block',
+  'rescue',
+  'always',
+  'include_tasks',
+  'import_tasks',
+  'include_role',
+  'import_role',
+  'listen',
+  'environment',
+  'args',
+  'no_log',
+  'check_mode',
+  'diff',
+  'retries',
+  'until',
+  'delay',
+  'run_once',
+  'local_action',
+  'async',
+  'poll',
 ]);
 
 const dp = (path: PathPart[]) => formatPath(['plays', ...path]);
@@ -155,7 +179,7 @@ class Checker {
     for (const key of Object.keys(raw)) {
       if ((playKeywordNames as string[]).includes(key)) continue;
       ok = false;
-      if ((moduleNames as string[]).includes(key) || (taskKeywordNames as string[]).includes(key) && key !== 'name') {
+      if ((moduleNames as string[]).includes(key) || ((taskKeywordNames as string[]).includes(key) && key !== 'name')) {
         this.error([...path, key], `"${key}" is a task key, not a play key: put tasks in a list under "tasks:"`, 'key');
       } else {
         const hint = didYouMean(key, playKeywordNames);
@@ -424,7 +448,7 @@ export function objectKeys(schema: z.ZodType): string[] | undefined {
     if (s.shape) return Object.keys(s.shape);
     const def = s._zod?.def ?? s.def;
     if (!def) return undefined;
-    s = def.out && def.type === 'pipe' ? (def.out.shape ? def.out : def.in?.shape ? def.in : def.out) : def.innerType ?? def.schema;
+    s = def.out && def.type === 'pipe' ? (def.out.shape ? def.out : def.in?.shape ? def.in : def.out) : (def.innerType ?? def.schema);
   }
   return undefined;
 }

@@ -68,7 +68,10 @@ function variableNames(reads: Set<string>): string[] {
 
 /** The value as JSON, shortened; control and direction characters escaped, so none reaches a terminal raw. */
 function shown(value: unknown): string {
-  const json = (JSON.stringify(value) ?? String(value)).replace(/[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const json = (JSON.stringify(value) ?? String(value)).replace(
+    /[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
   return json.length > 80 ? `${json.slice(0, 79)}…` : json;
 }
 

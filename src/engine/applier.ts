@@ -41,7 +41,10 @@ export class InterruptedError extends Error {}
 
 /** The host stopped (Ctrl-C, lost connection, a failure outside any task); carries what was done before. */
 export class ApplyStopped extends Error {
-  constructor(readonly reason: Error, readonly results: TaskResult[]) {
+  constructor(
+    readonly reason: Error,
+    readonly results: TaskResult[],
+  ) {
     super(reason.message);
   }
 }
@@ -53,9 +56,7 @@ const untracked: Track = (_task, _command, work) => work();
 export async function runSteps(transport: Transport, steps: RunStep[], become: boolean | string, ctx: ModuleContext, task: Task, timeoutMs?: number, track: Track = untracked) {
   for (const step of steps) {
     if (step.kind === 'write') {
-      await track(task.name, step.describe, () =>
-        transport.writeFile(step.path, step.content, { mode: step.mode, owner: step.owner, group: step.group, become }),
-      );
+      await track(task.name, step.describe, () => transport.writeFile(step.path, step.content, { mode: step.mode, owner: step.owner, group: step.group, become }));
       continue;
     }
     const result = await track(task.name, step.describe, () => transport.exec(step.command, { stdin: step.stdin, become, timeoutMs, label: task.name }));

@@ -60,12 +60,18 @@ function memoryOf(k: { N: number; r: number; p: number }): number {
 
 /** JSON with object keys sorted, so equal values always serialise equally. */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => {
-    if (v && typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v)) {
-      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]));
-    }
-    return v;
-  }) ?? 'null';
+  return (
+    JSON.stringify(value, (_key, v) => {
+      if (v && typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v)) {
+        return Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, (v as Record<string, unknown>)[k]]),
+        );
+      }
+      return v;
+    }) ?? 'null'
+  );
 }
 
 export class Fingerprinter {

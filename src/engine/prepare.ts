@@ -26,7 +26,10 @@ export interface PreparedTask {
 }
 
 export class TaskPrepareError extends Error {
-  constructor(readonly task: Task, message: string) {
+  constructor(
+    readonly task: Task,
+    message: string,
+  ) {
     super(message);
   }
 }

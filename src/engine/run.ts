@@ -51,10 +51,7 @@ export interface RunResult {
 
 export function batchSizes(total: number, serial: Play['serial']): number[] {
   if (serial === undefined || total === 0) return [total];
-  const size =
-    typeof serial === 'string' && serial.endsWith('%')
-      ? Math.max(1, Math.floor((total * Number(serial.slice(0, -1))) / 100))
-      : Math.max(1, Number(serial));
+  const size = typeof serial === 'string' && serial.endsWith('%') ? Math.max(1, Math.floor((total * Number(serial.slice(0, -1))) / 100)) : Math.max(1, Number(serial));
   const sizes: number[] = [];
   for (let left = total; left > 0; left -= size) sizes.push(Math.min(size, left));
   return sizes;
@@ -265,7 +262,14 @@ async function runHost(state: RunState, play: Play, name: string): Promise<HostR
     const refusal = options.gate?.(plan);
     if (refusal) return emptyResult(name, 'refused', seconds(), refusal);
     const { results: taskResults, failed } = await applyHost({
-      transport, play, scope, ctx, planned, timeoutMs: options.taskTimeoutMs, pending, running,
+      transport,
+      play,
+      scope,
+      ctx,
+      planned,
+      timeoutMs: options.taskTimeoutMs,
+      pending,
+      running,
       hooks: {
         taskStart: (task) => reporter.hostActivity(name, task),
         taskDone: (r) => reporter.taskDone(name, r),
@@ -292,5 +296,10 @@ function planResult(name: string, plan: HostPlan, seconds: number): HostResult {
       ? { name: t.task.name, status: 'failed', changes: [], error: t.reason }
       : { name: t.task.name, status: t.outcome === 'ok' ? 'ok' : t.outcome === 'skipped' ? 'skipped' : 'changed', changes: t.changes },
   );
-  return tally(name, tasks, tasks.some((t) => t.status === 'failed'), seconds);
+  return tally(
+    name,
+    tasks,
+    tasks.some((t) => t.status === 'failed'),
+    seconds,
+  );
 }

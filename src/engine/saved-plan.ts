@@ -46,7 +46,9 @@ function readPlanText(path: string): string {
 
 /** Only the files a plan was made from (YAML) are hashed; a larger one has changed anyway. */
 function sha256File(path: string): string {
-  return createHash('sha256').update(readLimited(path, { limit: READ_LIMITS.yaml, what: 'file' })).digest('hex');
+  return createHash('sha256')
+    .update(readLimited(path, { limit: READ_LIMITS.yaml, what: 'file' }))
+    .digest('hex');
 }
 
 /** Refuses before anything is contacted when a file the plan was made from has changed. */

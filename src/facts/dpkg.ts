@@ -150,8 +150,7 @@ export interface CacheAge {
 export const aptCacheAge: Fact<{ validTime: number }, CacheAge> = {
   name: 'apt-cache-age',
   summary: 'whether the apt cache was refreshed within validTime seconds, and when',
-  probe: () =>
-    `echo "${MARK} cache $(date +%s) $(stat -c %Y ${APT_STAMP} /var/lib/apt/lists /var/cache/apt/pkgcache.bin 2>/dev/null | sort -n | tail -n 1)"`,
+  probe: () => `echo "${MARK} cache $(date +%s) $(stat -c %Y ${APT_STAMP} /var/lib/apt/lists /var/cache/apt/pkgcache.bin 2>/dev/null | sort -n | tail -n 1)"`,
   parse(p, out) {
     const line = out.stdout.split('\n').find((l) => l.startsWith(`${MARK} cache `));
     if (!line) return { known: false, reason: 'apt cache age was not reported' };

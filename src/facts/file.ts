@@ -55,7 +55,7 @@ export function fileProbe(path: string, { hash, fetchLimit = 0 }: FileProbeOptio
     `p=${p}`,
     'if [ -L "$p" ]; then',
     "  echo 'type link'",
-    "  printf 'target '; readlink -n -- \"$p\" | base64 -w 0; echo",
+    '  printf \'target \'; readlink -n -- "$p" | base64 -w 0; echo',
     'else',
     '  if [ -d "$p" ]; then t=directory; elif [ -f "$p" ]; then t=file; elif [ -e "$p" ]; then t=other; else t=absent; fi',
     '  echo "type $t"',
@@ -63,10 +63,7 @@ export function fileProbe(path: string, { hash, fetchLimit = 0 }: FileProbeOptio
   ];
   if (hash) {
     // count=0 opens without reading: it fails on a link or an unreadable file, so no hash is printed then.
-    lines.push(
-      `  if [ "$t" = file ] && ${read} count=0 2>/dev/null; then`,
-      `    h=$(${read} 2>/dev/null | sha256sum) && echo "sha256 \${h%% *}"`,
-    );
+    lines.push(`  if [ "$t" = file ] && ${read} count=0 2>/dev/null; then`, `    h=$(${read} 2>/dev/null | sha256sum) && echo "sha256 \${h%% *}"`);
     if (fetchLimit > 0) {
       lines.push(
         '    s=$(stat -c %s -- "$p" 2>/dev/null)',

@@ -22,20 +22,20 @@ const PACKAGE_RULE = 'not a Debian package name (lowercase letters, digits, + - 
 
 export const aptArgs = z.strictObject({
   // Checked after the type so a bad name in a list is reported at its own index.
-  name: z.union([z.string(), z.array(z.string()).min(1)]).superRefine((name, ctx) => {
-    const list = Array.isArray(name) ? name : [name];
-    list.forEach((n, i) => {
-      if (!PACKAGE.test(n)) ctx.addIssue({ code: 'custom', message: PACKAGE_RULE, path: Array.isArray(name) ? [i] : [] });
-    });
-  }).describe('a package name or a list of them (name:arch allowed)'),
+  name: z
+    .union([z.string(), z.array(z.string()).min(1)])
+    .superRefine((name, ctx) => {
+      const list = Array.isArray(name) ? name : [name];
+      list.forEach((n, i) => {
+        if (!PACKAGE.test(n)) ctx.addIssue({ code: 'custom', message: PACKAGE_RULE, path: Array.isArray(name) ? [i] : [] });
+      });
+    })
+    .describe('a package name or a list of them (name:arch allowed)'),
   state: z.enum(['present', 'absent', 'latest']).default('present').describe('installed, removed, or at the candidate version of apt-cache policy'),
   update_cache: z.boolean().default(false).describe('refresh the apt cache first when it is older than cache_valid_time'),
   // So a converged host does not refresh every run.
   cache_valid_time: z.number().int().nonnegative().default(3600).describe('seconds an apt cache refresh stays valid'),
-  verify: z
-    .boolean()
-    .default(false)
-    .describe('dpkg --verify installed packages and reinstall one whose files are missing or altered (an edited conffile is kept)'),
+  verify: z.boolean().default(false).describe('dpkg --verify installed packages and reinstall one whose files are missing or altered (an edited conffile is kept)'),
 });
 
 export type AptArgs = z.output<typeof aptArgs>;
@@ -99,7 +99,10 @@ function packageChange(args: AptArgs, n: string, p: PackageStatus, candidate: st
   }
   const broken = needsReinstall(problems);
   if (broken.length === 0) return undefined;
-  const listed = broken.slice(0, 3).map((f) => `${f.path} ${f.issue}`).join(', ');
+  const listed = broken
+    .slice(0, 3)
+    .map((f) => `${f.path} ${f.issue}`)
+    .join(', ');
   const more = broken.length > 3 ? ` and ${broken.length - 3} more` : '';
   return planned({ summary: `reinstall ${n}: ${listed}${more}`, target, before: broken.map((f) => `${f.path} ${f.issue}`), after: p.version }, 'reinstall');
 }

@@ -88,7 +88,8 @@ function splits(cmd: string): boolean {
   }
 }
 
-export const commandArgs = freeForm('cmd',
+export const commandArgs = freeForm(
+  'cmd',
   z
     .strictObject({
       cmd: noNulSchema
@@ -101,7 +102,6 @@ export const commandArgs = freeForm('cmd',
     })
     .refine((a) => (a.cmd === undefined) !== (a.argv === undefined), { message: 'command needs exactly one of `cmd` or `argv`' }),
 );
-
 
 type Guarded = { creates?: string; removes?: string; unless?: string; chdir?: string };
 

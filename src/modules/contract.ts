@@ -40,7 +40,19 @@ export function evaluate(module: Module, args: unknown, facts: Record<string, Pr
     throw e;
   }
   const changes = planned.map((p) => p.change);
-  return { probed: known, changes, steps: changes.length === 0 ? [] : stepsOf(module, args, planned.flatMap((p) => p.steps), ctx) };
+  return {
+    probed: known,
+    changes,
+    steps:
+      changes.length === 0
+        ? []
+        : stepsOf(
+            module,
+            args,
+            planned.flatMap((p) => p.steps),
+            ctx,
+          ),
+  };
 }
 
 function stepsOf(module: Module, args: unknown, steps: Step[], ctx: ModuleContext): RunStep[] {

@@ -31,7 +31,7 @@ import { type Change, defineModule, known, type Module, type ModuleContext, Modu
 export const copyArgs = z
   .strictObject({
     dest: pathSchema.describe('absolute path of the file on the host'),
-    content: z.string().optional().describe('the file\'s content (exactly one of content or src)'),
+    content: z.string().optional().describe("the file's content (exactly one of content or src)"),
     src: wordSchema.optional().describe('a local file to copy, relative to the playbook'),
     backup: z.boolean().default(false).describe('keep a timestamped copy (DEST.YYYY-MM-DD@HH:MM:SS~) of the old file before overwriting it'),
     ...fileAttrs,
@@ -39,7 +39,6 @@ export const copyArgs = z
   .refine((a) => (a.content === undefined) !== (a.src === undefined), {
     message: 'copy needs exactly one of `content` or `src`',
   });
-
 
 /** What copy-like modules (copy, template) need from their arguments. */
 export interface FileTarget extends Attrs {
@@ -109,9 +108,7 @@ export function contentModule<A extends FileTarget>(
   function replaceLink(args: A, state: FileState, want: Desired, ctx: ModuleContext): Planned[] {
     const dest = ctx.redact(args.dest);
     const what = `${dest} is a symlink to ${ctx.redact(state.target ?? '')}; will be replaced by a regular file`;
-    const change: Change = want.secret
-      ? { summary: `${what} (secret)`, target: dest, secret: true }
-      : { summary: `${what} (${want.bytes.length} bytes)`, target: dest };
+    const change: Change = want.secret ? { summary: `${what} (secret)`, target: dest, secret: true } : { summary: `${what} (${want.bytes.length} bytes)`, target: dest };
     if (!want.secret && want.text !== undefined && want.bytes.length <= DIFF_CONTENT_LIMIT) change.diff = unifiedDiff(dest, undefined, want.text);
     return [{ change, steps: writeSteps(args, state, want, true, ctx) }, ...madeByWrite(attrChanges(dest, args, { type: 'absent' }))];
   }
@@ -140,6 +137,6 @@ export function contentModule<A extends FileTarget>(
 }
 
 export const copy = contentModule(
-  { name: 'copy', summary: 'a file on the host with the given content or a local file\'s bytes (compared by sha256, written atomically)', schema: copyArgs },
+  { name: 'copy', summary: "a file on the host with the given content or a local file's bytes (compared by sha256, written atomically)", schema: copyArgs },
   (args, ctx) => (args.content !== undefined ? Buffer.from(args.content, 'utf8') : ctx.readLocal(args.src as string)),
 );

@@ -22,15 +22,6 @@ export const fileAttrs = {
 /** Remote content up to this size is fetched (base64) so a plan can show a unified diff. */
 export const DIFF_CONTENT_LIMIT = 64 * 1024;
 
-
-
-
-
-
-
-
-
-
 function ownerMatches(wanted: string, name: string | undefined, id: number | undefined): boolean {
   return /^\d+$/.test(wanted) ? Number(wanted) === id : wanted === name;
 }
@@ -58,13 +49,23 @@ export function attrChanges(path: string, wanted: Attrs, state: FileState): Arra
   }
   if (wanted.owner !== undefined && (!exists || !ownerMatches(wanted.owner, state.owner, state.uid))) {
     out.push({
-      change: { summary: exists ? `owner ${state.owner} → ${wanted.owner}` : `owner ${wanted.owner}`, target: `${path} owner`, before: exists ? state.owner : null, after: wanted.owner },
+      change: {
+        summary: exists ? `owner ${state.owner} → ${wanted.owner}` : `owner ${wanted.owner}`,
+        target: `${path} owner`,
+        before: exists ? state.owner : null,
+        after: wanted.owner,
+      },
       command: command('chown', '-h', '--', wanted.owner, path),
     });
   }
   if (wanted.group !== undefined && (!exists || !ownerMatches(wanted.group, state.group, state.gid))) {
     out.push({
-      change: { summary: exists ? `group ${state.group} → ${wanted.group}` : `group ${wanted.group}`, target: `${path} group`, before: exists ? state.group : null, after: wanted.group },
+      change: {
+        summary: exists ? `group ${state.group} → ${wanted.group}` : `group ${wanted.group}`,
+        target: `${path} group`,
+        before: exists ? state.group : null,
+        after: wanted.group,
+      },
       command: command('chgrp', '-h', '--', wanted.group, path),
     });
   }

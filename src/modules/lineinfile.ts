@@ -94,7 +94,6 @@ export function editLines(args: LineinfileArgs, before: string, ctx: ModuleConte
   return { content: join(next, true), summary: `add line ${shown(ctx, line)}` };
 }
 
-
 /** The state lineinfile can edit: a regular UTF-8 file it has read whole, or nothing (create). */
 function editable(args: LineinfileArgs, state: FileState, ctx: ModuleContext): FileState {
   const path = ctx.redact(args.path);

@@ -22,7 +22,10 @@ export const SERVICE_RULE = 'not a service name (letters, digits and : _ . @ \\ 
 
 export const serviceArgs = z
   .strictObject({
-    name: z.string().refine((n) => UNIT.test(n), { message: SERVICE_RULE }).describe('the systemd unit or init script name (never a path)'),
+    name: z
+      .string()
+      .refine((n) => UNIT.test(n), { message: SERVICE_RULE })
+      .describe('the systemd unit or init script name (never a path)'),
     state: z
       .enum(['started', 'stopped', 'restarted', 'reloaded'])
       .optional()
@@ -45,7 +48,6 @@ function control(init: ServiceState['init'], name: string, action: string): stri
   return `${SBIN_PATH}; if command -v service >/dev/null 2>&1; then ${viaService}; else ${viaScript}; fi`;
 }
 
-
 function plan(args: ServiceArgs, state: ServiceState): Planned[] {
   const out: Planned[] = [];
   const exec = (action: string, describe: string): Step => ({ kind: 'exec', command: control(state.init, args.name, action), describe });
@@ -59,7 +61,10 @@ function plan(args: ServiceArgs, state: ServiceState): Planned[] {
       if (state.running) out.push({ change: { summary: 'stop', target, before: running, after: 'stopped' }, steps: [exec('stop', `stop ${args.name}`)] });
       break;
     case 'restarted':
-      out.push({ change: { summary: state.running ? 'restart' : 'restart (not running: start)', target, before: running, after: 'running' }, steps: [exec('restart', `restart ${args.name}`)] });
+      out.push({
+        change: { summary: state.running ? 'restart' : 'restart (not running: start)', target, before: running, after: 'running' },
+        steps: [exec('restart', `restart ${args.name}`)],
+      });
       break;
     case 'reloaded':
       // Ansible's rule: reloading a stopped service starts it.

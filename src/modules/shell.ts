@@ -9,7 +9,6 @@ import { freeForm, noNulSchema } from './common.js';
 
 export const shellArgs = freeForm('cmd', z.strictObject({ cmd: noNulSchema.min(1).describe('a shell script, run with /bin/sh -c (pipes, redirections, variables)'), ...guards }));
 
-
 // /bin/sh explicitly: the remote login shell (often bash with a heavy rc file) is not what users target.
 export const shell = runModule({
   name: 'shell',

@@ -10,14 +10,13 @@ import { contentModule } from './copy.js';
 import { fileAttrs } from './files.js';
 
 export const templateArgs = z.strictObject({
-  src: wordSchema.describe('a local template, relative to the playbook, rendered with the host\'s variables'),
+  src: wordSchema.describe("a local template, relative to the playbook, rendered with the host's variables"),
   dest: pathSchema.describe('absolute path of the file on the host'),
   backup: z.boolean().default(false).describe('keep a timestamped copy (DEST.YYYY-MM-DD@HH:MM:SS~) of the old file before overwriting it'),
   ...fileAttrs,
 });
 
-
 export const template = contentModule(
-  { name: 'template', summary: 'a file on the host rendered from a local template with the host\'s variables, then as copy', schema: templateArgs },
+  { name: 'template', summary: "a file on the host rendered from a local template with the host's variables, then as copy", schema: templateArgs },
   (args, ctx) => Buffer.from(ctx.render(ctx.readLocal(args.src).toString('utf8')), 'utf8'),
 );

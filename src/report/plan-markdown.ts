@@ -70,7 +70,14 @@ function hostBody(h: PlanDocumentHost): string[] {
     lines.push(`- **${md(t.name)}**`);
     for (const c of t.changes) {
       lines.push(`  - ${md(c.summary)}`);
-      if (c.diff) lines.push('', ...fence(c.diff, 'diff').split('\n').map((l) => `    ${l}`), '');
+      if (c.diff)
+        lines.push(
+          '',
+          ...fence(c.diff, 'diff')
+            .split('\n')
+            .map((l) => `    ${l}`),
+          '',
+        );
     }
   }
   if (h.handlers.length) {

@@ -55,7 +55,13 @@ function hostPlanLines(plan: HostPlan, options: { diffs?: boolean; showOk?: bool
     lines.push(`  ${MARK[t.outcome]} ${f(t.task.name)}${t.outcome === 'skipped' ? ` (${f(t.reason ?? '')})` : ''}`);
     for (const c of t.changes) {
       lines.push(`      ${f(c.summary)}`);
-      if (options.diffs && c.diff) lines.push(...c.diff.trimEnd().split('\n').map((l) => `        ${f(l)}`));
+      if (options.diffs && c.diff)
+        lines.push(
+          ...c.diff
+            .trimEnd()
+            .split('\n')
+            .map((l) => `        ${f(l)}`),
+        );
     }
   }
   for (const h of plan.handlers) {

@@ -44,19 +44,25 @@ export class TerminalReporter implements Reporter {
       const finished = new Promise<void>((resolve) => (finish = resolve));
       const state = { total: hosts.length, done: 0, changed: 0, failed: 0, active: new Map<string, string>(), update: () => update(), finish: () => finish() };
       this.summary = state;
-      const list = new Listr([
-        {
-          title: `${f(name)}: 0/${hosts.length} hosts`,
-          task: async (_ctx, task) => {
-            update = () => {
-              task.title = `${f(name)}: ${state.done}/${state.total} hosts done, ${state.changed} changed, ${state.failed} failed`;
-              task.output = [...state.active].slice(0, 5).map(([h, a]) => `${f(h)}: ${f(a)}`).join(', ');
-            };
-            await finished;
-            update();
+      const list = new Listr(
+        [
+          {
+            title: `${f(name)}: 0/${hosts.length} hosts`,
+            task: async (_ctx, task) => {
+              update = () => {
+                task.title = `${f(name)}: ${state.done}/${state.total} hosts done, ${state.changed} changed, ${state.failed} failed`;
+                task.output = [...state.active]
+                  .slice(0, 5)
+                  .map(([h, a]) => `${f(h)}: ${f(a)}`)
+                  .join(', ');
+              };
+              await finished;
+              update();
+            },
           },
-        },
-      ], { ...listrOptions(), rendererOptions: { collapseSubtasks: false } });
+        ],
+        { ...listrOptions(), rendererOptions: { collapseSubtasks: false } },
+      );
       this.runs.push(list.run().catch(() => undefined));
       return;
     }
@@ -64,7 +70,10 @@ export class TerminalReporter implements Reporter {
     const tasks = hosts.map((host) => {
       let done = () => {};
       let fail: (e: Error) => void = () => {};
-      const finished = new Promise<void>((resolve, reject) => { done = resolve; fail = reject; });
+      const finished = new Promise<void>((resolve, reject) => {
+        done = resolve;
+        fail = reject;
+      });
       const row: Row = { title: f(host), output: '', done: () => done(), fail: (e) => fail(e) };
       this.rows.set(host, row);
       return {

@@ -244,7 +244,10 @@ export function evaluate(e: Expr, scope: Lookup): unknown {
     case 'filter': {
       const f = Object.hasOwn(FILTERS, e.name) ? FILTERS[e.name] : undefined;
       if (!f) throw new TemplateError(`unknown filter "${e.name}"${didYouMean(e.name, filterNames)}; filters: ${filterNames.join(', ')}`);
-      return f(evaluate(e.arg, scope), e.args.map((a) => force(evaluate(a, scope))));
+      return f(
+        evaluate(e.arg, scope),
+        e.args.map((a) => force(evaluate(a, scope))),
+      );
     }
     case 'test': {
       const t = Object.hasOwn(TESTS, e.name) ? TESTS[e.name] : undefined;

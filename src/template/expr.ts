@@ -24,11 +24,7 @@ export type Expr =
 type BinOp = '==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'not in' | '~' | '+' | '-' | '*' | '/' | '%';
 
 type Tok =
-  | { k: 'num'; v: number; at: number }
-  | { k: 'str'; v: string; at: number }
-  | { k: 'name'; v: string; at: number }
-  | { k: 'op'; v: string; at: number }
-  | { k: 'end'; at: number };
+  { k: 'num'; v: number; at: number } | { k: 'str'; v: string; at: number } | { k: 'name'; v: string; at: number } | { k: 'op'; v: string; at: number } | { k: 'end'; at: number };
 
 const OPS = ['==', '!=', '<=', '>=', '<', '>', '(', ')', '[', ']', '.', ',', '|', '~', '+', '-', '*', '/', '%'];
 

@@ -72,8 +72,7 @@ export abstract class ShellTransport implements Transport {
     let line = `/bin/sh -c ${quote(command)}`;
     if (timeoutMs > 0) {
       const secs = (timeoutMs / 1000).toFixed(3);
-      line =
-        `/bin/sh -c ${quote(`if command -v timeout >/dev/null 2>&1; then exec timeout -k 5 ${secs} ${line}; else exec ${line}; fi`)}`;
+      line = `/bin/sh -c ${quote(`if command -v timeout >/dev/null 2>&1; then exec timeout -k 5 ${secs} ${line}; else exec ${line}; fi`)}`;
     }
     let stdin = toBuffer(options.stdin);
     const becomeUser = options.become === true ? 'root' : options.become || undefined;
@@ -115,17 +114,10 @@ export abstract class ShellTransport implements Transport {
     if (/password is required|terminal is required|askpass/i.test(why)) {
       const password = await this.getPassword();
       if (password === undefined) {
-        throw new BecomeError(
-          `become failed: sudo needs a password to run commands as ${user} (use --ask-become-pass or set become_password_env)`,
-        );
+        throw new BecomeError(`become failed: sudo needs a password to run commands as ${user} (use --ask-become-pass or set become_password_env)`);
       }
       if (password.includes('\n') || password.includes('\0')) throw new BecomeError('become failed: the become password contains a newline or NUL');
-      const check = await this.run(
-        `exec sudo -S -k -p ${quote('')} -u ${quote(user)} -- /bin/sh -c true`,
-        Buffer.from(password + '\n', 'utf8'),
-        30_000,
-        'sudo -S true',
-      );
+      const check = await this.run(`exec sudo -S -k -p ${quote('')} -u ${quote(user)} -- /bin/sh -c true`, Buffer.from(password + '\n', 'utf8'), 30_000, 'sudo -S true');
       if (check.code === 0) return 'password';
       if (/incorrect password|try again/i.test(check.stderr)) throw new BecomeError(`become failed: sudo rejected the become password`);
       throw new BecomeError(`become failed: ${firstSudoLine(check.stderr)}`);
@@ -187,6 +179,9 @@ export function validateWrite(path: string, options: WriteFileOptions): void {
 }
 
 function firstSudoLine(stderr: string): string {
-  const line = stderr.trim().split('\n').find((l) => l.trim() !== '');
+  const line = stderr
+    .trim()
+    .split('\n')
+    .find((l) => l.trim() !== '');
   return line ? line.trim() : 'sudo failed without a message';
 }

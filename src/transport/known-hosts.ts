@@ -25,10 +25,7 @@ export interface KnownHostEntry {
 }
 
 export type HostKeyVerdict =
-  | { status: 'known'; entry: KnownHostEntry }
-  | { status: 'unknown' }
-  | { status: 'changed'; expected: KnownHostEntry[] }
-  | { status: 'revoked'; entry: KnownHostEntry };
+  { status: 'known'; entry: KnownHostEntry } | { status: 'unknown' } | { status: 'changed'; expected: KnownHostEntry[] } | { status: 'revoked'; entry: KnownHostEntry };
 
 /** `SHA256:` + unpadded base64, exactly as `ssh-keygen -l` prints it. */
 export function fingerprint(key: Buffer): string {
@@ -50,7 +47,10 @@ export function knownHostsName(host: string, port: number): string {
 }
 
 function globToRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp('^' + body + '$', 'i');
 }
 

@@ -49,14 +49,22 @@ function localUser(): string {
 function expandPath(path: string, ctx: { hostname: string; user: string; port: number; alias: string }): string {
   let p = path.replace(/%(.)/g, (whole, c: string) => {
     switch (c) {
-      case '%': return '%';
-      case 'd': return homedir();
-      case 'h': return ctx.hostname;
-      case 'n': return ctx.alias;
-      case 'p': return String(ctx.port);
-      case 'r': return ctx.user;
-      case 'u': return localUser();
-      default: return whole;
+      case '%':
+        return '%';
+      case 'd':
+        return homedir();
+      case 'h':
+        return ctx.hostname;
+      case 'n':
+        return ctx.alias;
+      case 'p':
+        return String(ctx.port);
+      case 'r':
+        return ctx.user;
+      case 'u':
+        return localUser();
+      default:
+        return whole;
     }
   });
   if (p === '~') p = homedir();
@@ -90,9 +98,7 @@ function defaultIdentityFiles(): string[] {
 export function resolveEndpoint(alias: string, connection: Connection, configFile: string | undefined): Endpoint {
   const lookup = connection.host ?? alias;
   const config = loadSshConfig(configFile);
-  const computed: Record<string, string | string[]> = config
-    ? (config.compute(lookup, { ignoreCase: true, matchExec: false }) as Record<string, string | string[]>)
-    : {};
+  const computed: Record<string, string | string[]> = config ? (config.compute(lookup, { ignoreCase: true, matchExec: false }) as Record<string, string | string[]>) : {};
   const one = (key: string): string | undefined => {
     const v = computed[key];
     return Array.isArray(v) ? v[0] : v;
@@ -102,9 +108,7 @@ export function resolveEndpoint(alias: string, connection: Connection, configFil
   const user = connection.user ?? one('user') ?? localUser();
   const ctx = { hostname, user, port, alias };
   const configIdentities = computed['identityfile'];
-  const fromConfig = (Array.isArray(configIdentities) ? configIdentities : configIdentities ? [configIdentities] : []).map((f) =>
-    expandPath(f, ctx),
-  );
+  const fromConfig = (Array.isArray(configIdentities) ? configIdentities : configIdentities ? [configIdentities] : []).map((f) => expandPath(f, ctx));
   const identityFiles = [...(connection.identity_file ? [expandPath(connection.identity_file, ctx)] : []), ...fromConfig];
   if (identityFiles.length === 0) identityFiles.push(...defaultIdentityFiles());
   let proxyJump = connection.jump ?? one('proxyjump');

@@ -39,7 +39,10 @@ export interface LoadedKey {
 
 /** A connection-level failure of one hop, already phrased for a user. */
 export class HopError extends Error {
-  constructor(message: string, readonly retryable: boolean) {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
     super(message);
   }
 }
@@ -95,10 +98,7 @@ function verifyHostKey(ep: Endpoint, key: Buffer, settings: HopSettings): string
       return `host key of ${name} is REVOKED (${got}, ${verdict.entry.file}:${verdict.entry.line}); nothing was sent`;
     case 'changed': {
       const expected = verdict.expected.map((e) => `${e.keyType} ${fingerprint(e.key)} (${e.file}:${e.line})`).join(', ');
-      return (
-        `HOST KEY CHANGED for ${name}: expected ${expected}, got ${got}; nothing was sent. ` +
-        `If the change is expected, remove the old key with: ssh-keygen -R '${name}'`
-      );
+      return `HOST KEY CHANGED for ${name}: expected ${expected}, got ${got}; nothing was sent. ` + `If the change is expected, remove the old key with: ssh-keygen -R '${name}'`;
     }
     case 'unknown':
       if (settings.recordNewKeysIn) {
@@ -149,7 +149,11 @@ function handshakeError(
     return new HopError(`authentication failed for ${ep.user}@${ep.hostname}:${ep.port} (tried ${what})`, false);
   }
   if (seen.firstBytes && !seen.firstBytes.toString('latin1').includes('SSH-')) {
-    const said = seen.firstBytes.toString('latin1').split(/\r?\n/)[0].replace(/[^\x20-\x7e]/g, '?').slice(0, 60);
+    const said = seen.firstBytes
+      .toString('latin1')
+      .split(/\r?\n/)[0]
+      .replace(/[^\x20-\x7e]/g, '?')
+      .slice(0, 60);
     return new HopError(`${ep.hostname}:${ep.port} does not speak SSH (it said "${said}")`, false);
   }
   return networkMessage(err, ep, timeoutMs);
@@ -314,8 +318,7 @@ export class SshTransport extends ShellTransport {
         this.pending.delete(onLost);
         fn();
       };
-      const onLost = (reason: string) =>
-        finish(() => reject(new UnreachableError(`connection lost (${reason}) while running ${label}`, this.host)));
+      const onLost = (reason: string) => finish(() => reject(new UnreachableError(`connection lost (${reason}) while running ${label}`, this.host)));
       this.pending.add(onLost);
       if (timeoutMs > 0) {
         timer = setTimeout(() => {

@@ -40,7 +40,10 @@ export interface Transport {
 export class UnreachableError extends PlumbError {
   override readonly exitCode: number = EXIT.unreachable;
 
-  constructor(message: string, readonly host: string) {
+  constructor(
+    message: string,
+    readonly host: string,
+  ) {
     super(message);
   }
 }

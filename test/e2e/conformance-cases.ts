@@ -13,13 +13,43 @@ export interface ConformanceCase {
 
 export const conformanceCases: ConformanceCase[] = [
   { module: 'apt', task: { apt: { name: 'sasl2-bin' } }, check: "dpkg-query -W -f='${Status}' sasl2-bin 2>&1 || true" },
-  { module: 'apt verify', setup: 'apt-get install -y -q libsasl2-modules >/dev/null && rm -f /usr/lib/x86_64-linux-gnu/sasl2/libplain.so', task: { apt: { name: 'libsasl2-modules', verify: true } }, check: 'ls /usr/lib/x86_64-linux-gnu/sasl2/ 2>&1' },
-  { module: 'postconf', setup: 'apt-get install -y -q postfix >/dev/null', task: { postconf: { inet_protocols: 'ipv4', smtp_tls_security_level: 'encrypt' } }, check: 'postconf -h inet_protocols smtp_tls_security_level' },
-  { module: 'copy', task: { copy: { dest: '/etc/plumb-test/copy.conf', content: 'a = 1\nb = 2\n', mode: '0640', owner: 'root' } }, setup: 'mkdir -p /etc/plumb-test', check: 'stat -c "%a %U" /etc/plumb-test/copy.conf 2>&1; cat /etc/plumb-test/copy.conf 2>&1' },
-  { module: 'template', task: { template: { src: 'greeting.j2', dest: '/etc/plumb-test/greeting', mode: '0644' } }, setup: 'mkdir -p /etc/plumb-test', check: 'cat /etc/plumb-test/greeting 2>&1' },
+  {
+    module: 'apt verify',
+    setup: 'apt-get install -y -q libsasl2-modules >/dev/null && rm -f /usr/lib/x86_64-linux-gnu/sasl2/libplain.so',
+    task: { apt: { name: 'libsasl2-modules', verify: true } },
+    check: 'ls /usr/lib/x86_64-linux-gnu/sasl2/ 2>&1',
+  },
+  {
+    module: 'postconf',
+    setup: 'apt-get install -y -q postfix >/dev/null',
+    task: { postconf: { inet_protocols: 'ipv4', smtp_tls_security_level: 'encrypt' } },
+    check: 'postconf -h inet_protocols smtp_tls_security_level',
+  },
+  {
+    module: 'copy',
+    task: { copy: { dest: '/etc/plumb-test/copy.conf', content: 'a = 1\nb = 2\n', mode: '0640', owner: 'root' } },
+    setup: 'mkdir -p /etc/plumb-test',
+    check: 'stat -c "%a %U" /etc/plumb-test/copy.conf 2>&1; cat /etc/plumb-test/copy.conf 2>&1',
+  },
+  {
+    module: 'template',
+    task: { template: { src: 'greeting.j2', dest: '/etc/plumb-test/greeting', mode: '0644' } },
+    setup: 'mkdir -p /etc/plumb-test',
+    check: 'cat /etc/plumb-test/greeting 2>&1',
+  },
   { module: 'file', task: { file: { path: '/srv/plumb-dir', state: 'directory', mode: '0750' } }, check: 'stat -c "%F %a" /srv/plumb-dir 2>&1' },
-  { module: 'lineinfile', setup: "mkdir -p /etc/plumb-test && printf 'x=1\\nkey=old\\n' > /etc/plumb-test/line.conf", task: { lineinfile: { path: '/etc/plumb-test/line.conf', regexp: '^key=', line: 'key=new' } }, check: 'cat /etc/plumb-test/line.conf' },
+  {
+    module: 'lineinfile',
+    setup: "mkdir -p /etc/plumb-test && printf 'x=1\\nkey=old\\n' > /etc/plumb-test/line.conf",
+    task: { lineinfile: { path: '/etc/plumb-test/line.conf', regexp: '^key=', line: 'key=new' } },
+    check: 'cat /etc/plumb-test/line.conf',
+  },
   { module: 'command', task: { command: { cmd: 'touch /root/command-ran', creates: '/root/command-ran' } }, check: 'ls /root/command-ran 2>&1' },
   { module: 'shell', task: { shell: { cmd: 'echo hi > /root/shell-ran', creates: '/root/shell-ran' } }, check: 'cat /root/shell-ran 2>&1' },
-  { module: 'service', setup: 'apt-get install -y -q postfix >/dev/null; service postfix stop >/dev/null 2>&1; true', task: { service: { name: 'postfix', state: 'started' } }, check: 'service postfix status >/dev/null 2>&1 && echo running || echo stopped' },
+  {
+    module: 'service',
+    setup: 'apt-get install -y -q postfix >/dev/null; service postfix stop >/dev/null 2>&1; true',
+    task: { service: { name: 'postfix', state: 'started' } },
+    check: 'service postfix status >/dev/null 2>&1 && echo running || echo stopped',
+  },
 ];

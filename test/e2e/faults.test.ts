@@ -150,10 +150,16 @@ describe.skipIf(!runE2E)('faults on the fleet', { timeout: 300_000 }, () => {
 
   describe('class 7: truthful records after faults', () => {
     it('a connection killed after a change: the recap counts the change', async () => {
-      const pb = playbook('cut.yaml', [
-        { name: 'config', copy: { dest: '/root/cut.conf', content: `${Date.now()}\n` } },
-        { name: 'slow', shell: 'sleep 20', changed_when: false },
-      ], [], 'faults', 'mail2');
+      const pb = playbook(
+        'cut.yaml',
+        [
+          { name: 'config', copy: { dest: '/root/cut.conf', content: `${Date.now()}\n` } },
+          { name: 'slow', shell: 'sleep 20', changed_when: false },
+        ],
+        [],
+        'faults',
+        'mail2',
+      );
       const running = startPlumb(['apply', pb, '-i', fleet.inventoryPath, '--known-hosts', fleet.knownHostsPath]);
       await running.waitFor(/mail2: changed config/);
       expect(killConnections(fleet.name, 'mail2').length).toBeGreaterThan(0);

@@ -27,13 +27,28 @@ if (skip) console.warn('fleet e2e tests skipped: they need root (network namespa
 function ssh(fleet: Fleet, address: string, remote: string, knownHosts = fleet.knownHostsPath) {
   return run(
     [
-      'ssh', '-n', '-i', fleet.identityPath, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null',
-      '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-F', '/dev/null', `root@${address}`, remote,
+      'ssh',
+      '-n',
+      '-i',
+      fleet.identityPath,
+      '-o',
+      `UserKnownHostsFile=${knownHosts}`,
+      '-o',
+      'GlobalKnownHostsFile=/dev/null',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'ConnectTimeout=5',
+      '-F',
+      '/dev/null',
+      `root@${address}`,
+      remote,
     ],
     { allowFail: true },
   );
 }
-
 
 describe.skipIf(skip)('test fleet (root: namespaces, overlayfs, chroot)', () => {
   let fleet: Fleet;
@@ -76,7 +91,11 @@ describe.skipIf(skip)('test fleet (root: namespaces, overlayfs, chroot)', () => 
   it('installs postfix, libsasl2-modules and sasl2-bin from the offline repository with no network', async () => {
     // No route beyond the fleet subnet, and the offline repository is the only apt source.
     const routes = await fleet.exec('mail1', 'cat /proc/net/route');
-    const destinations = routes.stdout.trim().split('\n').slice(1).map((l) => l.split('\t')[1]);
+    const destinations = routes.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split('\t')[1]);
     expect(destinations).not.toContain('00000000');
     const sources = await fleet.exec('mail1', 'cat /etc/apt/sources.list; ls /etc/apt/sources.list.d');
     expect(sources.stdout.trim()).toBe('deb [trusted=yes] file:/srv/repo ./');
@@ -138,8 +157,17 @@ describe.skipIf(skip)('test fleet (root: namespaces, overlayfs, chroot)', () => 
     const { relay } = fleet;
     const next = `[${relay.host}]:${relay.port}`;
     const setup = [
-      command('postconf', '-e', `relayhost=${next}`, 'smtp_sasl_auth_enable=yes', 'smtp_sasl_password_maps=hash:/etc/postfix/sasl_passwd',
-        'smtp_sasl_security_options=noanonymous', 'smtp_tls_security_level=encrypt', 'smtp_tls_CApath=/etc/ssl/certs', 'inet_protocols=ipv4'),
+      command(
+        'postconf',
+        '-e',
+        `relayhost=${next}`,
+        'smtp_sasl_auth_enable=yes',
+        'smtp_sasl_password_maps=hash:/etc/postfix/sasl_passwd',
+        'smtp_sasl_security_options=noanonymous',
+        'smtp_tls_security_level=encrypt',
+        'smtp_tls_CApath=/etc/ssl/certs',
+        'inet_protocols=ipv4',
+      ),
       'umask 077 && cat > /etc/postfix/sasl_passwd',
       'postmap /etc/postfix/sasl_passwd',
       'service postfix restart',
@@ -232,7 +260,10 @@ function leftovers(fleet: string, bridge: string, stateDir: string) {
     .split('\n')
     .map((l) => l.split(' ')[4])
     .filter((m) => m && m.startsWith(stateDir));
-  const netns = sh('ip netns list').split('\n').map((l) => l.split(' ')[0]).filter((x) => netnsPattern(fleet).test(x));
+  const netns = sh('ip netns list')
+    .split('\n')
+    .map((l) => l.split(' ')[0])
+    .filter((x) => netnsPattern(fleet).test(x));
   const links = sh('ip -o link show')
     .split('\n')
     .map((l) => l.split(':')[1]?.trim().split('@')[0])

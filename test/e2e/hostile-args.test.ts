@@ -80,12 +80,22 @@ describe.skipIf(!runE2E)('hostile argument values on a fleet host', { timeout: 3
   it('apt: an option hidden behind {{ from -e never reaches apt-get', async () => {
     const pb = playbook([{ name: 'Install packages', apt: { name: ['postfix', '{{ pkg }}'] } }]);
     const e = JSON.stringify({ pkg: '-oDPkg::Pre-Invoke::=touch /tmp/pwned-apt #{{ "{{" }}' });
-    await refused(pb, fleet.inventoryPath, ['-e', e], /task "Install packages": apt\.name\[1\] = "-oDPkg::Pre-Invoke::=touch \/tmp\/pwned-apt #\{\{" is not a Debian package name .*, from variable pkg/);
+    await refused(
+      pb,
+      fleet.inventoryPath,
+      ['-e', e],
+      /task "Install packages": apt\.name\[1\] = "-oDPkg::Pre-Invoke::=touch \/tmp\/pwned-apt #\{\{" is not a Debian package name .*, from variable pkg/,
+    );
   });
 
   it('apt: a plain option from -e', async () => {
     const pb = playbook([{ name: 'Install packages', apt: { name: '{{ pkg }}' } }]);
-    await refused(pb, fleet.inventoryPath, ['-e', 'pkg=-oDPkg::Pre-Invoke::=touch /tmp/pwned-apt2'], /task "Install packages": apt\.name = "-oDPkg::Pre-Invoke::=touch \/tmp\/pwned-apt2" is not a Debian package name .*, from variable pkg/);
+    await refused(
+      pb,
+      fleet.inventoryPath,
+      ['-e', 'pkg=-oDPkg::Pre-Invoke::=touch /tmp/pwned-apt2'],
+      /task "Install packages": apt\.name = "-oDPkg::Pre-Invoke::=touch \/tmp\/pwned-apt2" is not a Debian package name .*, from variable pkg/,
+    );
   });
 
   it('service: a path from an inventory host var never makes plan run a file', async () => {
@@ -101,7 +111,12 @@ describe.skipIf(!runE2E)('hostile argument values on a fleet host', { timeout: 3
 
   it('file: a path with .. from -e', async () => {
     const pb = playbook([{ name: 'Touch it', file: { path: '{{ where }}', state: 'touch' } }]);
-    await refused(pb, fleet.inventoryPath, ['-e', 'where=/var/tmp/../../tmp/pwned-file'], /task "Touch it": file\.path = "\/var\/tmp\/\.\.\/\.\.\/tmp\/pwned-file" is not a normalized path .*, from variable where/);
+    await refused(
+      pb,
+      fleet.inventoryPath,
+      ['-e', 'where=/var/tmp/../../tmp/pwned-file'],
+      /task "Touch it": file\.path = "\/var\/tmp\/\.\.\/\.\.\/tmp\/pwned-file" is not a normalized path .*, from variable where/,
+    );
   });
 
   it('copy: a chown option as owner from an inventory group var', async () => {

@@ -32,7 +32,6 @@ const HOSTILE = [
   '',
 ].join('\n');
 
-
 describe.skipIf(!runE2E)('hostile host data on the fleet', { timeout: 300_000 }, () => {
   let fleet: Fleet;
   let host: string;
@@ -56,7 +55,9 @@ describe.skipIf(!runE2E)('hostile host data on the fleet', { timeout: 300_000 },
     fleet = await startFleet({ hosts: 1 });
     host = fleet.hosts[0].name;
     dir = mkdtempSync(join(tmpdir(), 'plumb-hostile-'));
-    writeFileSync(playbook(), `- name: hostile host data
+    writeFileSync(
+      playbook(),
+      `- name: hostile host data
   hosts: all
   tasks:
     - name: motd over a link to shadow
@@ -65,13 +66,17 @@ describe.skipIf(!runE2E)('hostile host data on the fleet', { timeout: 300_000 },
       copy: { dest: /etc/plumb-hostile.conf, content: "clean\\n" }
     - name: owned by a hostile user name
       file: { path: /etc/plumb-owned, owner: root, group: root }
-`);
-    writeFileSync(lineinfileBook(), `- name: lineinfile through a link
+`,
+    );
+    writeFileSync(
+      lineinfileBook(),
+      `- name: lineinfile through a link
   hosts: all
   tasks:
     - name: edit a linked config
       lineinfile: { path: /etc/plumb-linked.conf, line: "a=1" }
-`);
+`,
+    );
     // Give shadow a recognisable line so a leak cannot hide behind an empty file.
     await sh(`printf 'plumbleak:$y$j9T$Zm9vYmFyYmF6$aGVsbG8gd29ybGQ:19000:0:99999:7:::\\n' >> /etc/shadow`);
     shadowLines = (await sh('cat /etc/shadow')).split('\n').filter((l) => l.includes(':'));

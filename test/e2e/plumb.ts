@@ -36,7 +36,11 @@ export function startPlumb(args: string[], env: NodeJS.ProcessEnv = {}): Running
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => {
     stderr += d;
-    for (const w of [...waiters]) if (w.pattern.test(stderr)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
+    for (const w of [...waiters])
+      if (w.pattern.test(stderr)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
   });
   const done = new Promise<PlumbRun>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
   return {
@@ -46,8 +50,17 @@ export function startPlumb(args: string[], env: NodeJS.ProcessEnv = {}): Running
       new Promise<void>((resolve, reject) => {
         if (pattern.test(stderr)) return resolve();
         const timer = setTimeout(() => reject(new Error(`plumb never printed ${pattern}; stderr:\n${stderr}`)), timeoutMs);
-        waiters.push({ pattern, resolve: () => { clearTimeout(timer); resolve(); } });
-        void done.then(() => { clearTimeout(timer); if (!pattern.test(stderr)) reject(new Error(`plumb exited without printing ${pattern}; stderr:\n${stderr}`)); });
+        waiters.push({
+          pattern,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
+        void done.then(() => {
+          clearTimeout(timer);
+          if (!pattern.test(stderr)) reject(new Error(`plumb exited without printing ${pattern}; stderr:\n${stderr}`));
+        });
       }),
   };
 }

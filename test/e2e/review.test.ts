@@ -31,8 +31,7 @@ describe.skipIf(!runE2E)('plans for review on the fleet', { timeout: 300_000 }, 
   };
   const sh = async (host: string, cmd: string) => (await fleet.exec(host, cmd)).stdout.trim();
   /** Host-independent: the fleet's paths and subnet differ between machines and fleet names. */
-  const normalise = (text: string) =>
-    text.replaceAll(fleet.inventoryPath, 'INVENTORY').replaceAll(fleet.relay.host, 'RELAY');
+  const normalise = (text: string) => text.replaceAll(fleet.inventoryPath, 'INVENTORY').replaceAll(fleet.relay.host, 'RELAY');
 
   beforeAll(async () => {
     fleet = await startFleet({ hosts: 3 });

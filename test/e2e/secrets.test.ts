@@ -23,8 +23,17 @@ const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 function forms(s: string): string[] {
   const bytes = Buffer.from(s, 'utf8');
   const out = [
-    s, s.trim(), s.toUpperCase(), s.toLowerCase(), bytes.toString('base64'), bytes.toString('base64url'),
-    bytes.toString('hex'), bytes.toString('hex').toUpperCase(), JSON.stringify(s).slice(1, -1), s.replace(/'/g, `'\\''`), encodeURIComponent(s),
+    s,
+    s.trim(),
+    s.toUpperCase(),
+    s.toLowerCase(),
+    bytes.toString('base64'),
+    bytes.toString('base64url'),
+    bytes.toString('hex'),
+    bytes.toString('hex').toUpperCase(),
+    JSON.stringify(s).slice(1, -1),
+    s.replace(/'/g, `'\\''`),
+    encodeURIComponent(s),
   ];
   return [...new Set(out)].filter((f) => f.length >= 4);
 }
@@ -53,7 +62,7 @@ describe.skipIf(!runE2E)('secrets on a fleet host', { timeout: 300_000 }, () => 
       name: 'transformed secret',
       hosts: 'mail1',
       secrets: { relay_pw: '{{ env.PLUMB_E2E_SECRET }}' },
-      vars: { relay_pw_b64: "{{ relay_pw | b64encode }}" },
+      vars: { relay_pw_b64: '{{ relay_pw | b64encode }}' },
       tasks: [
         { name: 'postfix', apt: { name: 'postfix' } },
         {

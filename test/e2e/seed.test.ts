@@ -17,8 +17,14 @@ if (!runE2E) console.warn('seed e2e tests skipped: they need root (network names
 
 const PLAYBOOK = 'playbooks/postfix-gmail-relay.yaml';
 const SEED_KEYS = [
-  'relayhost', 'smtp_sasl_auth_enable', 'smtp_sasl_password_maps', 'smtp_sasl_security_options',
-  'smtp_sasl_tls_security_options', 'smtp_tls_security_level', 'smtp_tls_CApath', 'inet_protocols',
+  'relayhost',
+  'smtp_sasl_auth_enable',
+  'smtp_sasl_password_maps',
+  'smtp_sasl_security_options',
+  'smtp_sasl_tls_security_options',
+  'smtp_tls_security_level',
+  'smtp_tls_CApath',
+  'inet_protocols',
 ];
 const PLAIN_SO = '/usr/lib/x86_64-linux-gnu/sasl2/libplain.so';
 

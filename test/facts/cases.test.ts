@@ -39,7 +39,9 @@ for (const name of readdirSync(root).sort()) {
   const def = facts[name];
   describe(`${name} fact`, () => {
     it('names a registered fact', () => expect(def, `no fact ${name}`).toBeDefined());
-    const files = readdirSync(join(root, name)).filter((f) => /\.ya?ml$/.test(f)).sort();
+    const files = readdirSync(join(root, name))
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort();
     it.each(files)('%s', (file) => {
       const c = parseYaml(readFileSync(join(root, name, file), 'utf8')) as Case;
       const ref = fact(def, c.params);

@@ -13,12 +13,23 @@ import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
 import YAML from 'yaml';
 import { ensureImage } from './image.js';
+import { fleetName, names, subnetFor, knownSubnet, netnsPattern, vethPattern, MAX_HOSTS, STATE_ROOT, type FleetNames } from './naming.js';
 import {
-  fleetName, names, subnetFor, knownSubnet, netnsPattern, vethPattern, MAX_HOSTS, STATE_ROOT, type FleetNames,
-} from './naming.js';
-import {
-  createHost, execInHost, hostPaths, hostPids, hostSpec, killAndWait, killHosts, resetHost, startSshd, stopSshd, unmountAll, waitForPort,
-  type HostMaterial, type HostProcs, type HostSpec,
+  createHost,
+  execInHost,
+  hostPaths,
+  hostPids,
+  hostSpec,
+  killAndWait,
+  killHosts,
+  resetHost,
+  startSshd,
+  stopSshd,
+  unmountAll,
+  waitForPort,
+  type HostMaterial,
+  type HostProcs,
+  type HostSpec,
 } from './hosts.js';
 import { makeRelayCertificate, startRelay, type Mechanism, type Relay, type RelayConfig, type RelayMessage } from './relay.js';
 import { run, runSync, type RunResult } from './run.js';
@@ -225,7 +236,12 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const t0 = Date.now();
   mkdirSync(n.stateDir, { recursive: true });
   const state: FleetState = {
-    name, k, ownerPid: process.pid, detached: !!opts.detach, hosts: [], procs: {},
+    name,
+    k,
+    ownerPid: process.pid,
+    detached: !!opts.detach,
+    hosts: [],
+    procs: {},
     relay: { host: n.relayIp, port: 587, user: opts.relay?.user ?? DEFAULT_RELAY_USER, mechanisms },
     material: undefined as unknown as HostMaterial,
   };
@@ -292,8 +308,13 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     }
 
     const material: HostMaterial = {
-      rootfs: image.rootfs, repo: image.repo, authorizedKey: readFileSync(identityPath + '.pub', 'utf8'),
-      hostKeysDir, relayCertPath: caCertPath, relayCertHash, relayIp: n.relayIp,
+      rootfs: image.rootfs,
+      repo: image.repo,
+      authorizedKey: readFileSync(identityPath + '.pub', 'utf8'),
+      hostKeysDir,
+      relayCertPath: caCertPath,
+      relayCertHash,
+      relayIp: n.relayIp,
     };
     state.material = material;
     state.hosts = hosts;
@@ -307,7 +328,15 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     const knownHostsPath = join(n.sshDir, 'known_hosts');
     writeFileSync(
       knownHostsPath,
-      hosts.map((h) => `${h.address},${h.name} ${readFileSync(join(hostKeysDir, h.name, 'ssh_host_ed25519_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}\n`).join(''),
+      hosts
+        .map(
+          (h) =>
+            `${h.address},${h.name} ${readFileSync(join(hostKeysDir, h.name, 'ssh_host_ed25519_key.pub'), 'utf8')
+              .split(' ')
+              .slice(0, 2)
+              .join(' ')}\n`,
+        )
+        .join(''),
     );
     const inventoryPath = join(n.stateDir, 'inventory.yaml');
     writeFileSync(inventoryPath, inventoryYaml(n, hosts, identityPath, knownHostsPath, state.relay.user, 'plumb'));

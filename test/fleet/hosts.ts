@@ -143,9 +143,20 @@ async function startProcs(n: FleetNames, h: HostSpec): Promise<HostProcs> {
 async function startInit(n: FleetNames, h: HostSpec): Promise<number> {
   const p = hostPaths(n, h);
   const argv = [
-    'nsenter', `--net=/run/netns/${p.netns}`, `--uts=${p.uts}`,
-    'unshare', '--pid', '--fork', '--kill-child', 'chroot', p.root,
-    '/bin/sh', '-c', 'mount -t proc "$1" /proc && exec "$0"', INIT_PATH, `proc-${n.name}-${h.name}`,
+    'nsenter',
+    `--net=/run/netns/${p.netns}`,
+    `--uts=${p.uts}`,
+    'unshare',
+    '--pid',
+    '--fork',
+    '--kill-child',
+    'chroot',
+    p.root,
+    '/bin/sh',
+    '-c',
+    'mount -t proc "$1" /proc && exec "$0"',
+    INIT_PATH,
+    `proc-${n.name}-${h.name}`,
   ];
   const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: 'ignore', env: HOST_ENV });
   child.unref();

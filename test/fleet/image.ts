@@ -58,15 +58,17 @@ const RECIPE_VERSION = 3;
 export function debianMirror(): string {
   const files: string[] = [];
   if (existsSync('/etc/apt/sources.list')) files.push('/etc/apt/sources.list');
-  if (existsSync('/etc/apt/sources.list.d'))
-    for (const f of readdirSync('/etc/apt/sources.list.d').sort()) files.push(join('/etc/apt/sources.list.d', f));
+  if (existsSync('/etc/apt/sources.list.d')) for (const f of readdirSync('/etc/apt/sources.list.d').sort()) files.push(join('/etc/apt/sources.list.d', f));
   for (const f of files) {
     const text = readFileSync(f, 'utf8');
     if (f.endsWith('.sources')) {
       for (const stanza of text.split(/\n\s*\n/)) {
-        const field = (k: string) => stanza.match(new RegExp(`^${k}:\\s*(.+)$`, 'mi'))?.[1].trim().split(/\s+/) ?? [];
-        if (field('Types').includes('deb') && field('Suites').includes(SUITE) && field('URIs')[0])
-          return field('URIs')[0];
+        const field = (k: string) =>
+          stanza
+            .match(new RegExp(`^${k}:\\s*(.+)$`, 'mi'))?.[1]
+            .trim()
+            .split(/\s+/) ?? [];
+        if (field('Types').includes('deb') && field('Suites').includes(SUITE) && field('URIs')[0]) return field('URIs')[0];
       }
     } else if (f.endsWith('.list')) {
       for (const line of text.split('\n')) {
@@ -134,8 +136,7 @@ async function removeBuildDir(dir: string) {
 async function build(tmp: string) {
   const rootfs = join(tmp, 'rootfs');
   const repo = join(tmp, 'repo');
-  const chroot = (...argv: string[]) =>
-    run(['chroot', rootfs, ...argv], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' } });
+  const chroot = (...argv: string[]) => run(['chroot', rootfs, ...argv], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' } });
 
   await run(['debootstrap', '--variant=minbase', `--include=${IMAGE_PACKAGES.join(',')}`, SUITE, rootfs, debianMirror()], {
     timeoutMs: 20 * 60_000,

@@ -33,7 +33,9 @@ try {
   const rss = pids.reduce((s, p) => s + kib(p, 'VmRSS'), 0);
   const pss = pids.reduce((s, p) => s + kib(p, 'Pss'), 0);
   const df = (await run(['df', '-k', '--output=used', `/run/plumb-fleet/${name}/mnt`])).stdout.trim().split('\n')[1];
-  console.log(`per host: processes (init, sshd, launchers) RSS ${(rss / count / 1024).toFixed(1)} MiB, PSS ${(pss / count / 1024).toFixed(1)} MiB, tmpfs ${(Number(df) / count).toFixed(0)} KiB`);
+  console.log(
+    `per host: processes (init, sshd, launchers) RSS ${(rss / count / 1024).toFixed(1)} MiB, PSS ${(pss / count / 1024).toFixed(1)} MiB, tmpfs ${(Number(df) / count).toFixed(0)} KiB`,
+  );
   t = Date.now();
   const limit = pLimit(8);
   await Promise.all(fleet.hosts.map((h) => limit(() => fleet.reset(h.name))));

@@ -17,8 +17,7 @@ const NAME = /^[a-z][a-z0-9]{0,9}$/;
 
 export function fleetName(name?: string): string {
   const n = name ?? process.env.PLUMB_FLEET_NAME ?? DEFAULT_FLEET;
-  if (!NAME.test(n))
-    throw new Error(`fleet name ${JSON.stringify(n)} is invalid: use 1-10 lowercase letters and digits, starting with a letter`);
+  if (!NAME.test(n)) throw new Error(`fleet name ${JSON.stringify(n)} is invalid: use 1-10 lowercase letters and digits, starting with a letter`);
   return n;
 }
 

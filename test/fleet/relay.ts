@@ -40,9 +40,24 @@ export interface Relay {
 /** A self-signed certificate for the relay; the certificate is its own CA. */
 export async function makeRelayCertificate(certPath: string, keyPath: string, ip: string) {
   await run([
-    'openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', keyPath, '-out', certPath, '-days', '30', '-subj', '/CN=smtp.plumb.test',
-    '-addext', `subjectAltName=IP:${ip},DNS:smtp.plumb.test`,
+    'openssl',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
+    '-days',
+    '30',
+    '-subj',
+    '/CN=smtp.plumb.test',
+    '-addext',
+    `subjectAltName=IP:${ip},DNS:smtp.plumb.test`,
   ]);
 }
 
@@ -73,8 +88,7 @@ export async function startRelay(cfg: RelayConfig, onMessage?: (m: RelayMessage)
       const mech = auth.method as Mechanism;
       if (!cfg.mechanisms.includes(mech)) return cb(new Error(`${mech} not offered`));
       if (!session.secure) return cb(Object.assign(new Error('Must issue a STARTTLS command first'), { responseCode: 530 }));
-      if (auth.username !== cfg.user || auth.password !== cfg.password)
-        return cb(Object.assign(new Error('5.7.8 Username and Password not accepted'), { responseCode: 535 }));
+      if (auth.username !== cfg.user || auth.password !== cfg.password) return cb(Object.assign(new Error('5.7.8 Username and Password not accepted'), { responseCode: 535 }));
       cb(null, { user: { user: auth.username, mech } satisfies AuthedUser });
     },
     onMailFrom(_address, session, cb) {

@@ -78,7 +78,9 @@ for (const moduleName of readdirSync(root).sort()) {
   const module = modules[moduleName as ModuleName];
   describe(`${moduleName} cases`, () => {
     it('names a registered module', () => expect(module, `no module ${moduleName}`).toBeDefined());
-    const files = readdirSync(join(root, moduleName)).filter((f) => /\.ya?ml$/.test(f)).sort();
+    const files = readdirSync(join(root, moduleName))
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort();
     it.each(files)('%s', (file) => {
       const c = parseYaml(readFileSync(join(root, moduleName, file), 'utf8')) as Case;
       const ctx = fakeContext(c.context);
@@ -93,7 +95,7 @@ for (const moduleName of readdirSync(root).sort()) {
       const refs = factRefs(module, args, ctx);
       const names = Object.keys(refs);
       const outputs = c.outputs ?? (c.output !== undefined && names.length === 1 ? { [names[0]]: c.output } : {});
-      if (c.output === undefined && c.outputs === undefined) throw new Error('a case needs `output` or `outputs` (the facts\' output) unless it has `argsError`');
+      if (c.output === undefined && c.outputs === undefined) throw new Error("a case needs `output` or `outputs` (the facts' output) unless it has `argsError`");
       if (c.outputs !== undefined) expect(Object.keys(c.outputs).sort(), 'outputs are given for exactly the facts the module asks for').toEqual([...names].sort());
       else if (names.length > 1) throw new Error(`the module asks for ${names.join(', ')}: give \`outputs\` by fact`);
 

@@ -48,9 +48,8 @@ export function fakeContext(options: FakeContextOptions = {}): ModuleContext & {
 export function planFrom(module: Module, rawArgs: unknown, facts: Record<string, unknown> | string, ctx: ModuleContext = fakeContext()): Evaluated {
   const args = module.schema.parse(rawArgs);
   const refs = factRefs(module, args, ctx);
-  const values: Record<string, Probed<unknown>> =
-    typeof facts === 'string'
-      ? Object.fromEntries(Object.entries(refs).map(([n, r]) => [n, parseOf(r, { stdout: facts, stderr: '', code: 0 })]))
-      : Object.fromEntries(Object.keys(refs).map((n) => [n, { known: true as const, state: facts[n] }]));
+  const values: Record<string, Probed<unknown>> = typeof facts === 'string'
+    ? Object.fromEntries(Object.entries(refs).map(([n, r]) => [n, parseOf(r, { stdout: facts, stderr: '', code: 0 })]))
+    : Object.fromEntries(Object.keys(refs).map((n) => [n, { known: true as const, state: facts[n] }]));
   return evaluate(module, args, values, ctx);
 }

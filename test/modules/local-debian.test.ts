@@ -33,7 +33,10 @@ describe.skipIf(!debian)('apt against a real dpkg database (temp root; needs dpk
     mkdirSync(join(pkg, 'DEBIAN'), { recursive: true });
     mkdirSync(join(pkg, 'usr/lib/plumbtest/sasl2'), { recursive: true });
     mkdirSync(join(pkg, 'etc/plumbtest'), { recursive: true });
-    writeFileSync(join(pkg, 'DEBIAN/control'), 'Package: plumb-test-sasl\nVersion: 1.0-1\nArchitecture: all\nMaintainer: plumb <plumb@localhost>\nDescription: plumb test package\n');
+    writeFileSync(
+      join(pkg, 'DEBIAN/control'),
+      'Package: plumb-test-sasl\nVersion: 1.0-1\nArchitecture: all\nMaintainer: plumb <plumb@localhost>\nDescription: plumb test package\n',
+    );
     writeFileSync(join(pkg, 'DEBIAN/conffiles'), '/etc/plumbtest/plumb.conf\n');
     writeFileSync(join(pkg, lib), 'plain\n');
     writeFileSync(join(pkg, 'usr/lib/plumbtest/sasl2/liblogin.so'), 'login\n');
@@ -56,8 +59,7 @@ describe.skipIf(!debian)('apt against a real dpkg database (temp root; needs dpk
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const install = () =>
-    execFileSync('dpkg', ['--force-script-chrootless', '--force-not-root', '-i', deb], { env, stdio: 'pipe' });
+  const install = () => execFileSync('dpkg', ['--force-script-chrootless', '--force-not-root', '-i', deb], { env, stdio: 'pipe' });
 
   it('an unknown package is to be installed', () => {
     const [p] = plan([{ module: 'apt', args: { name: ['plumb-test-sasl'], verify: true } }], fakeContext(), env);

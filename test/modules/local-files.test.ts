@@ -236,9 +236,7 @@ describe('lineinfile on a real filesystem', () => {
     const path = join(dir, 'main.cf');
     converge([{ module: 'lineinfile', args: { path, line: 'inet_protocols = all', create: true, mode: '0644' } }]);
     expect(readFileSync(path, 'utf8')).toBe('inet_protocols = all\n');
-    converge([
-      { module: 'lineinfile', args: { path, regexp: '^inet_protocols\\s*=', line: 'inet_protocols = ipv4' } },
-    ]);
+    converge([{ module: 'lineinfile', args: { path, regexp: '^inet_protocols\\s*=', line: 'inet_protocols = ipv4' } }]);
     converge([{ module: 'lineinfile', args: { path, line: 'relayhost = [smtp.gmail.com]:587', insertafter: '^inet_' } }]);
     expect(readFileSync(path, 'utf8')).toBe('inet_protocols = ipv4\nrelayhost = [smtp.gmail.com]:587\n');
     converge([{ module: 'lineinfile', args: { path, regexp: '^inet_', state: 'absent' } }]);
@@ -291,7 +289,9 @@ describe('command and shell guards on a real filesystem', () => {
 describe('command word splitting matches /bin/sh', () => {
   const lines = [`a 'b c' "d \\"e\\"" f\\ g`, `printf '%s' "it's"`, `x  "" ''  y`, `"a"'b'c`, `one\ttwo`, `"back\\\\slash" 'single\\'`];
   it.each(lines)('%s', (line) => {
-    const bySh = execFileSync('/bin/sh', ['-c', `printf '%s\\0' ${line}`], { encoding: 'utf8' }).split('\0').slice(0, -1);
+    const bySh = execFileSync('/bin/sh', ['-c', `printf '%s\\0' ${line}`], { encoding: 'utf8' })
+      .split('\0')
+      .slice(0, -1);
     expect(splitWords(line)).toEqual(bySh);
   });
 });

@@ -58,7 +58,11 @@ export function probeTasks(tasks: LocalTask[], ctx: ModuleContext, env?: NodeJS.
   return tasks.map((task) => {
     const module = modules[task.module];
     const refs = Object.values(factRefs(module, module.schema.parse(task.args), ctx));
-    return { stdout: probeAll(refs, env).map((o) => o.stdout).join('') };
+    return {
+      stdout: probeAll(refs, env)
+        .map((o) => o.stdout)
+        .join(''),
+    };
   });
 }
 
@@ -75,7 +79,9 @@ export function plan(tasks: LocalTask[], ctx: ModuleContext, env?: NodeJS.Proces
   const read = new Map(list.map((r, i) => [r.key, { value: parseOf(r, outputs[i]), stdout: outputs[i].stdout }]));
   return asked.map(({ task, module, args, refs }) => {
     const facts = Object.fromEntries(Object.entries(refs).map(([name, r]) => [name, read.get(r.key)!.value]));
-    const stdout = Object.values(refs).map((r) => read.get(r.key)!.stdout).join('');
+    const stdout = Object.values(refs)
+      .map((r) => read.get(r.key)!.stdout)
+      .join('');
     const { probed, changes, steps, error } = evaluate(module, args, facts, ctx);
     // As the engine fails the task; tests of the helper expect the module's message.
     if (error !== undefined) throw new ModuleError(error);

@@ -27,7 +27,10 @@ describe.each(moduleNames)('module %s', (name) => {
   });
 
   it('has a conformance entry in test/e2e/conformance.test.ts', () => {
-    expect(conformanceCases.some((c) => Object.keys(c.task).includes(name)), `no conformance case runs ${name}`).toBe(true);
+    expect(
+      conformanceCases.some((c) => Object.keys(c.task).includes(name)),
+      `no conformance case runs ${name}`,
+    ).toBe(true);
   });
 
   it('describes every argument and itself in one line', () => {
@@ -64,6 +67,10 @@ describe('generated files', () => {
   });
 
   it('every conformance case runs a registered module', () => {
-    for (const c of conformanceCases) expect(moduleNames.some((n) => n in c.task), c.module).toBe(true);
+    for (const c of conformanceCases)
+      expect(
+        moduleNames.some((n) => n in c.task),
+        c.module,
+      ).toBe(true);
   });
 });

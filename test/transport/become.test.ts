@@ -117,9 +117,7 @@ describe.skipIf(!isRoot)('become (sudo) — needs root to create users; skipped 
       const data = Buffer.concat([Buffer.from('first line\n'), randomBytes(100_000)]);
       // sudo takes exactly the password line; the command gets its stdin intact.
       expect((await t.exec('cat', { become: true, stdin: 'first line\nsecond\n' })).stdout).toBe('first line\nsecond\n');
-      expect((await t.exec('sha256sum', { become: true, stdin: data })).stdout.split(' ')[0]).toBe(
-        execFileSync('sha256sum', { input: data }).toString().split(' ')[0],
-      );
+      expect((await t.exec('sha256sum', { become: true, stdin: data })).stdout.split(' ')[0]).toBe(execFileSync('sha256sum', { input: data }).toString().split(' ')[0]);
       // While a become command runs, no process's argv contains the password.
       const running = t.exec('sleep 1.5', { become: true });
       await new Promise((r) => setTimeout(r, 700));
@@ -194,7 +192,11 @@ describe.skipIf(!isRoot)('become (sudo) — needs root to create users; skipped 
       let left = '';
       do {
         await new Promise((r) => setTimeout(r, 100));
-        left = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.startsWith(marker)).join('\n');
+        left = execFileSync('ps', ['-eo', 'args'])
+          .toString()
+          .split('\n')
+          .filter((l) => l.startsWith(marker))
+          .join('\n');
       } while (left && Date.now() < deadline);
       expect(left).toBe('');
     } finally {

@@ -56,7 +56,10 @@ async function race(job: Record<string, unknown>): Promise<string[]> {
 function count(file: string, key: Buffer): number {
   return parseKnownHosts(readFileSync(file, 'utf8'), file).filter((e) => e.key.equals(key)).length;
 }
-const lines = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').length;
+const lines = (file: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '').length;
 
 describe('known_hosts: concurrent recording', { timeout: 180_000 }, () => {
   it(`${RACERS} processes recording the same 3 new keys write each exactly once (plain names)`, async () => {

@@ -22,7 +22,9 @@ function write(name: string, text: string): string {
 
 describe('known_hosts', () => {
   it('prints SHA256 fingerprints exactly like ssh-keygen -l', () => {
-    const expected = execFileSync('ssh-keygen', ['-l', '-f', a.path + '.pub']).toString().split(' ')[1];
+    const expected = execFileSync('ssh-keygen', ['-l', '-f', a.path + '.pub'])
+      .toString()
+      .split(' ')[1];
     expect(fingerprint(blob(a.pub))).toBe(expected);
   });
 

@@ -144,7 +144,11 @@ describe('ssh transport: commands', { timeout: 300_000 }, () => {
     let running: string;
     do {
       await new Promise((r) => setTimeout(r, 100));
-      running = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.startsWith(marker)).join('\n');
+      running = execFileSync('ps', ['-eo', 'args'])
+        .toString()
+        .split('\n')
+        .filter((l) => l.startsWith(marker))
+        .join('\n');
     } while (running && Date.now() < deadline);
     expect(running).toBe('');
     // The connection is still usable afterwards.
@@ -163,8 +167,32 @@ describe('ssh transport: commands', { timeout: 300_000 }, () => {
 
 describe('ssh transport: quoting through the real sshd', { timeout: 300_000 }, () => {
   const hostile = [
-    "it's", '"double"', '$(id)', '`id`', 'a; rm -rf /', 'line1\nline2', '*', '?', '[a-z]', '-rf', '--help',
-    'ünïcødé ✓ 日本', '$HOME', '\\', "'", ' lead', 'trail ', '\t', '!event', '~root', 'a|b', 'a&b', '>out', '#c', '', '%s %n',
+    "it's",
+    '"double"',
+    '$(id)',
+    '`id`',
+    'a; rm -rf /',
+    'line1\nline2',
+    '*',
+    '?',
+    '[a-z]',
+    '-rf',
+    '--help',
+    'ünïcødé ✓ 日本',
+    '$HOME',
+    '\\',
+    "'",
+    ' lead',
+    'trail ',
+    '\t',
+    '!event',
+    '~root',
+    'a|b',
+    'a&b',
+    '>out',
+    '#c',
+    '',
+    '%s %n',
   ];
   it.each(hostile.map((s) => [s]))('%j arrives byte for byte', async (s) => {
     const r = await t.exec(`printf '%s' ${quote(s)}`);
@@ -305,7 +333,10 @@ describe('ssh transport: authentication', { timeout: 300_000 }, () => {
 });
 
 describe('ssh transport: host keys', { timeout: 300_000 }, () => {
-  const fp = () => execFileSync('ssh-keygen', ['-l', '-f', join(sshd.dir, 'host_ed25519.pub')]).toString().split(' ')[1];
+  const fp = () =>
+    execFileSync('ssh-keygen', ['-l', '-f', join(sshd.dir, 'host_ed25519.pub')])
+      .toString()
+      .split(' ')[1];
 
   it('refuses an unknown host key, showing its SHA256 fingerprint and the way out', async () => {
     const empty = join(dir, 'kh-empty');
@@ -414,16 +445,17 @@ describe('ssh transport: ssh config and jump hosts', { timeout: 300_000 }, () =>
     // Only the target's key known: the first hop must be refused.
     const onlyTarget = join(dir, 'kh-only-target');
     writeFileSync(onlyTarget, `[127.0.0.1]:${sshd.port} ${sshd.hostKeyPub}\n`);
-    const err = await failure(
-      openTransport(host(direct({ jump: chain })), opts({ hostsByName, knownHostsFiles: [onlyTarget], sshConfigFile: anyHostKeyConfig() })),
-    );
+    const err = await failure(openTransport(host(direct({ jump: chain })), opts({ hostsByName, knownHostsFiles: [onlyTarget], sshConfigFile: anyHostKeyConfig() })));
     expect(err.message).toMatch(new RegExp(`^jump host bastion: host key of \\[127\\.0\\.0\\.1\\]:${jump.port} is not known`));
   });
 
   it('says which jump host could not reach the next one', async () => {
     const closed = await (await import('./sshd.js')).freePort();
     const err = await failure(
-      openTransport(host({ host: '127.0.0.1', port: closed, user: me, identity_file: key.path, jump: `${me}@127.0.0.1:${jump.port}` }), opts({ sshConfigFile: anyHostKeyConfig() })),
+      openTransport(
+        host({ host: '127.0.0.1', port: closed, user: me, identity_file: key.path, jump: `${me}@127.0.0.1:${jump.port}` }),
+        opts({ sshConfigFile: anyHostKeyConfig() }),
+      ),
     );
     expect(err.message).toMatch(new RegExp(`could not open a connection to 127\\.0\\.0\\.1:${closed}`));
   });

@@ -83,7 +83,11 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   chmodSync(dir, 0o755);
   const hostKey = join(dir, 'host_ed25519');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'test-host', '-f', hostKey]);
-  const hostKeyPub = readFileSync(hostKey + '.pub', 'utf8').trim().split(' ').slice(0, 2).join(' ');
+  const hostKeyPub = readFileSync(hostKey + '.pub', 'utf8')
+    .trim()
+    .split(' ')
+    .slice(0, 2)
+    .join(' ');
   const authDir = join(dir, 'authorized_keys');
   mkdirSync(authDir, { mode: 0o755 });
   // sshd as root needs its privilege separation directory.

@@ -40,7 +40,14 @@ describe('diagnostics', () => {
   it('ValidationFailed carries every error and a redacted message', () => {
     const r = new Redactor();
     r.add('hunter2');
-    const err = new ValidationFailed([{ ...d, message: 'found hunter2' }, { ...d, severity: 'warning', message: 'w' }], sources, r);
+    const err = new ValidationFailed(
+      [
+        { ...d, message: 'found hunter2' },
+        { ...d, severity: 'warning', message: 'w' },
+      ],
+      sources,
+      r,
+    );
     expect(err.errors).toHaveLength(1);
     expect(err.warnings).toHaveLength(1);
     expect(err.message).toBe('site.yaml:2:11: error: plays[0].tasks[0].copy.mode: found ***');

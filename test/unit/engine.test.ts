@@ -128,10 +128,15 @@ describe('rolling batches on local hosts', () => {
   function serialPlaybook(extra: Record<string, unknown>) {
     const log = join(dir, 'order.log');
     write('three.yaml', { all: { hosts: { h1: { connection: 'local' }, h2: { connection: 'local' }, h3: { connection: 'local' } } } });
-    const pb = write('serial.yaml', [{
-      name: 'rolling', hosts: 'all', serial: 1, ...extra,
-      tasks: [{ name: 'mark', shell: `echo {{ inventory_hostname }} >> ${log}; test {{ inventory_hostname }} != h1` }],
-    }]);
+    const pb = write('serial.yaml', [
+      {
+        name: 'rolling',
+        hosts: 'all',
+        serial: 1,
+        ...extra,
+        tasks: [{ name: 'mark', shell: `echo {{ inventory_hostname }} >> ${log}; test {{ inventory_hostname }} != h1` }],
+      },
+    ]);
     return { pb, log, inv: ['-i', join(dir, 'three.yaml')] };
   }
 

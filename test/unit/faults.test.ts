@@ -76,7 +76,7 @@ describe('class 5: a failed write is the failure of its task', () => {
     expect(r.stdout).toMatch(/^here: .*write below a file.*writing .*app\.conf failed/m);
   });
 
-  it('a failed write in a handler is that handler\'s failure; owed handlers are kept for the next run', async () => {
+  it("a failed write in a handler is that handler's failure; owed handlers are kept for the next run", async () => {
     const log = join(dir, 'handler.log');
     const pb = playbook(
       [{ name: 'config', copy: { dest: join(dir, 'app.conf'), content: 'a=1\n' }, notify: ['broken', 'log'] }],
@@ -124,7 +124,7 @@ const failingWrites = (t: Transport): Transport => ({
   close: () => t.close(),
 });
 
-describe('class 5 in process: every failure inside a task is that task\'s failure', () => {
+describe("class 5 in process: every failure inside a task is that task's failure", () => {
   it('a writeFile that throws fails the task by name; ignore_errors lets the host go on', async () => {
     const pb = playbook([
       { name: 'injected', copy: { dest: join(dir, 'a.conf'), content: 'a\n' }, ignore_errors: true },
@@ -174,10 +174,7 @@ describe('class 5 in process: every failure inside a task is that task\'s failur
     // validate renders everything first; this reaches the engine only when run in process.
     // Handlers are prepared with the tasks, before the first probe (issue 10 class 1: nothing runs on a host whose task cannot be prepared).
     const dest = join(dir, 'a.conf');
-    const pb = playbook(
-      [{ name: 'config', copy: { dest, content: 'a\n' }, notify: 'bad' }],
-      [{ name: 'bad', shell: 'echo {{ no_such_variable }}' }],
-    );
+    const pb = playbook([{ name: 'config', copy: { dest, content: 'a\n' }, notify: 'bad' }], [{ name: 'bad', shell: 'echo {{ no_such_variable }}' }]);
     await expect(applyWith(pb, (t) => t)).rejects.toThrow(/task "bad": .*undefined variable "no_such_variable"/);
     expect(existsSync(dest)).toBe(false);
   });
@@ -227,12 +224,7 @@ describe('class 7: truthful records after faults', () => {
       'a.yaml',
       'mail',
     );
-    const b = playbook(
-      [{ name: 'other', copy: { dest: join(dir, 'b.conf'), content: 'b\n' } }],
-      [{ name: 'reload', shell: `echo reload >> ${logB}` }],
-      'b.yaml',
-      'mail',
-    );
+    const b = playbook([{ name: 'other', copy: { dest: join(dir, 'b.conf'), content: 'b\n' } }], [{ name: 'reload', shell: `echo reload >> ${logB}` }], 'b.yaml', 'mail');
     expect((await plumb(['apply', a, ...inv()], env)).code).toBe(1);
     const planB = await plumb(['plan', b, ...inv()], env);
     expect(planB.stdout).not.toMatch(/handler reload/);
@@ -251,10 +243,7 @@ describe('class 7: truthful records after faults', () => {
       {
         name: 'same',
         hosts: 'all',
-        tasks: [
-          { name: 'config', copy: { dest: join(dir, 'two.conf'), content: 'two\n' }, notify: 'reload' },
-          ...(breaks ? [{ name: 'breaks', shell: 'exit 3' }] : []),
-        ],
+        tasks: [{ name: 'config', copy: { dest: join(dir, 'two.conf'), content: 'two\n' }, notify: 'reload' }, ...(breaks ? [{ name: 'breaks', shell: 'exit 3' }] : [])],
         handlers: [{ name: 'reload', shell: `echo two >> ${log2}` }],
       },
     ];

@@ -87,7 +87,12 @@ function taskPlan(index: number, name: string, rest: Partial<TaskPlan>): TaskPla
 async function hostilePlans(): Promise<HostPlan[]> {
   return [
     {
-      host: 'web1', play, status: 'planned', handlers: [], pendingHandlers: [], seconds: 0.1,
+      host: 'web1',
+      play,
+      status: 'planned',
+      handlers: [],
+      pendingHandlers: [],
+      seconds: 0.1,
       tasks: [
         taskPlan(0, 'config', { changes: await hostileCopy() }),
         taskPlan(1, 'ownership', { changes: ownerChanges() }),
@@ -103,12 +108,16 @@ async function hostilePlans(): Promise<HostPlan[]> {
 /** The document the JSON and markdown plans print, built from the same host plans. */
 function documentOf(plans: HostPlan[]): PlanDocument {
   return {
-    format: 'plumb-plan', version: 2, created_at: '2026-01-01T00:00:00.000Z',
+    format: 'plumb-plan',
+    version: 2,
+    created_at: '2026-01-01T00:00:00.000Z',
     command: { playbook: 'site`.yaml', inventory: 'inventory.yaml', extra_vars: {} },
     files: [],
     summary: { hosts: 2, with_changes: 1, changes: 4, unchanged: 0, unreachable: 1, failed: 1 },
     hosts: plans.map((p) => ({
-      name: p.host, play: p.play.name, play_index: 0,
+      name: p.host,
+      play: p.play.name,
+      play_index: 0,
       status: p.status === 'unreachable' ? 'unreachable' : 'changes',
       ...(p.error ? { error: p.error } : {}),
       pending_handlers: [],
@@ -117,7 +126,6 @@ function documentOf(plans: HostPlan[]): PlanDocument {
     })),
   };
 }
-
 
 describe('escapeControl', () => {
   it('shows every terminal control character as a visible escape', () => {
@@ -195,17 +203,42 @@ describe('markdown plan', () => {
 
   it('leaves ordinary plan text as it was (the checked-in fixture stays byte-identical)', () => {
     const doc: PlanDocument = {
-      format: 'plumb-plan', version: 2, created_at: 'x', files: [],
+      format: 'plumb-plan',
+      version: 2,
+      created_at: 'x',
+      files: [],
       command: { playbook: 'playbooks/postfix-gmail-relay.yaml', inventory: 'INVENTORY', limit: 'mail1:mail2', extra_vars: {} },
       summary: { hosts: 1, with_changes: 1, changes: 2, unchanged: 0, unreachable: 0, failed: 0 },
-      hosts: [{
-        name: 'mail1', play: 'Relay outbound mail through Gmail', play_index: 0, status: 'changes', pending_handlers: [],
-        tasks: [
-          { index: 0, name: 'Gmail credentials', module: 'copy', outcome: 'change', changes: [{ summary: 'create /etc/postfix/sasl_passwd (secret)', target: 'x', secret: true }, { summary: 'mode 0600', target: 'x' }] },
-          { index: 1, name: 'Postfix is running', module: 'service', outcome: 'may-change', reason: 'service postfix not found (no systemd unit or /etc/init.d script; not installed yet?); read again after "Postfix and SASL client packages" changes the host', changes: [] },
-        ],
-        handlers: [{ name: 'postmap sasl_passwd', runs: 'will', because: ['Gmail credentials changes'] }],
-      }],
+      hosts: [
+        {
+          name: 'mail1',
+          play: 'Relay outbound mail through Gmail',
+          play_index: 0,
+          status: 'changes',
+          pending_handlers: [],
+          tasks: [
+            {
+              index: 0,
+              name: 'Gmail credentials',
+              module: 'copy',
+              outcome: 'change',
+              changes: [
+                { summary: 'create /etc/postfix/sasl_passwd (secret)', target: 'x', secret: true },
+                { summary: 'mode 0600', target: 'x' },
+              ],
+            },
+            {
+              index: 1,
+              name: 'Postfix is running',
+              module: 'service',
+              outcome: 'may-change',
+              reason: 'service postfix not found (no systemd unit or /etc/init.d script; not installed yet?); read again after "Postfix and SASL client packages" changes the host',
+              changes: [],
+            },
+          ],
+          handlers: [{ name: 'postmap sasl_passwd', runs: 'will', because: ['Gmail credentials changes'] }],
+        },
+      ],
     };
     expect(planMarkdown(doc)).toBe(`## plumb plan: 2 changes on 1 of 1 host
 
@@ -271,7 +304,7 @@ describe('recap', () => {
 });
 
 describe('CLI error lines', () => {
-  it('escape host text in an error but keep plumb\'s own line breaks', () => {
+  it("escape host text in an error but keep plumb's own line breaks", () => {
     const unexpected = reportError(new Error(`ssh: handshake failed: ${OSC8}${CR}`));
     expect(unexpected.text).not.toMatch(RAW_CONTROL);
     expect(unexpected.text).toContain('handshake failed: \\x1b]8;;http://evil.example/\\x07click me\\x1b]8;;\\x07harmless\\rEVIL');

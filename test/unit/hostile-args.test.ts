@@ -181,7 +181,14 @@ function cases(): Hostile[] {
   return [
     // apt: a name that starts with - is an apt option, run as root at apply.
     { what: 'apt option', task: aptTask, arg: 'apt.name[1]', value: `-oDPkg::Pre-Invoke::=touch ${m}`, reason: PKG },
-    { what: 'apt option hidden behind {{', task: aptTask, arg: 'apt.name[1]', value: `-oDPkg::Pre-Invoke::=touch ${m} #{{`, reason: PKG, not: ['extra', 'host', 'group', 'play', 'derived'] },
+    {
+      what: 'apt option hidden behind {{',
+      task: aptTask,
+      arg: 'apt.name[1]',
+      value: `-oDPkg::Pre-Invoke::=touch ${m} #{{`,
+      reason: PKG,
+      not: ['extra', 'host', 'group', 'play', 'derived'],
+    },
     { what: 'apt ../', task: aptTask, arg: 'apt.name[1]', value: '../../tmp/evil.deb', reason: PKG },
     { what: 'apt absolute .deb', task: aptTask, arg: 'apt.name[1]', value: '/tmp/evil.deb', reason: PKG },
     { what: 'apt ;', task: aptTask, arg: 'apt.name[1]', value: `postfix;touch ${m}`, reason: PKG },
@@ -226,7 +233,13 @@ function cases(): Hostile[] {
     { what: 'file path newline', task: filePath, arg: 'file.path', value: '/tmp/x\n/etc/passwd', reason: NEWLINE },
     { what: 'lineinfile relative path', task: lineinfilePath, arg: 'lineinfile.path', value: '../etc/hosts', reason: ABSOLUTE },
     // owner/group: a user name or a numeric id, never an option or owner:group.
-    { what: 'owner option', task: (r) => ({ name, copy: { dest: '/tmp/plumb-hostile-x', content: 'x', owner: r } }), arg: 'copy.owner', value: '--reference=/etc/shadow', reason: OWNER },
+    {
+      what: 'owner option',
+      task: (r) => ({ name, copy: { dest: '/tmp/plumb-hostile-x', content: 'x', owner: r } }),
+      arg: 'copy.owner',
+      value: '--reference=/etc/shadow',
+      reason: OWNER,
+    },
     { what: 'owner with :', task: (r) => ({ name, copy: { dest: '/tmp/plumb-hostile-x', content: 'x', owner: r } }), arg: 'copy.owner', value: 'root:root', reason: OWNER },
     { what: 'owner with space', task: (r) => ({ name, file: { path: '/tmp', owner: r } }), arg: 'file.owner', value: 'root /etc/shadow', reason: OWNER },
     { what: 'owner ../', task: (r) => ({ name, file: { path: '/tmp', owner: r } }), arg: 'file.owner', value: '../root', reason: OWNER },
@@ -234,22 +247,73 @@ function cases(): Hostile[] {
     { what: 'group leading digit', task: (r) => ({ name, file: { path: '/tmp', group: r } }), arg: 'file.group', value: '0wheel', reason: OWNER },
     { what: 'group very long', task: (r) => ({ name, lineinfile: { path: '/tmp/x', line: 'x', group: r } }), arg: 'lineinfile.group', value: 'g'.repeat(40), reason: OWNER },
     { what: 'owner newline', task: (r) => ({ name, template: { src: 'files/t.j2', dest: '/tmp/x', owner: r } }), arg: 'template.owner', value: 'root\nx', reason: OWNER },
-    { what: 'owner Cyrillic look-alike', task: (r) => ({ name, template: { src: 'files/t.j2', dest: '/tmp/x', owner: r } }), arg: 'template.owner', value: 'r\u043e\u043et', reason: OWNER },
+    {
+      what: 'owner Cyrillic look-alike',
+      task: (r) => ({ name, template: { src: 'files/t.j2', dest: '/tmp/x', owner: r } }),
+      arg: 'template.owner',
+      value: 'r\u043e\u043et',
+      reason: OWNER,
+    },
     // mode, regular expressions, lines.
     { what: 'mode option', task: (r) => ({ name, file: { path: '/tmp', mode: r } }), arg: 'file.mode', value: '-R', reason: /mode must be a quoted octal string/ },
-    { what: 'mode symbolic', task: (r) => ({ name, copy: { dest: '/tmp/x', content: 'x', mode: r } }), arg: 'copy.mode', value: 'u+s', reason: /mode must be a quoted octal string/ },
-    { what: 'lineinfile bad regexp', task: (r) => ({ name, lineinfile: { path: '/tmp/x', line: 'x', regexp: r } }), arg: 'lineinfile.regexp', value: '(unclosed', reason: /is not a valid regular expression/ },
-    { what: 'lineinfile bad insertafter', task: (r) => ({ name, lineinfile: { path: '/tmp/x', line: 'x', insertafter: r } }), arg: 'lineinfile.insertafter', value: '[z-a]', reason: /is not a valid regular expression/ },
-    { what: 'lineinfile line with newline', task: (r) => ({ name, lineinfile: { path: '/tmp/x', line: r } }), arg: 'lineinfile.line', value: 'x\nroot::0:0::/:/bin/sh', reason: /single line/ },
+    {
+      what: 'mode symbolic',
+      task: (r) => ({ name, copy: { dest: '/tmp/x', content: 'x', mode: r } }),
+      arg: 'copy.mode',
+      value: 'u+s',
+      reason: /mode must be a quoted octal string/,
+    },
+    {
+      what: 'lineinfile bad regexp',
+      task: (r) => ({ name, lineinfile: { path: '/tmp/x', line: 'x', regexp: r } }),
+      arg: 'lineinfile.regexp',
+      value: '(unclosed',
+      reason: /is not a valid regular expression/,
+    },
+    {
+      what: 'lineinfile bad insertafter',
+      task: (r) => ({ name, lineinfile: { path: '/tmp/x', line: 'x', insertafter: r } }),
+      arg: 'lineinfile.insertafter',
+      value: '[z-a]',
+      reason: /is not a valid regular expression/,
+    },
+    {
+      what: 'lineinfile line with newline',
+      task: (r) => ({ name, lineinfile: { path: '/tmp/x', line: r } }),
+      arg: 'lineinfile.line',
+      value: 'x\nroot::0:0::/:/bin/sh',
+      reason: /single line/,
+    },
     // postconf: one line a postconf -e can store as given.
     { what: 'postconf newline', task: (r) => ({ name, postconf: { relayhost: r } }), arg: 'postconf.relayhost', value: '[smtp]:587\ninet_interfaces = all', reason: /single line/ },
-    { what: 'postconf NUL', task: (r) => ({ name, postconf: { relayhost: r } }), arg: 'postconf.relayhost', value: 'a\0b', reason: NUL, not: ['env', 'host', 'group', 'play', 'derived'] },
+    {
+      what: 'postconf NUL',
+      task: (r) => ({ name, postconf: { relayhost: r } }),
+      arg: 'postconf.relayhost',
+      value: 'a\0b',
+      reason: NUL,
+      not: ['env', 'host', 'group', 'play', 'derived'],
+    },
     { what: 'postconf leading space', task: (r) => ({ name, postconf: { relayhost: r } }), arg: 'postconf.relayhost', value: ' -e', reason: /cannot start or end with whitespace/ },
     // command/shell: what they run is theirs, but a value that cannot be passed at all is refused up front.
     { what: 'command cmd NUL', task: (r) => ({ name, command: { cmd: r } }), arg: 'command.cmd', value: 'ls\0-la', reason: NUL, not: ['env', 'host', 'group', 'play', 'derived'] },
-    { what: 'command argv NUL', task: (r) => ({ name, command: { argv: ['ls', r] } }), arg: 'command.argv[1]', value: '/\0', reason: NUL, not: ['env', 'host', 'group', 'play', 'derived'] },
+    {
+      what: 'command argv NUL',
+      task: (r) => ({ name, command: { argv: ['ls', r] } }),
+      arg: 'command.argv[1]',
+      value: '/\0',
+      reason: NUL,
+      not: ['env', 'host', 'group', 'play', 'derived'],
+    },
     { what: 'command creates newline', task: (r) => ({ name, command: { cmd: 'true', creates: r } }), arg: 'command.creates', value: `/tmp/x\ntouch ${m}`, reason: NEWLINE },
-    { what: 'command removes NUL', task: (r) => ({ name, command: { cmd: 'true', removes: r } }), arg: 'command.removes', value: '/tmp\0', reason: NUL, not: ['env', 'host', 'group', 'play', 'derived'] },
+    {
+      what: 'command removes NUL',
+      task: (r) => ({ name, command: { cmd: 'true', removes: r } }),
+      arg: 'command.removes',
+      value: '/tmp\0',
+      reason: NUL,
+      not: ['env', 'host', 'group', 'play', 'derived'],
+    },
     { what: 'command chdir newline', task: (r) => ({ name, command: { cmd: 'true', chdir: r } }), arg: 'command.chdir', value: '/tmp\n/', reason: NEWLINE },
     { what: 'shell cmd NUL', task: (r) => ({ name, shell: { cmd: r } }), arg: 'shell.cmd', value: 'echo\0', reason: NUL, not: ['env', 'host', 'group', 'play', 'derived'] },
     { what: 'shell creates newline', task: (r) => ({ name, shell: { cmd: 'true', creates: r } }), arg: 'shell.creates', value: 'a\nb', reason: NEWLINE },
@@ -336,7 +400,10 @@ describe('secrets, literals and guards', () => {
 
   it.each(['command', 'shell'])('%s: a templated `unless` is refused at load (plan would run what a variable says)', async (module) => {
     const s = setup({ name, [module]: { cmd: 'true', unless: 'test -e {{ v }}' } }, 'extra', '/x');
-    const err = await load(s).then(() => undefined, (e: Error) => e);
+    const err = await load(s).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(err).toBeDefined();
     const text = String((err as { diagnostics?: Diagnostic[] }).diagnostics?.map((d) => `${d.path}: ${d.message}`).join('\n') ?? (err as Error).message);
     expect(text).toMatch(new RegExp(`plays\\[0\\]\\.tasks\\[0\\]\\.${module}\\.unless: .*written literally`));
@@ -401,7 +468,14 @@ describe('the engine run itself (what a saved plan or any caller without validat
     const touched = join(root, 'first-task-ran');
     const s = setup({ name: 'first', copy: { dest: touched, content: 'x\n' }, notify: 'restart' }, 'extra', '-x');
     // Rewrite with a handler that reads the hostile variable.
-    const pb = [{ name: 'hostile', hosts: 'all', tasks: [{ name: 'first', copy: { dest: touched, content: 'x\n' }, notify: 'restart' }], handlers: [{ name: 'restart', service: { name: '{{ v }}', state: 'restarted' } }] }];
+    const pb = [
+      {
+        name: 'hostile',
+        hosts: 'all',
+        tasks: [{ name: 'first', copy: { dest: touched, content: 'x\n' }, notify: 'restart' }],
+        handlers: [{ name: 'restart', service: { name: '{{ v }}', state: 'restarted' } }],
+      },
+    ];
     writeFileSync(s.playbook, stringify(pb));
     const project = await load(s);
     const result = await runEngine(project, { mode: 'apply', forks: 1, transport: {}, reporter: collecting(), env: s.env });
@@ -431,7 +505,7 @@ describe('every command that takes names or paths ends its options first', () =>
     const { steps } = planFrom(postconf, args, { conf: { values: { relayhost: '' } } }, ctx);
     expect(steps[0].kind === 'exec' && steps[0].command).toMatch(/postconf -e -- 'relayhost=\[smtp\]:587'$/);
     const run = planFrom(shell, { cmd: '-x' }, {}, ctx).steps;
-    expect(run[0].kind === 'exec' && run[0].command).toBe("/bin/sh -c -- -x");
+    expect(run[0].kind === 'exec' && run[0].command).toBe('/bin/sh -c -- -x');
   });
 });
 

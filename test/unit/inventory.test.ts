@@ -135,7 +135,10 @@ describe('hostScope precedence: inventory < group < host < play vars < -e', () =
 describe('the seed playbook takes its relay settings from the inventory or -e', () => {
   const dir = mkdtempSync(join(tmpdir(), 'plumb-seed-'));
   const inventoryFile = join(dir, 'inventory.yaml');
-  writeFileSync(inventoryFile, 'all:\n  children:\n    mailers:\n      vars: { relay_host: 10.233.0.1, relay_port: 2525, relay_tls_ca_path: /etc/plumb-test-ca }\n      hosts:\n        mx1: { relay_account: ops@example.com }\n        mx2:\n');
+  writeFileSync(
+    inventoryFile,
+    'all:\n  children:\n    mailers:\n      vars: { relay_host: 10.233.0.1, relay_port: 2525, relay_tls_ca_path: /etc/plumb-test-ca }\n      hosts:\n        mx1: { relay_account: ops@example.com }\n        mx2:\n',
+  );
   const env = { GMAIL_APP_PASSWORD: 'abcd efgh ijkl mnop' };
   const copyArgs = async (extra: string[], host: string) => {
     const project = await loadProject({ playbookPath: 'playbooks/postfix-gmail-relay.yaml', inventoryPath: inventoryFile, extraVars: parseExtraVars(extra) });
@@ -172,7 +175,19 @@ describe('resolveInventory (no file read)', () => {
 
   it('merges variables all < parent < child < host and lists members in inventory order', () => {
     const { inv, diags } = resolve(
-      ['all:', '  vars: {v: all, w: all}', '  children:', '    prod:', '      vars: {v: prod}', '      children:', '        web:', '          vars: {v: web}', '          hosts: {w2: , w1: {w: host}}', '    db:', '      hosts: {d1: }'].join('\n'),
+      [
+        'all:',
+        '  vars: {v: all, w: all}',
+        '  children:',
+        '    prod:',
+        '      vars: {v: prod}',
+        '      children:',
+        '        web:',
+        '          vars: {v: web}',
+        '          hosts: {w2: , w1: {w: host}}',
+        '    db:',
+        '      hosts: {d1: }',
+      ].join('\n'),
     );
     expect(diags).toEqual([]);
     expect(inv!.groups.get('prod')).toEqual(['w2', 'w1']);

@@ -6,8 +6,32 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { command, quote, ShellQuoteError } from '../../src/quote.js';
 
 const hostile = [
-  "it's", '"double"', '$(id)', '`id`', 'a; rm -rf /', 'line1\nline2', '*', '?', '[a-z]', '-rf', '--help',
-  'ünïcødé ✓ 日本', '$HOME', '\\', "'", "''", ' leading space', 'trailing space ', '\t', '!event', '~root', 'a|b', 'a&b', '>out', '#comment', '',
+  "it's",
+  '"double"',
+  '$(id)',
+  '`id`',
+  'a; rm -rf /',
+  'line1\nline2',
+  '*',
+  '?',
+  '[a-z]',
+  '-rf',
+  '--help',
+  'ünïcødé ✓ 日本',
+  '$HOME',
+  '\\',
+  "'",
+  "''",
+  ' leading space',
+  'trailing space ',
+  '\t',
+  '!event',
+  '~root',
+  'a|b',
+  'a&b',
+  '>out',
+  '#comment',
+  '',
 ];
 
 describe('quote', () => {
@@ -67,7 +91,17 @@ describe('quote: program words', () => {
   });
 
   it('real command lines keep their argv byte for byte (postconf key=value, apt -o, chmod modes)', () => {
-    const argv = ['postconf', '-e', 'relayhost=[smtp.gmail.com]:587', 'inet_protocols=ipv4', 'smtp_tls_policy_maps=inline:{ [smtp.gmail.com]:587=secure }', '-o', 'Dpkg::Options::=--force-confold', 'u=rwx,g=rx,o=', '0644'];
+    const argv = [
+      'postconf',
+      '-e',
+      'relayhost=[smtp.gmail.com]:587',
+      'inet_protocols=ipv4',
+      'smtp_tls_policy_maps=inline:{ [smtp.gmail.com]:587=secure }',
+      '-o',
+      'Dpkg::Options::=--force-confold',
+      'u=rwx,g=rx,o=',
+      '0644',
+    ];
     const out = execFileSync('/bin/sh', ['-c', `printf '%s\\0' ${command(...argv)}`]);
     expect(out.toString('utf8').split('\0').slice(0, -1)).toEqual(argv);
   });

@@ -78,7 +78,9 @@ describe('secrets in command output', () => {
     const r = await plumb(['validate', playbook, '-i', inventory], { PLUMB_TEST_ENV_SECRET: envSecret });
     expect(r.code).toBe(1);
     // A value read from a secret is never shown, not even redacted: the rule and the variable are.
-    expect(r.stderr).toMatch(/bad-rendered\.yaml:5:40: error: .*once rendered for host mx1: .*service\.state = \(secret\): expected one of .*, from variables env_secret, env\.PLUMB_TEST_ENV_SECRET/);
+    expect(r.stderr).toMatch(
+      /bad-rendered\.yaml:5:40: error: .*once rendered for host mx1: .*service\.state = \(secret\): expected one of .*, from variables env_secret, env\.PLUMB_TEST_ENV_SECRET/,
+    );
     expect(r.all).not.toContain(envSecret);
   });
 

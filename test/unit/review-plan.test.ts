@@ -5,17 +5,31 @@ import { planMarkdown } from '../../src/report/plan-markdown.js';
 
 function doc(hosts: PlanDocument['hosts']): PlanDocument {
   return {
-    format: 'plumb-plan', version: 2, created_at: '2026-11-25T00:00:00.000Z',
+    format: 'plumb-plan',
+    version: 2,
+    created_at: '2026-11-25T00:00:00.000Z',
     command: { playbook: 'site.yaml', inventory: 'inventory.yaml', extra_vars: {} },
     files: [],
-    summary: { hosts: hosts.length, with_changes: hosts.filter((h) => h.status === 'changes').length, changes: 0, unchanged: hosts.filter((h) => h.status === 'unchanged').length, unreachable: 0, failed: 0 },
+    summary: {
+      hosts: hosts.length,
+      with_changes: hosts.filter((h) => h.status === 'changes').length,
+      changes: 0,
+      unchanged: hosts.filter((h) => h.status === 'unchanged').length,
+      unreachable: 0,
+      failed: 0,
+    },
     hosts,
   };
 }
 
 function host(name: string, change?: string): PlanDocument['hosts'][number] {
   return {
-    name, play: 'web', play_index: 0, status: change ? 'changes' : 'unchanged', pending_handlers: [], handlers: [],
+    name,
+    play: 'web',
+    play_index: 0,
+    status: change ? 'changes' : 'unchanged',
+    pending_handlers: [],
+    handlers: [],
     tasks: [{ index: 0, name: 'config', module: 'postconf', outcome: change ? 'change' : 'ok', changes: change ? [{ summary: change, target: 'main.cf' }] : [] }],
   };
 }

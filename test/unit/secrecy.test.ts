@@ -160,7 +160,7 @@ const TRANSFORMS: Array<[string, string]> = [
   ['trim', '{{ pw | trim }}'],
   ['to_json', '{{ pw | to_json }}'],
   ['string', '{{ pw | string }}'],
-  ['default', "{{ no_such_variable | default(pw) }}"],
+  ['default', '{{ no_such_variable | default(pw) }}'],
   ['concat ~', "user:{{ 'pre-' ~ pw ~ '-post' }}:end"],
   ['concat +', "{{ pw + '!' }}"],
   ['join', "{{ [pw, 'tail'] | join('/') }}"],
@@ -174,8 +174,18 @@ const TRANSFORMS: Array<[string, string]> = [
 /** What the template language makes of the secrets (so a leak of a derived value is found too). */
 function derived(pw: string, pw2: string): string[] {
   return [
-    quote(pw), b64(pw), pw.toUpperCase(), pw.toLowerCase(), pw.trim(), JSON.stringify(pw),
-    `pre-${pw}-post`, `${pw}!`, `${pw}/tail`, b64(pw.toUpperCase()), `x-${b64(pw)}-y`, `${pw}:${pw2}`,
+    quote(pw),
+    b64(pw),
+    pw.toUpperCase(),
+    pw.toLowerCase(),
+    pw.trim(),
+    JSON.stringify(pw),
+    `pre-${pw}-post`,
+    `${pw}!`,
+    `${pw}/tail`,
+    b64(pw.toUpperCase()),
+    `x-${b64(pw)}-y`,
+    `${pw}:${pw2}`,
   ];
 }
 
@@ -268,7 +278,7 @@ describe('secrets follow the data through every output channel', () => {
       ['copy dest', { copy: { dest: '{{ pw }}', content: 'x' } }],
       ['file mode', { file: { path: '/tmp', mode: '{{ pw }}' } }],
       ['file mode upper', { file: { path: '/tmp', mode: '{{ pw | upper }}' } }],
-      ['service b64encode', { service: { name: "{{ pw | b64encode }}", state: 'started' } }],
+      ['service b64encode', { service: { name: '{{ pw | b64encode }}', state: 'started' } }],
       ['lineinfile regexp', { lineinfile: { path: '/nonexistent/x', regexp: '({{ pw }}', state: 'absent' } }],
       ['int filter', { copy: { dest: '/nonexistent/x', content: '{{ pw | int }}' } }],
     ];
@@ -279,7 +289,11 @@ describe('secrets follow the data through every output channel', () => {
         for (const [name, task] of cases) {
           const pb = join(d, `${name.replace(/ /g, '-')}.yaml`);
           writeFileSync(pb, stringify([{ hosts: 'all', tasks: [task] }]));
-          for (const args of [['validate', pb], ['plan', pb], ['plan', pb, '--format', 'json']]) {
+          for (const args of [
+            ['validate', pb],
+            ['plan', pb],
+            ['plan', pb, '--format', 'json'],
+          ]) {
             const r = await plumb([...args, '-i', join(d, 'inventory.yaml'), '--secrets', secrets]);
             const found = leaks(r.stdout + r.stderr, [pw, pw.toLowerCase()]);
             if (found.length) throw new Error(`${name}: ${args.join(' ')} shows ${found.join(', ')}:\n${r.stdout}${r.stderr}`);
@@ -297,10 +311,18 @@ describe('modules that print names', () => {
     const pw = 'Mailer-Daemon-7';
     const d = scratch();
     const pb = join(d, 'site.yaml');
-    writeFileSync(pb, stringify([{ hosts: 'all', tasks: [
-      { name: 'package', apt: { name: ['{{ pw | lower }}'] } },
-      { name: 'unit', service: { name: '{{ pw }}', state: 'started' } },
-    ] }]));
+    writeFileSync(
+      pb,
+      stringify([
+        {
+          hosts: 'all',
+          tasks: [
+            { name: 'package', apt: { name: ['{{ pw | lower }}'] } },
+            { name: 'unit', service: { name: '{{ pw }}', state: 'started' } },
+          ],
+        },
+      ]),
+    );
     const inv = ['-i', join(d, 'inventory.yaml'), '--secrets', writeSecrets(d, { pw })];
     for (const format of ['text', 'json', 'markdown']) {
       const r = await plumb(['plan', pb, ...inv, '--format', format]);
@@ -317,7 +339,7 @@ describe('values too short to hide are refused, naming them', () => {
       ['length', '{{ pw | length }}'],
       ['bool', '{{ pw | bool }}'],
       ['index', '{{ pw[0] }}'],
-      ['int', "{{ (pw | length) | int }}"],
+      ['int', '{{ (pw | length) | int }}'],
     ];
     await fc.assert(
       fc.asyncProperty(secretArb, async (pw) => {
@@ -339,14 +361,22 @@ describe('values too short to hide are refused, naming them', () => {
   });
 
   // Letters no file name or message of plumb's contains, so finding one means it leaked.
-  const shortArb = fc.array(fc.oneof(unicode, emoji), { minLength: 1, maxLength: 3 }).map((a) => a.join('')).filter((s) => s.length < 4);
+  const shortArb = fc
+    .array(fc.oneof(unicode, emoji), { minLength: 1, maxLength: 3 })
+    .map((a) => a.join(''))
+    .filter((s) => s.length < 4);
 
   it('a secret shorter than 4 characters is refused with its name, never its value', { timeout: 60_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(shortArb, async (short) => {
         const d = scratch();
         const pb = join(d, 'site.yaml');
-        writeFileSync(pb, stringify([{ hosts: 'all', secrets: { from_env: '{{ env.PLUMB_SECRECY_SHORT }}' }, tasks: [{ copy: { dest: join(d, 'x'), content: '{{ from_env }}{{ from_file }}' } }] }]));
+        writeFileSync(
+          pb,
+          stringify([
+            { hosts: 'all', secrets: { from_env: '{{ env.PLUMB_SECRECY_SHORT }}' }, tasks: [{ copy: { dest: join(d, 'x'), content: '{{ from_env }}{{ from_file }}' } }] },
+          ]),
+        );
         const secrets = writeSecrets(d, { from_file: short });
         setEnv('PLUMB_SECRECY_SHORT', 'long enough value');
         const file = await plumb(['plan', pb, '-i', join(d, 'inventory.yaml'), '--secrets', secrets]);

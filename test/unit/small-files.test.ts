@@ -52,8 +52,7 @@ function child(code: string) {
 }
 const src = (p: string) => JSON.stringify(resolve('src', p));
 /** The message of what `expr` (awaited) throws, printed by the child. */
-const thrown = (imports: string, expr: string) =>
-  child(`${imports}\ntry { await (${expr}); console.log('NO ERROR'); } catch (e) { console.log(e.message); }`);
+const thrown = (imports: string, expr: string) => child(`${imports}\ntry { await (${expr}); console.log('NO ERROR'); } catch (e) { console.log(e.message); }`);
 
 describe('the CLI refuses files that are not regular files, at once', () => {
   it.each([

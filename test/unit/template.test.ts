@@ -76,7 +76,7 @@ describe('renderString', () => {
 
   it('refuses Jinja statements and function calls', () => {
     expect(() => renderString('{% for x in y %}{% endfor %}', vars)).toThrow(/statements/);
-    expect(() => renderString("{{ relay_host.upper() }}", vars)).toThrow(/function calls are not supported/);
+    expect(() => renderString('{{ relay_host.upper() }}', vars)).toThrow(/function calls are not supported/);
     expect(() => renderString('{{ x | nosuch }}', { x: 1 })).toThrow(/unknown filter "nosuch"/);
     expect(() => renderString('{{ }}', vars)).toThrow(/empty expression/);
     expect(() => renderString('{{ a', vars)).toThrow(/missing }}/);
@@ -89,7 +89,7 @@ describe('templates cannot reach code', () => {
     '{{ x.constructor }}',
     "{{ x['constructor'] }}",
     '{{ x.constructor.constructor }}',
-    "{{ relay_host.constructor }}",
+    '{{ relay_host.constructor }}',
     '{{ pkgs.constructor }}',
     '{{ pkgs.map }}',
     "{{ relay_host['length'] }}",
@@ -97,7 +97,7 @@ describe('templates cannot reach code', () => {
     '{{ constructor }}',
     '{{ toString }}',
     '{{ hasOwnProperty }}',
-    "{{ env.constructor }}",
+    '{{ env.constructor }}',
     "{{ env['__proto__'] }}",
   ];
   it.each(hostile.map((h) => [h]))('%s is an error, not a function or prototype', (t) => {
