@@ -3,16 +3,20 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-/** Folders under src/ that each folder must never import (the layers run one way). */
-const forbidden = {
-  engine: ['report', 'cli'],
-  report: ['cli'],
-  modules: ['engine', 'report', 'cli', 'config', 'inventory', 'transport'],
-  template: ['config', 'inventory', 'engine', 'report', 'cli', 'modules', 'transport'],
-  inventory: ['engine', 'report', 'cli', 'modules', 'transport'],
-  config: ['engine', 'report', 'cli', 'transport'],
-  transport: ['engine', 'report', 'cli', 'modules', 'template'],
+const folders = ['source', 'template', 'inventory', 'facts', 'modules', 'transport', 'config', 'engine', 'report', 'cli'];
+/** The folders each folder may import (src/*.ts leaves are open to all); everything else is forbidden. */
+const allowed = {
+  source: [],
+  template: ['source'],
+  inventory: ['source'],
+  facts: [],
+  modules: ['facts', 'template'],
+  transport: ['inventory'],
+  config: ['source', 'template', 'inventory', 'modules'],
+  engine: ['config', 'inventory', 'modules', 'facts', 'template', 'transport'],
+  report: ['engine'],
 };
+const forbidden = Object.fromEntries(Object.entries(allowed).map(([f, ok]) => [f, folders.filter((x) => x !== f && !ok.includes(x))]));
 
 const layerRules = Object.entries(forbidden).map(([folder, banned]) => ({
   files: [`src/${folder}/**/*.ts`],
@@ -23,6 +27,14 @@ const layerRules = Object.entries(forbidden).map(([folder, banned]) => ({
     ],
   },
 }));
+
+/** The shared leaves (src/*.ts) import no folder. */
+const leafRule = {
+  files: ['src/*.ts'],
+  rules: {
+    'no-restricted-imports': ['error', { patterns: folders.map((b) => ({ group: [`./${b}/*`], message: `src/*.ts are shared leaves and must not import src/${b}` })) }],
+  },
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'schemas/**'] },
@@ -41,4 +53,5 @@ export default tseslint.config(
   // Plain JS entry points run on Node.
   { files: ['**/*.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
   ...layerRules,
+  leafRule,
 );
