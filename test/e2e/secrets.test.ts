@@ -12,6 +12,7 @@ import { stringify } from 'yaml';
 import { startFleet, type Fleet } from '../fleet/fleet.js';
 import { quote } from '../../src/quote.js';
 import { plumb, type PlumbRun } from './plumb.js';
+import { forms } from '../secret-forms.js';
 
 const isRoot = process.getuid?.() === 0;
 const runE2E = isRoot || process.env.CI === 'true';
@@ -19,24 +20,6 @@ if (!runE2E) console.warn('secrets e2e tests skipped: they need root (network na
 
 const SECRET = `Pa'ss "w$(rd)\`x 🔑 ü\\n`;
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
-
-function forms(s: string): string[] {
-  const bytes = Buffer.from(s, 'utf8');
-  const out = [
-    s,
-    s.trim(),
-    s.toUpperCase(),
-    s.toLowerCase(),
-    bytes.toString('base64'),
-    bytes.toString('base64url'),
-    bytes.toString('hex'),
-    bytes.toString('hex').toUpperCase(),
-    JSON.stringify(s).slice(1, -1),
-    s.replace(/'/g, `'\\''`),
-    encodeURIComponent(s),
-  ];
-  return [...new Set(out)].filter((f) => f.length >= 4);
-}
 
 describe.skipIf(!runE2E)('secrets on a fleet host', { timeout: 300_000 }, () => {
   let fleet: Fleet;

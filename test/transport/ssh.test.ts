@@ -14,6 +14,7 @@ import { openTransport, type TransportOptions } from '../../src/transport/index.
 import { fingerprint } from '../../src/transport/known-hosts.js';
 import { TransportTimeoutError, UnreachableError, type Transport } from '../../src/transport/types.js';
 import { failure, makeKey, startAgent, startSshd, tempDir, type Sshd } from './sshd.js';
+import { HOSTILE_STRINGS } from '../hostile-strings.js';
 
 const me = userInfo().username;
 let sshd: Sshd;
@@ -166,34 +167,7 @@ describe('ssh transport: commands', { timeout: 300_000 }, () => {
 });
 
 describe('ssh transport: quoting through the real sshd', { timeout: 300_000 }, () => {
-  const hostile = [
-    "it's",
-    '"double"',
-    '$(id)',
-    '`id`',
-    'a; rm -rf /',
-    'line1\nline2',
-    '*',
-    '?',
-    '[a-z]',
-    '-rf',
-    '--help',
-    'ünïcødé ✓ 日本',
-    '$HOME',
-    '\\',
-    "'",
-    ' lead',
-    'trail ',
-    '\t',
-    '!event',
-    '~root',
-    'a|b',
-    'a&b',
-    '>out',
-    '#c',
-    '',
-    '%s %n',
-  ];
+  const hostile = HOSTILE_STRINGS;
   it.each(hostile.map((s) => [s]))('%j arrives byte for byte', async (s) => {
     const r = await t.exec(`printf '%s' ${quote(s)}`);
     expect(r.stdout).toBe(s);

@@ -4,35 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { command, quote, ShellQuoteError } from '../../src/quote.js';
+import { HOSTILE_STRINGS } from '../hostile-strings.js';
 
-const hostile = [
-  "it's",
-  '"double"',
-  '$(id)',
-  '`id`',
-  'a; rm -rf /',
-  'line1\nline2',
-  '*',
-  '?',
-  '[a-z]',
-  '-rf',
-  '--help',
-  'ünïcødé ✓ 日本',
-  '$HOME',
-  '\\',
-  "'",
-  "''",
-  ' leading space',
-  'trailing space ',
-  '\t',
-  '!event',
-  '~root',
-  'a|b',
-  'a&b',
-  '>out',
-  '#comment',
-  '',
-];
+const hostile = HOSTILE_STRINGS;
 
 describe('quote', () => {
   it.each(hostile.map((s) => [s]))('round-trips %j through /bin/sh byte for byte', (s) => {

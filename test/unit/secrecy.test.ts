@@ -29,40 +29,12 @@ import { parse, stringify } from 'yaml';
 import { run as plumbMain } from '../../src/cli/main.js';
 import { quote } from '../../src/quote.js';
 import { Redactor } from '../../src/redactor.js';
+import { forms, leaks } from '../secret-forms.js';
 
 // ---------------------------------------------------------------------------
 // What a secret looks like once transformed (the oracle; independent of src/).
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
-
-/** The secret and the common encodings a leak could take. Shorter than 4 characters is not searchable. */
-function forms(s: string): string[] {
-  const bytes = Buffer.from(s, 'utf8');
-  const out = [
-    s,
-    s.trim(),
-    s.toUpperCase(),
-    s.toLowerCase(),
-    bytes.toString('base64'),
-    bytes.toString('base64url'),
-    bytes.toString('hex'),
-    bytes.toString('hex').toUpperCase(),
-    JSON.stringify(s).slice(1, -1),
-    s.replace(/'/g, `'\\''`),
-  ];
-  try {
-    out.push(encodeURIComponent(s));
-  } catch {
-    // a lone surrogate has no URL encoding
-  }
-  return [...new Set(out)].filter((f) => f.length >= 4);
-}
-
-function leaks(text: string, secrets: string[]): string[] {
-  const found: string[] = [];
-  for (const s of secrets) for (const f of forms(s)) if (text.includes(f)) found.push(JSON.stringify(f));
-  return found;
-}
 
 /** PLUMB_FC_SCALE=10 runs every property ten times as often (a deeper search than CI's). */
 const runs_ = (n: number) => Math.max(1, Math.round(n * Number(process.env.PLUMB_FC_SCALE ?? 1)));
