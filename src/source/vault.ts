@@ -103,7 +103,9 @@ export function decryptVault(text: string, secrets: readonly VaultSecret[]): Buf
   }
   const labels = [...new Set(secrets.map((s) => s.label))].join(', ');
   const missing = env.label && !secrets.some((s) => s.label === env.label) ? `; it was encrypted with vault id "${env.label}", and no --vault-id ${env.label}@FILE was given` : '';
-  throw new VaultError(`no vault password given decrypts it (wrong password, or the data was changed; tried vault id${secrets.length === 1 ? '' : 's'} ${labels})${missing}`);
+  throw new VaultError(
+    `none of the vault passwords given decrypts it (wrong password, or the data was changed; tried vault id${secrets.length === 1 ? '' : 's'} ${labels})${missing}`,
+  );
 }
 
 /** Decrypted bytes as text: plumb's variables are text, so binary data is refused (naming no byte of it). */

@@ -128,7 +128,7 @@ describe.skipIf(!runVaultOracle)('Ansible Vault against the real ansible-vault',
     };
     const flip = (hex: string, at: number) => hex.slice(0, at) + (hex[at] === '0' ? '1' : '0') + hex.slice(at + 1);
 
-    it('wrong password', () => fails(data(), [secretOf({ ...pDev, password: 'Pässwörd ∑ zwe1' })], /no vault password given decrypts it/));
+    it('wrong password', () => fails(data(), [secretOf({ ...pDev, password: 'Pässwörd ∑ zwe1' })], /none of the vault passwords given decrypts it/));
     it('wrong password among several, all named by label', () => fails(data(), [secretOf(pDefault), secretOf(pProd)], /tried vault ids default, prod/));
     it('unknown label: says which vault id the data wants', () => fails(data(), [secretOf(pDefault)], /encrypted with vault id "dev", and no --vault-id dev@FILE was given/));
     it('no password at all', () => fails(data(), [], /no vault password given \(use --vault-password-file/));
@@ -185,7 +185,7 @@ describe.skipIf(!runVaultOracle)('Ansible Vault against the real ansible-vault',
       const { src, diags } = load(vaultFile(pDefault, 'ascii'), [secretOf(pDev)]);
       expect(src).toBeUndefined();
       expect(diags.items).toMatchObject([{ severity: 'error', file: vaultFile(pDefault, 'ascii'), line: 1, column: 1 }]);
-      expect(diags.items[0].message).toMatch(/^cannot decrypt vars file \(encrypted with ansible-vault\): no vault password given decrypts it/);
+      expect(diags.items[0].message).toMatch(/^cannot decrypt vars file \(encrypted with ansible-vault\): none of the vault passwords given decrypts it/);
     });
     it('inline values with the wrong password: one error per value, at its line', () => {
       const { src, diags } = load(inlineFile(pProd), [secretOf(pDev)]);
