@@ -25,6 +25,8 @@ export const READ_LIMITS = {
   identity: 1 * MiB,
   /** copy/template `src` on the controller: held in memory, hashed and diffed. */
   localSource: 32 * MiB,
+  /** An Ansible vault password file, or what a password script prints. */
+  vaultPassword: 64 * KiB,
   /** A saved plan (`plan -o`), including diffs for every host. */
   savedPlan: 64 * MiB,
 } as const;

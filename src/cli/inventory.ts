@@ -8,8 +8,9 @@ import type { Command } from './command.js';
 import { EXIT } from '../errors.js';
 import { UsageError } from './errors.js';
 import { describeOptions, parseCommand, pickOptions } from './options.js';
+import { vaultContext } from './vault.js';
 
-const options = pickOptions('inventory', 'limit', 'secrets', 'format');
+const options = pickOptions('inventory', 'limit', 'secrets', 'format', 'vault-id', 'vault-password-file', 'ask-vault-pass');
 
 export const inventoryCommand: Command = {
   name: 'inventory',
@@ -18,10 +19,10 @@ export const inventoryCommand: Command = {
 
 Shows each host with its groups, its connection settings and its merged
 variables (all < parent group < child group < host). Values from --secrets
-are shown as ***.
+and values decrypted from Ansible Vault are shown as ***.
 
 Options:
-${describeOptions(['inventory', 'limit', 'secrets', 'format', 'verbose', 'help'])}
+${describeOptions(['inventory', 'limit', 'secrets', 'format', 'vault-id', 'vault-password-file', 'ask-vault-pass', 'verbose', 'help'])}
 
 Examples:
   plumb inventory -i inventory.example.yaml
@@ -37,9 +38,10 @@ Examples:
     if (positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`, 'inventory');
     if (!o.inventory) throw new UsageError('missing -i INVENTORY', 'inventory');
     if (o.format === 'markdown') throw new UsageError('inventory prints text or json', 'inventory');
-    const { inventory, secrets, warnings, sources } = loadInventoryOnly(o.inventory, o.secrets);
+    const { inventory, secrets, warnings, sources, vaultValues } = loadInventoryOnly(o.inventory, o.secrets, await vaultContext(o, io));
     const redactor = new Redactor();
     for (const v of Object.values(secrets)) redactor.add(v);
+    for (const v of vaultValues) redactor.add(v);
     if (warnings.length) io.stderr(formatDiagnostics(warnings, sources, redactor));
     const names = o.limit ? matchHosts(inventory, o.limit) : [...inventory.hosts.keys()];
     const selected = new Set(names);

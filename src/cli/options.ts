@@ -15,6 +15,9 @@ export const commonOptions = {
   tags: { type: 'string', short: 't', multiple: true },
   'extra-vars': { type: 'string', short: 'e', multiple: true },
   secrets: { type: 'string' },
+  'vault-id': { type: 'string', multiple: true },
+  'vault-password-file': { type: 'string', multiple: true },
+  'ask-vault-pass': { type: 'boolean', short: 'J' },
   verbose: { type: 'boolean', short: 'v' },
   'known-hosts': { type: 'string', multiple: true },
   'accept-new-host-keys': { type: 'boolean' },
@@ -46,6 +49,9 @@ export interface CommonOptions {
   tags: string[];
   extraVars: string[];
   secrets?: string;
+  vaultIds: string[];
+  vaultPasswordFiles: string[];
+  askVaultPass: boolean;
   verbose: boolean;
   knownHosts: string[];
   acceptNewHostKeys: boolean;
@@ -121,6 +127,9 @@ function toCommon(v: Record<string, unknown>, command: string): CommonOptions {
       .filter(Boolean),
     extraVars: list(v['extra-vars']),
     secrets: v.secrets as string | undefined,
+    vaultIds: list(v['vault-id']),
+    vaultPasswordFiles: list(v['vault-password-file']),
+    askVaultPass: v['ask-vault-pass'] === true,
     verbose: v.verbose === true,
     knownHosts: list(v['known-hosts']),
     acceptNewHostKeys: v['accept-new-host-keys'] === true,
@@ -144,6 +153,9 @@ const optionHelp: Record<OptionName, string> = {
   tags: '-t, --tags T[,T]          only tasks with one of these tags',
   'extra-vars': '-e, --extra-vars K=V      set a variable (highest precedence); also @vars.yaml; repeatable',
   secrets: '    --secrets FILE        YAML mapping of secret values; they are redacted everywhere',
+  'vault-id': '    --vault-id [L@]FILE   Ansible Vault password (L@prompt asks); repeatable',
+  'vault-password-file': '    --vault-password-file FILE  Ansible Vault password (default $ANSIBLE_VAULT_PASSWORD_FILE); an executable FILE is run',
+  'ask-vault-pass': '-J, --ask-vault-pass      prompt for the Ansible Vault password',
   verbose: '-v, --verbose             more detail; stack traces for unexpected errors',
   'known-hosts': '    --known-hosts FILE    known_hosts file (default ~/.ssh/known_hosts); repeatable',
   'accept-new-host-keys': '    --accept-new-host-keys  trust and record first-seen host keys (never changed ones)',

@@ -28,6 +28,7 @@ import { EXIT, PlumbError } from '../errors.js';
 import type { Io } from './command.js';
 import type { CommonOptions } from './options.js';
 import { noTerminal } from './prompt.js';
+import { vaultContext, type VaultOptions } from './vault.js';
 
 export interface RunCommandOptions {
   playbook: string;
@@ -38,6 +39,7 @@ export interface RunCommandOptions {
   /** Already parsed extra variables (a saved plan's); merged over `extraVars`. */
   extraVarsObject?: Record<string, unknown>;
   secretsFile?: string;
+  vault?: VaultOptions;
   format?: 'text' | 'markdown' | 'json';
   forks?: number;
   failFast?: boolean;
@@ -58,6 +60,7 @@ export function toRunOptions(playbook: string, o: CommonOptions): RunCommandOpti
     tags: o.tags,
     extraVars: o.extraVars,
     secretsFile: o.secrets,
+    vault: o,
     format: o.format,
     forks: o.forks,
     failFast: o.failFast,
@@ -80,6 +83,7 @@ function resolveScopes(project: Project, limit: string | undefined, redactor: Re
     secrets.add(v);
   };
   for (const v of Object.values(project.secretValuesFromFile)) addSecret(String(v));
+  for (const v of project.vaultValues) addSecret(v);
   project.playbook.plays.forEach((play, i) => {
     for (const name of playHosts(project, play, limit)) {
       try {
@@ -124,11 +128,13 @@ interface Prepared {
 async function prepareRun(o: RunCommandOptions, io: Io): Promise<Prepared> {
   const env = io.env;
   const ask = (question: string) => (io.prompt ? io.prompt(question) : Promise.reject(noTerminal(question)));
+  const vault = await vaultContext(o.vault ?? { vaultIds: [], vaultPasswordFiles: [], askVaultPass: false }, io);
   const project = await loadProject({
     playbookPath: o.playbook,
     inventoryPath: o.inventory,
-    extraVars: { ...parseExtraVars(o.extraVars ?? []), ...(o.extraVarsObject ?? {}) },
+    extraVars: { ...parseExtraVars(o.extraVars ?? [], vault), ...(o.extraVarsObject ?? {}) },
     secretsFile: o.secretsFile,
+    vault,
   });
   // Everything is rendered for every host before any host is contacted.
   const check = checkRendering(project, (i) => playHosts(project, project.playbook.plays[i], o.limit), env);

@@ -30,6 +30,7 @@ export function checkRendering(project: Project, hostsOf: (playIndex: number) =>
   const diags = new DiagnosticList();
   const redactor = new Redactor();
   for (const v of Object.values(project.secretValuesFromFile)) redactor.add(v);
+  for (const v of project.vaultValues) redactor.add(v);
   const seen = new Set<string>();
   const add = (d: Diagnostic) => {
     // The same problem on many hosts is reported once (for the first host).

@@ -55,8 +55,9 @@ export function hostScope(project: Project, play: Play, host: InventoryHost, env
   const scope = new VarScope(raw, { env, positions });
   const redactor = new Redactor();
   for (const [name, v] of Object.entries(project.secretValuesFromFile)) redactor.add(v, `secret "${name}"`);
+  for (const v of project.vaultValues) redactor.add(v, 'a vault value');
 
-  const secretNames = new Set([...Object.keys(play.secrets), ...Object.keys(project.secretValuesFromFile)]);
+  const secretNames = new Set([...Object.keys(play.secrets), ...Object.keys(project.secretValuesFromFile), ...vaultVariables(raw, project.vaultValues)]);
   // A --secrets FILE value is the secret itself, never a template: "{{" in a password is just text.
   for (const [name, v] of Object.entries(project.secretValuesFromFile)) if (!Object.hasOwn(project.extraVars, name)) scope.setResolved(name, v);
   for (const name of secretNames) {
@@ -85,4 +86,21 @@ export function hostScope(project: Project, play: Play, host: InventoryHost, env
     render: (value, pos) => scope.render(value, pos),
     condition: (expr, pos) => scope.condition(expr, pos),
   };
+}
+
+const MAGIC = new Set(['inventory_hostname', 'group_names', 'groups']);
+
+/**
+ * The variables that hold a value decrypted from Ansible Vault (anywhere inside
+ * them): they are secret variables, so whatever is computed from them is secret too.
+ */
+function vaultVariables(raw: Record<string, unknown>, decrypted: ReadonlySet<string>): string[] {
+  if (!decrypted.size) return [];
+  const holds = (v: unknown): boolean => {
+    if (typeof v === 'string' || typeof v === 'number') return decrypted.has(String(v));
+    if (Array.isArray(v)) return v.some(holds);
+    if (v !== null && typeof v === 'object') return Object.values(v).some(holds);
+    return false;
+  };
+  return Object.keys(raw).filter((name) => !MAGIC.has(name) && holds(raw[name]));
 }

@@ -15,6 +15,7 @@ import { loadPlaybook, metaOfPlay } from './playbook.js';
 import { isVariableName } from '../source/names.js';
 import { containsNul, keyPos, NUL_REASON, posOf, readYaml, valuePos } from '../source/yaml.js';
 import { MIN_SECRET_LENGTH, shortSecretMessage } from '../redactor.js';
+import { VaultContext } from '../source/vault.js';
 import type { Node } from 'yaml';
 
 export interface LoadOptions {
@@ -22,6 +23,8 @@ export interface LoadOptions {
   inventoryPath: string;
   extraVars?: Record<string, unknown>;
   secretsFile?: string;
+  /** Vault passwords; the same context -e @files were read with, so it holds their decrypted values too. */
+  vault?: VaultContext;
 }
 
 export interface Project {
@@ -36,10 +39,13 @@ export interface Project {
   warnings: Diagnostic[];
   /** Source texts of the files read, for caret excerpts in later messages. */
   sources: SourceTexts;
+  /** Every value decrypted from Ansible Vault data: each is a secret, and so is any variable holding one. */
+  vaultValues: ReadonlySet<string>;
 }
 
 export async function loadProject(opts: LoadOptions): Promise<Project> {
   const diags = new DiagnosticList();
+  diags.vault = opts.vault ?? new VaultContext();
   const inventory = loadInventory(opts.inventoryPath, diags);
   const playbook = loadPlaybook(opts.playbookPath, diags);
   const filesBeforeSecrets = diags.files.length;
@@ -66,17 +72,23 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
     files,
     warnings: diags.sorted(),
     sources: diags.sources,
+    vaultValues: diags.vault.values,
   };
 }
 
 /** Load only an inventory (for `plumb inventory`). */
-export function loadInventoryOnly(path: string, secretsFile?: string): { inventory: Inventory; secrets: Record<string, string>; warnings: Diagnostic[]; sources: SourceTexts } {
+export function loadInventoryOnly(
+  path: string,
+  secretsFile?: string,
+  vault = new VaultContext(),
+): { inventory: Inventory; secrets: Record<string, string>; warnings: Diagnostic[]; sources: SourceTexts; vaultValues: ReadonlySet<string> } {
   const diags = new DiagnosticList();
+  diags.vault = vault;
   const inventory = loadInventory(path, diags);
   const secrets = secretsFile ? loadSecretsFile(secretsFile, diags) : {};
   if (secretsFile) diags.sources.delete(secretsFile);
   diags.throwIfErrors();
-  return { inventory: inventory!, secrets, warnings: diags.sorted(), sources: diags.sources };
+  return { inventory: inventory!, secrets, warnings: diags.sorted(), sources: diags.sources, vaultValues: vault.values };
 }
 
 /** --secrets FILE: a YAML mapping of secret name → string value. Errors never quote the values. */
@@ -109,9 +121,10 @@ function loadSecretsFile(file: string, diags: DiagnosticList): Record<string, st
 }
 
 /** `-e k=v` (v read as a YAML scalar: 2525 is a number, yes stays a string), `-e @vars.yaml`, `-e '{"k": 1}'`. */
-export function parseExtraVars(list: string[]): Record<string, unknown> {
+export function parseExtraVars(list: string[], vault?: VaultContext): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const diags = new DiagnosticList();
+  diags.vault = vault;
   const cli = (message: string) => diags.add({ severity: 'error', file: '<command line>', line: 1, column: 1, message });
   for (const item of list) {
     if (item.startsWith('@')) {

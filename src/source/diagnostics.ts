@@ -6,6 +6,7 @@
 import type { SourcePos } from './pos.js';
 import { Redactor } from '../redactor.js';
 import { PlumbError, type TextRedactor } from '../errors.js';
+import type { VaultContext } from './vault.js';
 
 type Severity = 'error' | 'warning';
 
@@ -60,6 +61,8 @@ export class DiagnosticList {
   readonly files: Array<{ path: string; sha256: string }> = [];
   /** Secret values read so far (a --secrets file, literal play secrets). */
   readonly redactor = new Redactor();
+  /** Vault passwords for this load, and every value decrypted so far. */
+  vault?: VaultContext;
 
   add(d: Diagnostic): void {
     this.items.push(d);

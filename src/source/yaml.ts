@@ -4,9 +4,11 @@
  */
 import { createHash } from 'node:crypto';
 import { LocalFileError, READ_LIMITS, readLimited } from '../local-file.js';
+import { MIN_SECRET_LENGTH, shortSecretMessage } from '../redactor.js';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair } from 'yaml';
-import type { DiagnosticList } from './diagnostics.js';
+import { DiagnosticList } from './diagnostics.js';
 import type { SourcePos } from './pos.js';
+import { checkPlaintext, decryptVault, isVaultText, VAULT_PLACEHOLDER, VaultContext, VaultError } from './vault.js';
 
 /**
  * Playbooks and inventories are hand-written; anything this large is generated
@@ -55,6 +57,8 @@ export function readYaml(file: string, diags: DiagnosticList, what: string): Yam
   diags.files.push({ path: file, sha256: createHash('sha256').update(bytes).digest('hex') });
   let text = bytes.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  // A whole file encrypted with ansible-vault: its decrypted text is never kept for excerpts.
+  if (isVaultText(text)) return readVaultFile(file, text, diags, what);
   diags.sources.set(file, text);
   return parseYaml(file, text, diags, what);
 }
@@ -63,7 +67,8 @@ export function parseYaml(file: string, text: string, diags: DiagnosticList, wha
   const lines = new LineCounter();
   // Duplicate keys are found below with the line of the first definition.
   // `merge`: Ansible users share defaults with `<<: *anchor`.
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, merge: true });
+  // `!vault |` scalars (inline ansible-vault values) are decrypted below, where their positions are known.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, merge: true, customTags: [VAULT_TAG] });
   const src: YamlSource = { file, text, doc, lines, value: null };
   let broken = false;
   for (const e of doc.errors) {
@@ -74,6 +79,7 @@ export function parseYaml(file: string, text: string, diags: DiagnosticList, wha
   findDuplicateKeys(src, diags);
   if (broken) return undefined;
   if (findNulEscapes(src, diags)) return undefined;
+  if (!decryptVaultScalars(src, diags)) return undefined;
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     diags.error({ file, line: 1, column: 1 }, `${what} is empty`);
     return undefined;
@@ -116,6 +122,109 @@ function findDuplicateKeys(src: YamlSource, diags: DiagnosticList): void {
       }
     },
   });
+}
+
+// Ansible Vault: encrypted files and `!vault |` values, decrypted with the load's passwords
+// (diags.vault). Every decrypted value is collected there, so that the variables holding it
+// become secrets, and added to the load's redactor, so that no load error can show it.
+
+const VAULT_TAG = { tag: '!vault', resolve: (text: string) => text };
+
+function vaultOf(diags: DiagnosticList): VaultContext {
+  return (diags.vault ??= new VaultContext());
+}
+
+function readVaultFile(file: string, text: string, diags: DiagnosticList, what: string): YamlSource | undefined {
+  const at = { file, line: 1, column: 1 };
+  const vault = vaultOf(diags);
+  let plaintext: string;
+  try {
+    if (!vault.hasPasswords && vault.lenient) throw new VaultError('no vault password given, and its variables cannot be checked without it');
+    plaintext = checkPlaintext(decryptVault(text, vault.secrets));
+  } catch (err) {
+    if (!(err instanceof VaultError)) throw err;
+    diags.error(at, `cannot decrypt ${what} (encrypted with ansible-vault): ${err.message}`);
+    return undefined;
+  }
+  // Parsed on the side: a YAML error message may quote the text, and this text is secret.
+  const scratch = new DiagnosticList();
+  scratch.vault = vault;
+  const src = parseYaml(file, plaintext, scratch, what);
+  for (const d of scratch.items) {
+    const message = d.message.startsWith('invalid YAML') ? 'invalid YAML in the decrypted text (not quoted here: it is secret; `ansible-vault view` shows it)' : d.message;
+    diags.add({ ...d, message: `${what} (decrypted): ${message}` });
+  }
+  if (!src) return undefined;
+  let ok = true;
+  const visitLeaf = (v: unknown, path: PathPart[]): void => {
+    if (Array.isArray(v)) return v.forEach((x, i) => visitLeaf(x, [...path, i]));
+    if (v !== null && typeof v === 'object') return Object.entries(v).forEach(([k, x]) => visitLeaf(x, [...path, k]));
+    const why = secretLeafProblem(v, formatPath(path));
+    if (why) {
+      ok = false;
+      diags.error(valuePos(src, src.doc.contents as Node, path), `${what} is encrypted, so each of its values is a secret: ${why}`, formatPath(path));
+    } else {
+      vault.values.add(String(v));
+      diags.redactor.add(String(v), `the vault-encrypted ${formatPath(path)}`);
+    }
+  };
+  visitLeaf(src.value, []);
+  return ok ? src : undefined;
+}
+
+/** Why a decrypted value cannot be a secret (hidden by its bytes), or undefined when it can. */
+function secretLeafProblem(v: unknown, name: string): string | undefined {
+  if (typeof v === 'string' || typeof v === 'number') return String(v).length < MIN_SECRET_LENGTH ? shortSecretMessage(name) : undefined;
+  return `${name} is ${v === null ? 'empty' : `a ${typeof v}`}, which cannot be hidden by its bytes: keep values that are not secret in a plain vars file`;
+}
+
+/** Decrypt every `!vault` scalar in place; false when one could not be. */
+function decryptVaultScalars(src: YamlSource, diags: DiagnosticList): boolean {
+  let ok = true;
+  visit(src.doc, {
+    Scalar(_key, node, ancestors) {
+      if (node.tag !== '!vault') return;
+      const path = nodePath(ancestors, node);
+      const where = { ...posOf(src, node), length: 1 };
+      const name = 'the vault value';
+      const vault = vaultOf(diags);
+      if (!vault.hasPasswords && vault.lenient) {
+        diags.warning(where, `${name} is not decrypted: no vault password given; validate went on with a placeholder, plan and apply need the password`, formatPath(path));
+        node.value = VAULT_PLACEHOLDER;
+        vault.values.add(VAULT_PLACEHOLDER);
+        return;
+      }
+      try {
+        if (typeof node.value !== 'string' || !isVaultText(node.value))
+          throw new VaultError('a !vault value must be the text ansible-vault encrypt_string wrote ($ANSIBLE_VAULT;…)');
+        const plaintext = checkPlaintext(decryptVault(node.value, vault.secrets));
+        if (plaintext.length < MIN_SECRET_LENGTH) throw new VaultError(shortSecretMessage('its decrypted value'));
+        // Ansible never renders a vault value as a template; plumb refuses one that looks like a template rather than guess.
+        if (/\{[{%#]/.test(plaintext)) throw new VaultError('its decrypted value contains "{{", "{%" or "{#"; plumb does not take template syntax inside a vault value');
+        node.value = plaintext;
+        vault.values.add(plaintext);
+        diags.redactor.add(plaintext, `the vault value ${formatPath(path)}`);
+        diags.redactor.addLines(plaintext);
+      } catch (err) {
+        if (!(err instanceof VaultError)) throw err;
+        ok = false;
+        diags.error(where, `cannot decrypt ${name}: ${err.message}`, formatPath(path));
+      }
+    },
+  });
+  return ok;
+}
+
+/** The key path of a node from its ancestors (as `visit` gives them). */
+function nodePath(ancestors: readonly unknown[], node: Node): PathPart[] {
+  const chain = [...ancestors, node];
+  const out: PathPart[] = [];
+  for (let i = 0; i + 1 < chain.length; i++) {
+    const [parent, child] = [chain[i], chain[i + 1]];
+    if (isPair(parent) && parent.value === child && isScalar(parent.key)) out.push(String(parent.key.value));
+    else if (isSeq(parent)) out.push(parent.items.indexOf(child as Node));
+  }
+  return out;
 }
 
 /** Why NUL is refused wherever it enters: argv cannot hold one, so no command could ever receive it. */
