@@ -28,6 +28,7 @@ import { EXIT, PlumbError } from '../errors.js';
 import type { Io } from './command.js';
 import type { CommonOptions } from './options.js';
 import { noTerminal } from './prompt.js';
+import { startAtTask } from './list.js';
 
 export interface RunCommandOptions {
   playbook: string;
@@ -48,6 +49,8 @@ export interface RunCommandOptions {
   connectTimeoutS?: number;
   taskTimeoutS?: number;
   diff?: boolean;
+  rolesPath?: string[];
+  startAtTask?: string;
 }
 
 export function toRunOptions(playbook: string, o: CommonOptions): RunCommandOptions {
@@ -68,6 +71,8 @@ export function toRunOptions(playbook: string, o: CommonOptions): RunCommandOpti
     connectTimeoutS: o.connectTimeoutS,
     taskTimeoutS: o.taskTimeoutS,
     diff: o.diff,
+    rolesPath: o.rolesPath,
+    startAtTask: o.startAtTask,
   };
 }
 
@@ -129,7 +134,9 @@ async function prepareRun(o: RunCommandOptions, io: Io): Promise<Prepared> {
     inventoryPath: o.inventory,
     extraVars: { ...parseExtraVars(o.extraVars ?? []), ...(o.extraVarsObject ?? {}) },
     secretsFile: o.secretsFile,
+    rolesPath: o.rolesPath,
   });
+  if (o.startAtTask !== undefined) startAtTask(project.playbook, o.startAtTask);
   // Everything is rendered for every host before any host is contacted.
   const check = checkRendering(project, (i) => playHosts(project, project.playbook.plays[i], o.limit), env);
   if (o.limit) matchHosts(project.inventory, o.limit);

@@ -8,7 +8,7 @@ import { EXIT } from '../errors.js';
 import { UsageError } from './errors.js';
 import { describeOptions, parseCommand, pickOptions } from './options.js';
 
-const options = pickOptions('inventory', 'limit', 'extra-vars', 'secrets');
+const options = pickOptions('inventory', 'limit', 'extra-vars', 'secrets', 'roles-path');
 
 export const validateCommand: Command = {
   name: 'validate',
@@ -22,7 +22,7 @@ file:line:column with the key path, what was expected and what was found.
 Exit code: 0 valid, 1 errors.
 
 Options:
-${describeOptions(['inventory', 'limit', 'extra-vars', 'secrets', 'verbose', 'help'])}
+${describeOptions(['inventory', 'limit', 'extra-vars', 'secrets', 'roles-path', 'verbose', 'help'])}
 
 Examples:
   plumb validate playbooks/postfix-gmail-relay.yaml -i inventory.example.yaml
@@ -38,7 +38,7 @@ Examples:
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one playbook, got ${positionals.length}` : 'missing PLAYBOOK', 'validate');
     if (!o.inventory) throw new UsageError('missing -i INVENTORY', 'validate');
     const extraVars = parseExtraVars(o.extraVars);
-    const project = await loadProject({ playbookPath: positionals[0], inventoryPath: o.inventory, extraVars, secretsFile: o.secrets });
+    const project = await loadProject({ playbookPath: positionals[0], inventoryPath: o.inventory, extraVars, secretsFile: o.secrets, rolesPath: o.rolesPath });
     const check = checkRendering(project, (i) => applyLimit(project.inventory, matchHosts(project.inventory, project.playbook.plays[i].hosts), o.limit), io.env);
     if (o.limit) matchHosts(project.inventory, o.limit); // an unknown name in --limit is an error too
     const diagnostics = sortDiagnostics([...project.warnings, ...check.diagnostics]);

@@ -22,6 +22,8 @@ export interface LoadOptions {
   inventoryPath: string;
   extraVars?: Record<string, unknown>;
   secretsFile?: string;
+  /** Where roles are looked for after `roles/` beside the playbook (--roles-path; ansible.cfg's roles_path when wired). */
+  rolesPath?: string[];
 }
 
 export interface Project {
@@ -41,7 +43,7 @@ export interface Project {
 export async function loadProject(opts: LoadOptions): Promise<Project> {
   const diags = new DiagnosticList();
   const inventory = loadInventory(opts.inventoryPath, diags);
-  const playbook = loadPlaybook(opts.playbookPath, diags);
+  const playbook = loadPlaybook(opts.playbookPath, diags, { rolesPath: opts.rolesPath });
   const filesBeforeSecrets = diags.files.length;
   const secrets = opts.secretsFile ? loadSecretsFile(opts.secretsFile, diags) : {};
   const files = diags.files.slice(0, filesBeforeSecrets);
