@@ -480,10 +480,6 @@ function literalOnly(issue: z.core.$ZodIssue): boolean {
   return issue.code === 'custom' && (issue as { params?: { plumb?: string } }).params?.plumb === LITERAL_ONLY;
 }
 
-function countItems(v: unknown): number {
-  return Array.isArray(v) ? v.length : 0;
-}
-
 function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
