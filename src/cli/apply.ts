@@ -3,6 +3,7 @@ import { looksLikeSavedPlan } from '../engine/saved-plan.js';
 import type { Command } from './command.js';
 import { EXIT } from '../errors.js';
 import { UsageError } from './errors.js';
+import { listCommand } from './list.js';
 import { describeOptions, parseCommand, pickOptions, type OptionName } from './options.js';
 import { applySavedPlan, runCommand, toRunOptions } from './run-command.js';
 
@@ -24,6 +25,11 @@ const names: OptionName[] = [
   'ask-become-pass',
   'connect-timeout',
   'task-timeout',
+  'roles-path',
+  'list-hosts',
+  'list-tasks',
+  'list-tags',
+  'start-at-task',
 ];
 const options = pickOptions(...names);
 
@@ -69,8 +75,11 @@ Examples:
       return EXIT.ok;
     }
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one playbook or plan, got ${positionals.length}` : 'missing PLAYBOOK or PLAN.json', 'apply');
+    if (looksLikeSavedPlan(positionals[0]) && o.startAtTask !== undefined)
+      throw new UsageError('--start-at-task cannot change a saved plan; it was fixed when it was made', 'apply');
     if (looksLikeSavedPlan(positionals[0])) return applySavedPlan(positionals[0], toRunOptions(positionals[0], o), io);
     if (!o.inventory) throw new UsageError('missing -i INVENTORY', 'apply');
+    if (o.listHosts || o.listTasks || o.listTags) return listCommand(toRunOptions(positionals[0], o), { hosts: o.listHosts, tasks: o.listTasks, tags: o.listTags }, io);
     return runCommand('apply', toRunOptions(positionals[0], o), io);
   },
 };

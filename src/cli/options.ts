@@ -30,6 +30,11 @@ export const commonOptions = {
   forks: { type: 'string', short: 'f' },
   'fail-fast': { type: 'boolean' },
   diff: { type: 'boolean', short: 'D' },
+  'roles-path': { type: 'string', multiple: true },
+  'list-hosts': { type: 'boolean' },
+  'list-tasks': { type: 'boolean' },
+  'list-tags': { type: 'boolean' },
+  'start-at-task': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -64,6 +69,12 @@ export interface CommonOptions {
   forks?: number;
   failFast: boolean;
   diff: boolean;
+  /** --roles-path, colon-separated and repeatable, in order. */
+  rolesPath: string[];
+  listHosts: boolean;
+  listTasks: boolean;
+  listTags: boolean;
+  startAtTask?: string;
   help: boolean;
 }
 
@@ -142,6 +153,13 @@ function toCommon(v: Record<string, unknown>, command: string): CommonOptions {
     forks: positiveNumber(v.forks, '--forks', command, true),
     failFast: v['fail-fast'] === true,
     diff: v.diff === true,
+    rolesPath: list(v['roles-path'])
+      .flatMap((p) => p.split(':'))
+      .filter(Boolean),
+    listHosts: v['list-hosts'] === true,
+    listTasks: v['list-tasks'] === true,
+    listTags: v['list-tags'] === true,
+    startAtTask: v['start-at-task'] as string | undefined,
     help: v.help === true,
   };
 }
@@ -168,6 +186,11 @@ const optionHelp: Record<OptionName, string> = {
   forks: '-f, --forks N             hosts worked on at once (default 50)',
   'fail-fast': '    --fail-fast           stop everything at the first failed host',
   diff: '-D, --diff                show unified diffs of file changes',
+  'roles-path': '    --roles-path DIR[:DIR]  where roles are looked for after roles/ beside the playbook; repeatable',
+  'list-hosts': "    --list-hosts          list each play's hosts and stop (contacts nothing)",
+  'list-tasks': "    --list-tasks          list each play's tasks, with their tags, and stop (contacts nothing)",
+  'list-tags': "    --list-tags           list the tags of each play's tasks and stop (contacts nothing)",
+  'start-at-task': '    --start-at-task NAME  skip the tasks before the first task named NAME (or "role : NAME")',
   help: '-h, --help                this help',
 };
 

@@ -2,6 +2,7 @@
 import type { Command } from './command.js';
 import { EXIT } from '../errors.js';
 import { UsageError } from './errors.js';
+import { listCommand } from './list.js';
 import { describeOptions, parseCommand, pickOptions, type OptionName } from './options.js';
 import { runCommand, toRunOptions } from './run-command.js';
 
@@ -23,6 +24,11 @@ const names: OptionName[] = [
   'ask-become-pass',
   'connect-timeout',
   'task-timeout',
+  'roles-path',
+  'list-hosts',
+  'list-tasks',
+  'list-tags',
+  'start-at-task',
 ];
 const options = pickOptions(...names);
 
@@ -63,6 +69,9 @@ Examples:
     }
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one playbook, got ${positionals.length}` : 'missing PLAYBOOK', 'plan');
     if (!o.inventory) throw new UsageError('missing -i INVENTORY', 'plan');
+    if (o.listHosts || o.listTasks || o.listTags) return listCommand(toRunOptions(positionals[0], o), { hosts: o.listHosts, tasks: o.listTasks, tags: o.listTags }, io);
+    if (o.startAtTask !== undefined && o.out)
+      throw new UsageError('--start-at-task cannot be saved in a plan (--out): apply the saved plan whole, or plan and apply without --out', 'plan');
     return runCommand('plan', toRunOptions(positionals[0], o), io, { out: o.out });
   },
 };

@@ -29,6 +29,7 @@ import type { Io } from './command.js';
 import type { CommonOptions } from './options.js';
 import { noTerminal } from './prompt.js';
 import { vaultContext, type VaultOptions } from './vault.js';
+import { startAtTask } from './list.js';
 
 export interface RunCommandOptions {
   playbook: string;
@@ -50,6 +51,8 @@ export interface RunCommandOptions {
   connectTimeoutS?: number;
   taskTimeoutS?: number;
   diff?: boolean;
+  rolesPath?: string[];
+  startAtTask?: string;
 }
 
 export function toRunOptions(playbook: string, o: CommonOptions): RunCommandOptions {
@@ -71,6 +74,8 @@ export function toRunOptions(playbook: string, o: CommonOptions): RunCommandOpti
     connectTimeoutS: o.connectTimeoutS,
     taskTimeoutS: o.taskTimeoutS,
     diff: o.diff,
+    rolesPath: o.rolesPath,
+    startAtTask: o.startAtTask,
   };
 }
 
@@ -135,7 +140,9 @@ async function prepareRun(o: RunCommandOptions, io: Io): Promise<Prepared> {
     extraVars: { ...parseExtraVars(o.extraVars ?? [], vault), ...(o.extraVarsObject ?? {}) },
     secretsFile: o.secretsFile,
     vault,
+    rolesPath: o.rolesPath,
   });
+  if (o.startAtTask !== undefined) startAtTask(project.playbook, o.startAtTask);
   // Everything is rendered for every host before any host is contacted.
   const check = checkRendering(project, (i) => playHosts(project, project.playbook.plays[i], o.limit), env);
   if (o.limit) matchHosts(project.inventory, o.limit);

@@ -9,7 +9,7 @@ import { UsageError } from './errors.js';
 import { describeOptions, parseCommand, pickOptions } from './options.js';
 import { vaultContext } from './vault.js';
 
-const options = pickOptions('inventory', 'limit', 'extra-vars', 'secrets', 'vault-id', 'vault-password-file', 'ask-vault-pass');
+const options = pickOptions('inventory', 'limit', 'extra-vars', 'secrets', 'roles-path', 'vault-id', 'vault-password-file', 'ask-vault-pass');
 
 export const validateCommand: Command = {
   name: 'validate',
@@ -23,7 +23,7 @@ file:line:column with the key path, what was expected and what was found.
 Exit code: 0 valid, 1 errors.
 
 Options:
-${describeOptions(['inventory', 'limit', 'extra-vars', 'secrets', 'vault-id', 'vault-password-file', 'ask-vault-pass', 'verbose', 'help'])}
+${describeOptions(['inventory', 'limit', 'extra-vars', 'secrets', 'roles-path', 'vault-id', 'vault-password-file', 'ask-vault-pass', 'verbose', 'help'])}
 
 Without a vault password, an inline !vault value is a warning (its variable
 gets a placeholder); a whole file encrypted with ansible-vault is an error.
@@ -43,7 +43,7 @@ Examples:
     if (!o.inventory) throw new UsageError('missing -i INVENTORY', 'validate');
     const vault = await vaultContext(o, io, true);
     const extraVars = parseExtraVars(o.extraVars, vault);
-    const project = await loadProject({ playbookPath: positionals[0], inventoryPath: o.inventory, extraVars, secretsFile: o.secrets, vault });
+    const project = await loadProject({ playbookPath: positionals[0], inventoryPath: o.inventory, extraVars, secretsFile: o.secrets, vault, rolesPath: o.rolesPath });
     const check = checkRendering(project, (i) => applyLimit(project.inventory, matchHosts(project.inventory, project.playbook.plays[i].hosts), o.limit), io.env);
     if (o.limit) matchHosts(project.inventory, o.limit); // an unknown name in --limit is an error too
     const diagnostics = sortDiagnostics([...project.warnings, ...check.diagnostics]);

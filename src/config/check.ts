@@ -11,7 +11,7 @@ import { isTemplate } from '../template/expr.js';
 import { Redactor } from '../redactor.js';
 import { renderHidden } from './secrecy.js';
 import { DiagnosticList, headline, type Diagnostic } from '../source/diagnostics.js';
-import { hostScope } from './hostvars.js';
+import { hostScope, taskScope } from './hostvars.js';
 import type { Task } from './model.js';
 import { metaOfPlay, metaOfTask } from './playbook.js';
 import { checkRenderedArgs } from './rendered.js';
@@ -80,13 +80,14 @@ export function checkRendering(project: Project, hostsOf: (playIndex: number) =>
   return { diagnostics: diags.sorted(), redactor, hosts };
 }
 
-function checkTask(task: Task, scope: ReturnType<typeof hostScope>, host: string, add: (d: Diagnostic) => void): void {
+function checkTask(task: Task, playScope: ReturnType<typeof hostScope>, host: string, add: (d: Diagnostic) => void): void {
   const meta = metaOfTask(task);
   if (!meta) return;
+  const scope = taskScope(playScope, task);
   const root = meta.src.doc.contents as Node;
   const error = (path: PathPart[], message: string) => {
     const pos = valuePos(meta.src, root, path);
-    add({ severity: 'error', file: pos.file, line: pos.line, column: pos.column, length: pos.length, path: formatPath(['plays', ...path]), message });
+    add({ severity: 'error', file: pos.file, line: pos.line, column: pos.column, length: pos.length, path: formatPath([...meta.root, ...path]), message });
   };
   let renderedOk = true;
   const walk = (value: unknown, path: PathPart[]): void => {

@@ -1,11 +1,13 @@
 /**
  * The variables one host sees in one play, by precedence (lowest first):
- * inventory `all` < groups, parent before child < host < play vars (and
- * vars_files) < play secrets < --secrets file < -e. Plus `inventory_hostname`,
+ * role defaults < inventory `all` < groups, parent before child < host < play
+ * vars (and vars_files) < role vars < role parameters < include parameters <
+ * play secrets < --secrets file < -e (role and include layers only for the
+ * tasks they scope: `taskScope`). Plus `inventory_hostname`,
  * `group_names`, `groups` and `env`. Secret values are rendered eagerly and
  * added to the redactor, so nothing printed afterwards can contain them.
  */
-import type { Play } from './model.js';
+import type { Play, ScopedVars, Task } from './model.js';
 import type { InventoryHost } from '../inventory/model.js';
 import type { SourcePos } from '../source/pos.js';
 import type { Project } from './project.js';
@@ -39,10 +41,13 @@ export interface HostScopeOptions {
   onSecretError?: (name: string, error: TemplateError) => string;
 }
 
-export function hostScope(project: Project, play: Play, host: InventoryHost, env: NodeJS.ProcessEnv = process.env, options: HostScopeOptions = {}): HostScope {
-  const raw: Record<string, unknown> = {
+/** The un-rendered variables of one host in one play, with a task's scoped layers (when it has them) in their places. */
+function layered(project: Project, play: Play, host: InventoryHost, scoped?: ScopedVars): Record<string, unknown> {
+  return {
+    ...scoped?.defaults,
     ...host.vars,
     ...play.vars,
+    ...scoped?.vars,
     ...play.secrets,
     ...project.secretValuesFromFile,
     ...project.extraVars,
@@ -50,6 +55,26 @@ export function hostScope(project: Project, play: Play, host: InventoryHost, env
     group_names: host.groups.filter((g) => g !== 'all'),
     groups: Object.fromEntries(project.inventory.groups),
   };
+}
+
+/** How to build the scope of a task with scoped variables from a host's play scope; one per scope, each built once. */
+const derived = new WeakMap<HostScope, { build: (scoped: ScopedVars) => HostScope; cache: WeakMap<ScopedVars, HostScope> }>();
+
+/**
+ * The scope one task renders in: the host's play scope, or (for a task of a
+ * role or an include with variables) one that layers them in. It shares the
+ * play scope's redactor and secrets: secret values are the same for every task.
+ */
+export function taskScope(scope: HostScope, task: Pick<Task, 'scoped'>): HostScope {
+  const d = derived.get(scope);
+  if (!task.scoped || !d) return scope;
+  let s = d.cache.get(task.scoped);
+  if (!s) d.cache.set(task.scoped, (s = d.build(task.scoped)));
+  return s;
+}
+
+export function hostScope(project: Project, play: Play, host: InventoryHost, env: NodeJS.ProcessEnv = process.env, options: HostScopeOptions = {}): HostScope {
+  const raw = layered(project, play, host);
   const meta = metaOfPlay(play);
   const positions = new Map<string, SourcePos>([...(meta?.varPositions ?? []), ...(meta?.secretPositions ?? [])]);
   const scope = new VarScope(raw, { env, positions });
@@ -77,9 +102,27 @@ export function hostScope(project: Project, play: Play, host: InventoryHost, env
     redactor.addLines(value);
   }
 
+  const result = wrap(host, raw, redactor, secretNames, scope);
+  derived.set(result, {
+    cache: new WeakMap(),
+    build: (scoped) => {
+      const vars = layered(project, play, host, scoped);
+      // A scoped name shadows the play's position for it; secrets keep theirs (they win over scoped vars).
+      const inner = new VarScope(vars, { env, positions: new Map([...(meta?.varPositions ?? []), ...scoped.positions, ...(meta?.secretPositions ?? [])]) });
+      for (const name of secretNames) {
+        inner.setResolved(name, raw[name]);
+        vars[name] = raw[name];
+      }
+      return wrap(host, vars, redactor, secretNames, inner);
+    },
+  });
+  return result;
+}
+
+function wrap(host: InventoryHost, vars: Record<string, unknown>, redactor: Redactor, secretNames: ReadonlySet<string>, scope: VarScope): HostScope {
   return {
     host,
-    vars: raw,
+    vars,
     redactor,
     secretNames,
     scope,

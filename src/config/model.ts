@@ -20,6 +20,29 @@ export interface Task {
   ignore_errors: boolean;
   changed_when?: string | boolean;
   pos: SourcePos;
+  /** Variables the task sees besides the host's and the play's: its role's, its include's. */
+  scoped?: ScopedVars;
+  /** The role the task comes from (listed as "role : task", as Ansible does). */
+  role?: string;
+  /**
+   * Directories a relative `src` is looked up in, first match wins (a role's own
+   * directory, then the including file's, then the playbook's); each is tried
+   * with `templates/` or `files/` first. Absent: relative to the playbook only.
+   */
+  searchDirs?: string[];
+}
+
+/**
+ * Variables layered around the host's and the play's (Ansible's precedence):
+ * `defaults` (role defaults) under the inventory, `vars` (role vars, role
+ * parameters, include parameters, merged in that order) over the play's vars
+ * and under secrets and -e. One object is shared by every task of a role or
+ * include, so a host's derived scope is built once per object.
+ */
+export interface ScopedVars {
+  defaults: Record<string, unknown>;
+  vars: Record<string, unknown>;
+  positions: Map<string, SourcePos>;
 }
 
 export interface Play {

@@ -20,6 +20,7 @@ import { playKeywordNames, playKeywords, reservedVariables, taskKeywordNames, ta
 import { isVariableName } from '../source/names.js';
 import { formatPath, keyPos, locate, posOf, readYaml, valuePos, type PathPart, type YamlSource } from '../source/yaml.js';
 import { closest, didYouMean } from '../source/suggest.js';
+import { PlayExpander, unknownNotifies } from './roles.js';
 
 /** Where things were written, kept beside the model for later, positioned errors (rendering). */
 export interface PlayMeta {
@@ -31,6 +32,8 @@ export interface TaskMeta {
   src: YamlSource;
   /** YAML path of the task (index into the document). */
   path: PathPart[];
+  /** What error paths start with: `plays` in the playbook, nothing in a role's or an included file. */
+  root: PathPart[];
 }
 const playMeta = new WeakMap<Play, PlayMeta>();
 const taskMeta = new WeakMap<Task, TaskMeta>();
@@ -39,20 +42,9 @@ export const metaOfTask = (t: Task): TaskMeta | undefined => taskMeta.get(t);
 
 /** Ansible keywords plumb knowingly does not implement: say so instead of "unknown key". */
 const UNSUPPORTED_TASK_KEYS = new Set([
-  'register',
-  'loop',
-  'with_items',
-  'with_dict',
   'vars',
   'delegate_to',
   'failed_when',
-  'block',
-  'rescue',
-  'always',
-  'include_tasks',
-  'import_tasks',
-  'include_role',
-  'import_role',
   'listen',
   'environment',
   'args',
@@ -68,9 +60,23 @@ const UNSUPPORTED_TASK_KEYS = new Set([
   'poll',
 ]);
 
-const dp = (path: PathPart[]) => formatPath(['plays', ...path]);
+/**
+ * The dynamic half of Ansible's language (issue 13): named as such, so a role
+ * that uses it fails at the construct, not later with a knock-on error (an
+ * undefined registered variable, a missing loop item).
+ */
+const DYNAMIC_TASK_KEYS = new Set(['register', 'loop', 'loop_control', 'until', 'retries', 'delay', 'block', 'rescue', 'always', 'set_fact', 'with_first_found']);
+const isDynamicKey = (key: string) => DYNAMIC_TASK_KEYS.has(key) || /^with_[a-z_]+$/.test(key);
+export const NOT_YET = 'is not supported yet (issue 13: loops, register, facts, blocks)';
 
-export function loadPlaybook(file: string, diags: DiagnosticList): Playbook | undefined {
+const INCLUDE_KEYS = new Set(['import_tasks', 'include_tasks', 'import_role', 'include_role']);
+
+export interface PlaybookOptions {
+  /** Where roles are looked for after `roles/` beside the playbook (--roles-path, then ansible.cfg's roles_path). */
+  rolesPath?: string[];
+}
+
+export function loadPlaybook(file: string, diags: DiagnosticList, options: PlaybookOptions = {}): Playbook | undefined {
   const src = readYaml(file, diags, 'playbook');
   if (!src) return undefined;
   const root = src.doc.contents as Node;
@@ -83,7 +89,7 @@ export function loadPlaybook(file: string, diags: DiagnosticList): Playbook | un
     diags.error(posOf(src, root), 'the playbook has no plays');
     return undefined;
   }
-  const ctx = new Checker(src, root, diags);
+  const ctx = new Checker(src, root, diags, ['plays'], options);
   const plays: Play[] = [];
   src.value.forEach((value, i) => {
     const play = ctx.play(value, [i]);
@@ -92,20 +98,32 @@ export function loadPlaybook(file: string, diags: DiagnosticList): Playbook | un
   return { file, plays };
 }
 
-class Checker {
+export class Checker {
   constructor(
     readonly src: YamlSource,
     readonly root: Node,
     readonly diags: DiagnosticList,
+    /** What error paths start with: `plays` in the playbook, nothing in a role's or an included file. */
+    readonly pathRoot: PathPart[],
+    readonly options: PlaybookOptions,
   ) {}
 
-  private error(path: PathPart[], message: string, at: 'value' | 'key' = 'value'): void {
+  /** A checker for another file of the same playbook (a role's, an included one). */
+  forFile(src: YamlSource): Checker {
+    return new Checker(src, src.doc.contents as Node, this.diags, [], this.options);
+  }
+
+  dp(path: PathPart[]): string {
+    return formatPath([...this.pathRoot, ...path]);
+  }
+
+  error(path: PathPart[], message: string, at: 'value' | 'key' = 'value'): void {
     const pos = at === 'key' ? keyPos(this.src, this.root, path) : valuePos(this.src, this.root, path);
-    this.diags.error(pos, message, dp(path));
+    this.diags.error(pos, message, this.dp(path));
   }
 
   /** Validate one value with a zod schema; every issue becomes a positioned error. */
-  private check(schema: z.ZodType, value: unknown, path: PathPart[], knownKeys?: readonly string[], skipTemplated = false): boolean {
+  check(schema: z.ZodType, value: unknown, path: PathPart[], knownKeys?: readonly string[], skipTemplated = false): boolean {
     const r = schema.safeParse(value);
     if (r.success) return true;
     let reported = false;
@@ -141,17 +159,22 @@ class Checker {
       return undefined;
     }
     const raw = value as Record<string, unknown>;
+    const errorsBefore = this.diags.items.filter((d) => d.severity === 'error').length;
     let ok = this.playKeys(raw, path, node);
     const meta: PlayMeta = { hostsPos: valuePos(this.src, this.root, [...path, 'hosts']), varPositions: new Map(), secretPositions: new Map() };
     const vars = this.playVars(raw, path, meta);
     const secrets = this.playSecrets(raw, path, vars.values, meta);
-    const tasks = this.taskList(raw.tasks, [...path, 'tasks'], 'task');
+    const expander = new PlayExpander(this);
+    const tasks = expander.expand(raw, path);
     const handlers = this.taskList(raw.handlers, [...path, 'handlers'], 'handler');
     const handlerNames = this.handlerNames(raw, path);
+    ok = this.roleHandlerNames(expander.handlers, handlerNames.names) && ok;
+    handlers.push(...expander.handlers);
     ok = vars.ok && secrets.ok && handlerNames.ok && ok;
-    ok = this.notifies(raw, path, 'tasks', handlerNames.names) && ok;
-    ok = this.notifies(raw, path, 'handlers', handlerNames.names) && ok;
-    if (tasks.length + handlers.length < countItems(raw.tasks) + countItems(raw.handlers)) ok = false;
+    for (const key of ['pre_tasks', 'tasks', 'post_tasks', 'handlers'] as const) ok = this.notifies(raw, path, key, handlerNames.names) && ok;
+    ok = unknownNotifies(expander.notifySites, new Set(handlerNames.names.keys())) && ok;
+    // Every problem of a task, a role or an include is an error already reported.
+    if (this.diags.items.filter((d) => d.severity === 'error').length > errorsBefore) ok = false;
 
     if (!ok) return undefined;
     const hosts = Array.isArray(raw.hosts) ? (raw.hosts as string[]).join(':') : (raw.hosts as string);
@@ -188,7 +211,7 @@ class Checker {
     }
     if (raw.hosts === undefined) {
       ok = false;
-      this.diags.error(posOf(this.src, node), 'the play has no "hosts" (the host pattern it runs on, e.g. "hosts: mailers")', dp(path));
+      this.diags.error(posOf(this.src, node), 'the play has no "hosts" (the host pattern it runs on, e.g. "hosts: mailers")', this.dp(path));
     }
     for (const key of playKeywordNames) {
       if (raw[key] === undefined) continue;
@@ -254,8 +277,26 @@ class Checker {
     return { names, ok };
   }
 
+  /** A role's handler may not take the name of another handler of the play (notify could not tell them apart). */
+  private roleHandlerNames(handlers: Task[], names: Map<string, number>): boolean {
+    let ok = true;
+    for (const h of handlers) {
+      if (names.has(h.name)) {
+        ok = false;
+        const meta = metaOfTask(h)!;
+        this.diags.error(
+          valuePos(meta.src, meta.src.doc.contents as Node, [...meta.path, 'name']),
+          `a handler named "${h.name}" already exists in this play`,
+          formatPath([...meta.path, 'name']),
+        );
+      }
+      names.set(h.name, -1);
+    }
+    return ok;
+  }
+
   /** Every notify names a handler of the play. Checked on the raw entries, so a task with other errors still gets its notify checked. */
-  private notifies(raw: Record<string, unknown>, path: PathPart[], key: 'tasks' | 'handlers', handlerNames: Map<string, number>): boolean {
+  private notifies(raw: Record<string, unknown>, path: PathPart[], key: 'pre_tasks' | 'tasks' | 'post_tasks' | 'handlers', handlerNames: Map<string, number>): boolean {
     let ok = true;
     const list = Array.isArray(raw[key]) ? (raw[key] as unknown[]) : [];
     list.forEach((t, i) => {
@@ -275,13 +316,13 @@ class Checker {
   }
 
   /** Variable names, template syntax of their values, and where each was defined. */
-  private variables(vars: Record<string, unknown>, path: PathPart[], positions: Map<string, SourcePos>, src: YamlSource, root: Node = this.root): boolean {
+  variables(vars: Record<string, unknown>, path: PathPart[], positions: Map<string, SourcePos>, src: YamlSource, root: Node = this.root): boolean {
     let ok = true;
     for (const [k, v] of Object.entries(vars)) {
       const p = [...path, k];
       const error = (m: string) => {
         ok = false;
-        this.diags.error(keyPos(src, root, p), m, src === this.src ? dp(p) : formatPath(p));
+        this.diags.error(keyPos(src, root, p), m, src === this.src ? this.dp(p) : formatPath(p));
       };
       if (!isVariableName(k)) error(`invalid variable name "${k}": use letters, digits and _, not starting with a digit`);
       else if (reservedVariables.includes(k)) error(`"${k}" is provided by plumb and cannot be redefined`);
@@ -292,7 +333,7 @@ class Checker {
   }
 
   /** Syntax-check every template string inside a value. */
-  private templates(value: unknown, path: PathPart[], src: YamlSource = this.src, root: Node = this.root): boolean {
+  templates(value: unknown, path: PathPart[], src: YamlSource = this.src, root: Node = this.root): boolean {
     if (typeof value === 'string') {
       if (!isTemplate(value)) return true;
       try {
@@ -300,7 +341,7 @@ class Checker {
         return true;
       } catch (err) {
         if (!(err instanceof TemplateError)) throw err;
-        this.diags.error(valuePos(src, root, path), `template error: ${err.detail}`, src === this.src ? dp(path) : formatPath(path));
+        this.diags.error(valuePos(src, root, path), `template error: ${err.detail}`, src === this.src ? this.dp(path) : formatPath(path));
         return false;
       }
     }
@@ -340,7 +381,7 @@ class Checker {
     return out;
   }
 
-  private task(value: unknown, path: PathPart[], kind: 'task' | 'handler'): Task | undefined {
+  task(value: unknown, path: PathPart[], kind: 'task' | 'handler'): Task | undefined {
     const node = locate(this.root, path).node;
     if (!isRecord(value)) {
       this.error(path, `expected a ${kind} (a mapping with a module such as "apt:" or "copy:"), found ${describeValue(value)}`);
@@ -358,6 +399,12 @@ class Checker {
         const short = key.replace(/^ansible\.(builtin|posix)\./, '');
         if (short !== key && (moduleNames as string[]).includes(short)) {
           this.error([...path, key], `write "${short}" instead of "${key}": plumb's modules have no collection prefix`, 'key');
+        } else if (isDynamicKey(key)) {
+          this.error([...path, key], `"${key}" ${NOT_YET}`, 'key');
+        } else if (kind === 'handler' && INCLUDE_KEYS.has(key)) {
+          this.error([...path, key], `"${key}" in handlers is not supported: plumb's handlers are single tasks`, 'key');
+        } else if (key === 'include_vars') {
+          this.error([...path, key], `"include_vars" is not supported yet: load the file with "vars_files:" on the play`, 'key');
         } else if (UNSUPPORTED_TASK_KEYS.has(key)) {
           this.error([...path, key], `"${key}" is an Ansible keyword plumb does not support`, 'key');
         } else {
@@ -368,10 +415,10 @@ class Checker {
     }
     if (kind === 'handler' && value.name === undefined) {
       ok = false;
-      this.diags.error(posOf(this.src, node), 'a handler needs a "name": tasks notify it by name', dp(path));
+      this.diags.error(posOf(this.src, node), 'a handler needs a "name": tasks notify it by name', this.dp(path));
     }
     if (modules.length === 0) {
-      if (ok) this.diags.error(posOf(this.src, node), `the ${kind} has no module; add one of: ${moduleNames.join(', ')}`, dp(path));
+      if (ok) this.diags.error(posOf(this.src, node), `the ${kind} has no module; add one of: ${moduleNames.join(', ')}`, this.dp(path));
       return undefined;
     }
     if (modules.length > 1) {
@@ -414,7 +461,7 @@ class Checker {
       changed_when: value.changed_when as string | boolean | undefined,
       pos: posOf(this.src, node),
     };
-    taskMeta.set(task, { src: this.src, path });
+    taskMeta.set(task, { src: this.src, path, root: this.pathRoot });
     return task;
   }
 }
@@ -431,10 +478,6 @@ function templatedAt(value: unknown, path: readonly PathPart[]): boolean {
 /** An issue the module raised because the value must be written literally (e.g. a templated `unless`). */
 function literalOnly(issue: z.core.$ZodIssue): boolean {
   return issue.code === 'custom' && (issue as { params?: { plumb?: string } }).params?.plumb === LITERAL_ONLY;
-}
-
-function countItems(v: unknown): number {
-  return Array.isArray(v) ? v.length : 0;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -25,6 +25,8 @@ export interface LoadOptions {
   secretsFile?: string;
   /** Vault passwords; the same context -e @files were read with, so it holds their decrypted values too. */
   vault?: VaultContext;
+  /** Where roles are looked for after `roles/` beside the playbook (--roles-path; ansible.cfg's roles_path when wired). */
+  rolesPath?: string[];
 }
 
 export interface Project {
@@ -47,7 +49,7 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
   const diags = new DiagnosticList();
   diags.vault = opts.vault ?? new VaultContext();
   const inventory = loadInventory(opts.inventoryPath, diags);
-  const playbook = loadPlaybook(opts.playbookPath, diags);
+  const playbook = loadPlaybook(opts.playbookPath, diags, { rolesPath: opts.rolesPath });
   const filesBeforeSecrets = diags.files.length;
   const secrets = opts.secretsFile ? loadSecretsFile(opts.secretsFile, diags) : {};
   const files = diags.files.slice(0, filesBeforeSecrets);

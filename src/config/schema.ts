@@ -34,7 +34,11 @@ export const playKeywords = {
   vars: varsMap,
   vars_files: z.array(z.string().min(1)).nullable(),
   secrets: z.record(z.string(), z.string()).nullable(),
+  gather_facts: z.boolean(),
+  pre_tasks: z.array(z.unknown()).nullable(),
+  roles: z.array(z.unknown()).nullable(),
   tasks: z.array(z.unknown()).nullable(),
+  post_tasks: z.array(z.unknown()).nullable(),
   handlers: z.array(z.unknown()).nullable(),
 } as const;
 export type PlayKeyword = keyof typeof playKeywords;

@@ -4,12 +4,13 @@
  * change, runs the module's steps, then runs notified handlers once, in the
  * order they are defined.
  */
-import type { HostScope } from '../config/hostvars.js';
+import { taskScope, type HostScope } from '../config/hostvars.js';
 import type { Play, Task } from '../config/model.js';
 import type { ModuleContext, RunStep } from '../modules/types.js';
 import { UnreachableError, type Transport } from '../transport/types.js';
 import { clearPendingCommand, writePendingCommand, type PendingKeys } from './pending.js';
 import type { RunningCommands } from './running.js';
+import { taskContext } from './context.js';
 import { becomeOf, playBecome, taskPlanFrom, type PlannedTasks } from './planner.js';
 import { prepareTask, type PreparedTask } from './prepare.js';
 import { probeTasks } from './probe.js';
@@ -71,7 +72,7 @@ export async function runSteps(transport: Transport, steps: RunStep[], become: b
 function changedWhen(task: Task, scope: HostScope): boolean {
   if (task.changed_when === undefined) return true;
   if (typeof task.changed_when === 'boolean') return task.changed_when;
-  return scope.condition(task.changed_when, task.pos);
+  return taskScope(scope, task).condition(task.changed_when, task.pos);
 }
 
 /**
@@ -99,7 +100,7 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<{ r
   const reprobe = async (t: PreparedTask): Promise<TaskPlan> => {
     // Only this task's facts: what it changes is read again just before it changes it.
     const { facts } = await track(t.task.name, 'probe (read-only)', () => probeTasks(transport, [t], ctx, (p) => becomeOf(play, p.task), [], input.timeoutMs));
-    return taskPlanFrom(t, facts.get(t.index), ctx);
+    return taskPlanFrom(t, facts.get(t.index), taskContext(ctx, t.task));
   };
 
   const recordPending = async (names: string[]) => {

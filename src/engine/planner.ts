@@ -6,6 +6,7 @@
 import type { HostScope } from '../config/hostvars.js';
 import type { Play, Task } from '../config/model.js';
 import { evaluate } from '../modules/contract.js';
+import { taskContext } from './context.js';
 import type { ModuleContext } from '../modules/types.js';
 import type { Transport } from '../transport/types.js';
 import { parsePending, readPendingSnippet, type PendingKeys } from './pending.js';
@@ -88,7 +89,7 @@ export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
     input.timeoutMs,
   );
   const pending = parsePending(extra[0] ?? '').filter((name) => play.handlers.some((h) => h.name === name));
-  const tasks = prepared.map((t) => taskPlanFrom(t, facts.get(t.index), ctx));
+  const tasks = prepared.map((t) => taskPlanFrom(t, facts.get(t.index), taskContext(ctx, t.task)));
   // Say why an unknown state may settle: apply reads it again after the earlier change.
   const firstChange = tasks.find((t) => t.outcome === 'change');
   for (const t of tasks) {

@@ -3,7 +3,7 @@
  * decide which tasks are selected, templates are rendered with the host's
  * variables, and the module's schema parses the result.
  */
-import type { HostScope } from '../config/hostvars.js';
+import { taskScope, type HostScope } from '../config/hostvars.js';
 import { checkRenderedArgs } from '../config/rendered.js';
 import type { Task } from '../config/model.js';
 import { modules } from '../modules/index.js';
@@ -39,7 +39,8 @@ export function selectedByTags(task: Task, tags: string[] | undefined): boolean 
   return task.tags.includes('always') || task.tags.some((t) => tags.includes(t));
 }
 
-export function prepareTask(task: Task, index: number, scope: HostScope, tags?: string[]): PreparedTask {
+export function prepareTask(task: Task, index: number, playScope: HostScope, tags?: string[]): PreparedTask {
+  const scope = taskScope(playScope, task);
   const module = modules[task.module as keyof typeof modules];
   if (!module) throw new TaskPrepareError(task, `unknown module ${task.module}`);
   if (!selectedByTags(task, tags)) return { index, task, module, args: undefined, leaves: [], secretValues: [], skip: 'not selected by --tags' };

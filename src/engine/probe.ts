@@ -9,6 +9,7 @@ import type { ModuleContext } from '../modules/types.js';
 import type { Transport } from '../transport/types.js';
 import { buildProbeScript, splitProbeOutput } from './probe-script.js';
 import type { PreparedTask } from './prepare.js';
+import { taskContext } from './context.js';
 
 export type Become = boolean | string;
 
@@ -50,7 +51,7 @@ export async function probeTasks(
     .filter((t) => !t.skip)
     .map((t) => {
       const become = becomeOf(t);
-      const refs = factRefs(t.module, t.args, ctx);
+      const refs = factRefs(t.module, t.args, taskContext(ctx, t.task));
       const items = group(become).items;
       for (const ref of Object.values(refs)) if (!items.has(ref.key)) items.set(ref.key, { snippet: ref.fact.probe(ref.params), fact: ref });
       return { task: t, become: JSON.stringify(become), refs };

@@ -1,0 +1,516 @@
+/**
+ * The structure of an Ansible play, flattened at load time into one task
+ * list: pre_tasks, roles (each after its meta dependencies), tasks,
+ * post_tasks; `import_tasks`/`include_tasks` and `import_role`/`include_role`
+ * expanded in place. Every construct must be static (a file or role name
+ * written literally): plumb loads, checks and plans every task before it
+ * contacts a host. A role's handlers join the play's.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { isSeq } from 'yaml';
+import { z } from 'zod';
+import { checkCondition } from '../template/render.js';
+import { TemplateError } from '../template/errors.js';
+import { isTemplate } from '../template/expr.js';
+import { describeValue } from '../source/issues.js';
+import { closest, didYouMean } from '../source/suggest.js';
+import { isVariableName } from '../source/names.js';
+import type { SourcePos } from '../source/pos.js';
+import { posOf, readYaml, type PathPart, type YamlSource } from '../source/yaml.js';
+import type { ScopedVars, Task } from './model.js';
+import type { Checker } from './playbook.js';
+
+/** What the enclosing constructs (a role entry, an include) give the tasks inside them. */
+interface Inherited {
+  tags: string[];
+  when: string[];
+  become?: boolean;
+  become_user?: string;
+  scoped?: ScopedVars;
+  /** Parameters of the innermost include (`vars:` on import_tasks/include_tasks): over role parameters. */
+  includeVars?: Record<string, unknown>;
+  role?: { name: string; dir: string };
+  /** Absolute paths of the task files being expanded, outermost first: a file that includes itself is a cycle. */
+  files: string[];
+  /** Role directories being expanded through dependencies and role includes. */
+  roles: string[];
+}
+
+interface RoleRun {
+  tasks: Task[];
+  /** The role's variables (with its dependencies'), for a role that depends on it. */
+  scoped?: ScopedVars;
+}
+
+/** One role directory's files, read and checked once per play. */
+interface RoleFiles {
+  name: string;
+  dir: string;
+  defaults: Record<string, unknown>;
+  vars: Record<string, unknown>;
+  positions: Map<string, SourcePos>;
+  allowDuplicates: boolean;
+  dependencies: Array<{ value: unknown; path: PathPart[]; checker: Checker }>;
+  ok: boolean;
+}
+
+const roleEntryKeys = ['role', 'name', 'vars', 'tags', 'when', 'become', 'become_user'] as const;
+const includeTaskKeys = ['name', 'tags', 'when', 'vars', 'become', 'become_user'] as const;
+const roleIncludeArgs = ['name', 'tasks_from', 'handlers_from', 'vars_from', 'defaults_from', 'allow_duplicates', 'public'] as const;
+const TASK_FILES = ['main.yml', 'main.yaml', 'main'];
+const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1))]);
+const conditions = z.union([z.string().min(1), z.boolean(), z.array(z.string().min(1))]);
+
+const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? (v as string[]) : [String(v)]);
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Expands the sections of one play; `handlers` collects its roles' handlers. */
+export class PlayExpander {
+  readonly handlers: Task[] = [];
+  /** Raw task lists of other files, whose `notify` names are checked once every handler is known. */
+  readonly notifySites: Array<{ checker: Checker; list: unknown[]; path: PathPart[] }> = [];
+  private readonly roleFiles = new Map<string, RoleFiles | undefined>();
+  /** Roles already run in this play (dir + parameters): run once unless allow_duplicates. */
+  private readonly ran = new Map<string, ScopedVars>();
+  private readonly handlerFilesLoaded = new Set<string>();
+  private readonly playbookDir: string;
+
+  constructor(private readonly playbook: Checker) {
+    this.playbookDir = dirname(playbook.src.file);
+  }
+
+  /** pre_tasks, roles, tasks, post_tasks, in Ansible's order. */
+  expand(raw: Record<string, unknown>, path: PathPart[]): Task[] {
+    const top: Inherited = { tags: [], when: [], files: [resolve(this.playbook.src.file)], roles: [] };
+    const out: Task[] = [];
+    for (const key of ['pre_tasks', 'roles', 'tasks', 'post_tasks'] as const) {
+      const value = raw[key];
+      if (!Array.isArray(value)) continue;
+      if (key === 'roles') value.forEach((entry, i) => out.push(...this.roleEntry(this.playbook, entry, [...path, key, i], top).tasks));
+      else out.push(...this.taskList(this.playbook, value, [...path, key], top));
+    }
+    return out;
+  }
+
+  private taskList(checker: Checker, value: unknown[], path: PathPart[], inh: Inherited): Task[] {
+    const out: Task[] = [];
+    value.forEach((entry, i) => {
+      const at = [...path, i];
+      const key = isRecord(entry) ? ['import_tasks', 'include_tasks', 'import_role', 'include_role'].find((k) => k in entry) : undefined;
+      if (key === 'import_tasks' || key === 'include_tasks') out.push(...this.includeTasks(checker, entry as Record<string, unknown>, at, key, inh));
+      else if (key === 'import_role' || key === 'include_role') out.push(...this.includeRole(checker, entry as Record<string, unknown>, at, key, inh));
+      else {
+        const task = checker.task(entry, at, 'task');
+        if (task) out.push(this.inherit(task, inh, checker));
+      }
+    });
+    return out;
+  }
+
+  /** The task with what its role or include gives it: tags, conditions, become, variables, where its files are. */
+  private inherit(task: Task, inh: Inherited, checker: Checker): Task {
+    task.tags = [...new Set([...inh.tags, ...task.tags])];
+    const when = [...inh.when, ...(task.when === undefined ? [] : [task.when])];
+    task.when = when.length === 0 ? undefined : when.length === 1 ? when[0] : when.map((c) => `(${c})`).join(' and ');
+    task.become ??= inh.become;
+    task.become_user ??= inh.become_user;
+    if (inh.scoped) task.scoped = inh.scoped;
+    if (inh.role) task.role = inh.role.name;
+    const fileDir = dirname(checker.src.file);
+    if (inh.role || fileDir !== this.playbookDir) task.searchDirs = [...new Set([...(inh.role ? [inh.role.dir] : []), fileDir, this.playbookDir])];
+    return task;
+  }
+
+  /** Keys of an include or a role entry: the known ones checked, the rest reported (or, for a role entry, its parameters). */
+  private keywords(checker: Checker, entry: Record<string, unknown>, path: PathPart[], construct: string, known: readonly string[], params?: Record<string, unknown>): boolean {
+    let ok = true;
+    for (const key of Object.keys(entry)) {
+      if (key === construct || known.includes(key)) continue;
+      const hint = didYouMean(key, known);
+      if (params && !hint && isVariableName(key)) {
+        // Ansible's old spelling: `- { role: x, port: 25 }` passes port as a role parameter.
+        params[key] = entry[key];
+        continue;
+      }
+      ok = false;
+      checker.error([...path, key], `unknown key "${key}" in ${construct}${hint || `; expected one of: ${known.join(', ')}`}`, 'key');
+    }
+    const schemas: Record<string, z.ZodType> = {
+      tags: stringOrList,
+      when: conditions,
+      become: z.boolean(),
+      become_user: z.string().min(1),
+      vars: z.record(z.string(), z.unknown()).nullable(),
+    };
+    for (const [key, schema] of Object.entries(schemas)) {
+      if (entry[key] === undefined || !known.includes(key)) continue;
+      if (!checker.check(schema, entry[key], [...path, key])) ok = false;
+    }
+    return this.conditions(checker, entry.when, [...path, 'when']) && ok;
+  }
+
+  private conditions(checker: Checker, cond: unknown, path: PathPart[]): boolean {
+    let ok = true;
+    const all = typeof cond === 'string' ? [cond] : Array.isArray(cond) ? cond : [];
+    all.forEach((c, j) => {
+      if (typeof c !== 'string') return;
+      try {
+        checkCondition(c);
+      } catch (err) {
+        if (!(err instanceof TemplateError)) throw err;
+        ok = false;
+        checker.error(Array.isArray(cond) ? [...path, j] : path, `invalid condition: ${err.detail}`);
+      }
+    });
+    return ok;
+  }
+
+  /** What an entry adds to the inherited tags, conditions and become. */
+  private narrowed(entry: Record<string, unknown>, inh: Inherited): Inherited {
+    const when = entry.when;
+    const own = when === undefined ? [] : typeof when === 'boolean' ? [String(when)] : Array.isArray(when) ? (when as string[]) : [when as string];
+    return {
+      ...inh,
+      tags: [...inh.tags, ...list(entry.tags)],
+      when: [...inh.when, ...own],
+      become: (entry.become as boolean | undefined) ?? inh.become,
+      become_user: (entry.become_user as string | undefined) ?? inh.become_user,
+    };
+  }
+
+  /** A literal name, or an error naming the construct when it is templated or missing. */
+  private staticName(checker: Checker, value: unknown, path: PathPart[], construct: string, what: string): string | undefined {
+    if (typeof value !== 'string' || value === '') {
+      checker.error(path, `${construct} needs a ${what}, found ${describeValue(value)}`);
+      return undefined;
+    }
+    if (isTemplate(value)) {
+      checker.error(path, `${construct} with a templated ${what} is not supported yet: plumb loads every task before it contacts a host; write the ${what} literally`);
+      return undefined;
+    }
+    return value;
+  }
+
+  private includeTasks(checker: Checker, entry: Record<string, unknown>, path: PathPart[], key: 'import_tasks' | 'include_tasks', inh: Inherited): Task[] {
+    let ok = this.keywords(checker, entry, path, key, includeTaskKeys);
+    const arg = entry[key];
+    const fileValue = isRecord(arg) ? arg.file : arg;
+    const at = isRecord(arg) ? [...path, key, 'file'] : [...path, key];
+    const name = this.staticName(checker, fileValue, at, key, 'file name');
+    const vars = isRecord(entry.vars) ? entry.vars : undefined;
+    const positions = new Map<string, SourcePos>();
+    if (vars) ok = checker.variables(vars, [...path, 'vars'], positions, checker.src, checker.root) && ok;
+    if (!name || !ok) return [];
+    const dirs = [dirname(checker.src.file), ...(inh.role ? [join(inh.role.dir, 'tasks')] : []), this.playbookDir];
+    const candidates = isAbsolute(name) ? [name] : [...new Set(dirs.map((d) => join(d, name)))];
+    const file = candidates.find(isFile);
+    if (!file) {
+      checker.error(at, `${key}: cannot find "${name}" (looked in ${candidates.join(', ')})`);
+      return [];
+    }
+    if (inh.files.includes(resolve(file))) {
+      checker.error(at, `${key} cycle: ${[...inh.files.slice(inh.files.indexOf(resolve(file))), resolve(file)].map((f) => basename(f)).join(' → ')}`);
+      return [];
+    }
+    const tasks = this.readTaskFile(checker, file, at, 'task file');
+    if (!tasks) return [];
+    let scoped = inh.scoped;
+    if (vars) {
+      const base = inh.scoped ?? { defaults: {}, vars: {}, positions: new Map() };
+      scoped = { defaults: base.defaults, vars: { ...base.vars, ...vars }, positions: new Map([...base.positions, ...positions]) };
+    }
+    const inner: Inherited = { ...this.narrowed(entry, inh), scoped, includeVars: vars ? { ...inh.includeVars, ...vars } : inh.includeVars, files: [...inh.files, resolve(file)] };
+    return this.taskList(tasks.checker, tasks.list, [], inner);
+  }
+
+  /** A task file (or a role's handlers): a list of tasks; an empty file has none. */
+  private readTaskFile(checker: Checker, file: string, at: PathPart[], what: string): { checker: Checker; list: unknown[] } | undefined {
+    const before = checker.diags.items.length;
+    const src = readYaml(file, checker.diags, what);
+    if (!src) {
+      const last = checker.diags.items.at(-1);
+      if (checker.diags.items.length === before + 1 && last?.message === `${what} is empty`) {
+        checker.diags.items.pop();
+        return { checker, list: [] };
+      }
+      if (checker.diags.items.length > before && last?.message.startsWith('cannot read')) {
+        checker.diags.items.pop();
+        checker.error(at, `${last.message.replace(`cannot read ${what}`, `cannot read ${what} ${file}`)}`);
+      }
+      return undefined;
+    }
+    const fileChecker = checker.forFile(src);
+    if (!Array.isArray(src.value) || !isSeq(fileChecker.root)) {
+      checker.diags.error(posOf(src, fileChecker.root), `expected a list of tasks, found ${describeValue(src.value)}`);
+      return undefined;
+    }
+    this.notifySites.push({ checker: fileChecker, list: src.value, path: [] });
+    return { checker: fileChecker, list: src.value };
+  }
+
+  /** `import_role:` / `include_role:` as a task: static, expanded in place; its `vars:` are role parameters. */
+  private includeRole(checker: Checker, entry: Record<string, unknown>, path: PathPart[], key: 'import_role' | 'include_role', inh: Inherited): Task[] {
+    let ok = this.keywords(checker, entry, path, key, includeTaskKeys);
+    const args = entry[key];
+    if (!isRecord(args)) {
+      checker.error([...path, key], `${key} needs a mapping with "name:" (the role), found ${describeValue(args)}`);
+      return [];
+    }
+    for (const k of Object.keys(args)) {
+      if ((roleIncludeArgs as readonly string[]).includes(k)) continue;
+      ok = false;
+      checker.error([...path, key, k], `unknown key "${k}" in ${key}${didYouMean(k, roleIncludeArgs) || `; expected one of: ${roleIncludeArgs.join(', ')}`}`, 'key');
+    }
+    const name = this.staticName(checker, args.name, [...path, key, 'name'], key, 'role name');
+    const from: Partial<Record<'tasks' | 'handlers' | 'vars' | 'defaults', string>> = {};
+    for (const part of ['tasks', 'handlers', 'vars', 'defaults'] as const) {
+      const v = args[`${part}_from`];
+      if (v === undefined) continue;
+      const n = this.staticName(checker, v, [...path, key, `${part}_from`], `${key} ${part}_from`, 'file name');
+      if (n) from[part] = n;
+      else ok = false;
+    }
+    if (args.allow_duplicates !== undefined && typeof args.allow_duplicates !== 'boolean') {
+      ok = false;
+      checker.error([...path, key, 'allow_duplicates'], `allow_duplicates must be true or false, found ${describeValue(args.allow_duplicates)}`);
+    }
+    const params = isRecord(entry.vars) ? entry.vars : {};
+    if (isRecord(entry.vars)) ok = checker.variables(entry.vars, [...path, 'vars'], new Map(), checker.src, checker.root) && ok;
+    if (!name || !ok) return [];
+    // Ansible runs an included role again each time unless allow_duplicates: false.
+    const once = args.allow_duplicates === false;
+    return this.role(checker, name, [...path, key, 'name'], params, this.narrowed(entry, inh), { from, once }).tasks;
+  }
+
+  /** One entry of a play's `roles:` or of a role's meta `dependencies`. */
+  private roleEntry(checker: Checker, entry: unknown, path: PathPart[], inh: Inherited): RoleRun {
+    if (typeof entry === 'string') {
+      const name = this.staticName(checker, entry, path, 'a role entry', 'role name');
+      return name ? this.role(checker, name, path, {}, inh, { once: true }) : { tasks: [] };
+    }
+    if (!isRecord(entry)) {
+      checker.error(path, `expected a role (a name, or a mapping with "role:"), found ${describeValue(entry)}`);
+      return { tasks: [] };
+    }
+    const params: Record<string, unknown> = {};
+    let ok = this.keywords(checker, entry, path, 'role entry', roleEntryKeys, params);
+    const nameKey = entry.role !== undefined ? 'role' : 'name';
+    if (entry.role === undefined && entry.name === undefined) {
+      checker.error(path, 'a role entry needs "role:" (the role to run)');
+      return { tasks: [] };
+    }
+    const name = this.staticName(checker, entry[nameKey], [...path, nameKey], 'a role entry', 'role name');
+    if (isRecord(entry.vars)) Object.assign(params, entry.vars);
+    const positions = new Map<string, SourcePos>();
+    if (isRecord(entry.vars)) ok = checker.variables(entry.vars, [...path, 'vars'], positions, checker.src, checker.root) && ok;
+    if (!name || !ok) return { tasks: [] };
+    return this.role(checker, name, [...path, nameKey], params, this.narrowed(entry, inh), { once: true, positions });
+  }
+
+  private role(
+    checker: Checker,
+    name: string,
+    at: PathPart[],
+    params: Record<string, unknown>,
+    inh: Inherited,
+    opts: { from?: Partial<Record<'tasks' | 'handlers' | 'vars' | 'defaults', string>>; once: boolean; positions?: Map<string, SourcePos> },
+  ): RoleRun {
+    const dir = this.findRole(checker, name, at, inh);
+    if (!dir) return { tasks: [] };
+    if (inh.roles.includes(dir)) {
+      checker.error(at, `role dependency cycle: ${[...inh.roles.slice(inh.roles.indexOf(dir)), dir].map((d) => basename(d)).join(' → ')}`);
+      return { tasks: [] };
+    }
+    const from = opts.from ?? {};
+    const files = this.roleFilesOf(checker, dir, name, from);
+    if (!files?.ok) return { tasks: [] };
+    const key = `${dir}\0${JSON.stringify(from)}\0${JSON.stringify(params)}`;
+    const already = this.ran.get(key);
+    // A role that already ran still lends its variables to the role that depends on it.
+    if (already && opts.once && !files.allowDuplicates) return { tasks: [], scoped: already };
+    const roleInh: Inherited = { ...inh, roles: [...inh.roles, dir], role: undefined, scoped: undefined, includeVars: undefined };
+    // Dependencies first, each once per play however many roles depend on it.
+    const out: Task[] = [];
+    const depScopes: ScopedVars[] = [];
+    for (const dep of files.dependencies) {
+      const run = this.roleEntry(dep.checker, dep.value, dep.path, roleInh);
+      out.push(...run.tasks);
+      if (run.scoped) depScopes.push(run.scoped);
+    }
+    const scoped: ScopedVars = {
+      defaults: Object.assign({}, ...depScopes.map((s) => s.defaults), files.defaults),
+      vars: Object.assign({}, ...depScopes.map((s) => s.vars), files.vars, params, inh.includeVars ?? {}),
+      positions: new Map([...depScopes.flatMap((s) => [...s.positions]), ...files.positions, ...(opts.positions ?? [])]),
+    };
+    this.ran.set(key, scoped);
+    const own: Inherited = { ...roleInh, role: { name: basename(name), dir }, scoped, files: [...inh.files] };
+    const tasksFile = this.roleFile(dir, 'tasks', from.tasks);
+    if (tasksFile) {
+      if (own.files.includes(resolve(tasksFile))) {
+        checker.error(at, `role cycle: ${basename(dir)} includes itself`);
+        return { tasks: out, scoped };
+      }
+      const t = this.readTaskFile(checker, tasksFile, at, 'task file');
+      if (t) out.push(...this.taskList(t.checker, t.list, [], { ...own, files: [...own.files, resolve(tasksFile)] }));
+    } else if (from.tasks) checker.error(at, `role "${name}" has no tasks/${from.tasks}`);
+    this.roleHandlers(checker, dir, name, at, from.handlers, own);
+    return { tasks: out, scoped };
+  }
+
+  /** A role's handlers join the play's, once per role (the first use's variables). */
+  private roleHandlers(checker: Checker, dir: string, name: string, at: PathPart[], from: string | undefined, own: Inherited): void {
+    const file = this.roleFile(dir, 'handlers', from);
+    if (!file) {
+      if (from) checker.error(at, `role "${name}" has no handlers/${from}`);
+      return;
+    }
+    if (this.handlerFilesLoaded.has(file)) return;
+    this.handlerFilesLoaded.add(file);
+    const h = this.readTaskFile(checker, file, at, 'handlers file');
+    if (!h) return;
+    h.list.forEach((entry, i) => {
+      const task = h.checker.task(entry, [i], 'handler');
+      if (!task) return;
+      task.scoped = own.scoped;
+      task.role = basename(name);
+      task.searchDirs = [dir, this.playbookDir];
+      this.handlers.push(task);
+    });
+  }
+
+  /** Ansible's role search: a path as written; else roles/ beside the playbook, the roles path, the playbook's own directory. */
+  private findRole(checker: Checker, name: string, at: PathPart[], inh: Inherited): string | undefined {
+    const parent = inh.roles.at(-1);
+    const bases = name.includes('/')
+      ? [isAbsolute(name) ? '' : this.playbookDir]
+      : [...(parent ? [dirname(parent)] : []), join(this.playbookDir, 'roles'), ...(checker.options.rolesPath ?? []), this.playbookDir];
+    const candidates = [...new Set(bases.map((b) => (b ? join(b, name) : name)))];
+    const found = candidates.find(isDirectory);
+    if (!found) {
+      const near = closest(basename(name), this.knownRoles(checker), 1);
+      checker.error(at, `role "${name}" not found${near.length ? ` (did you mean "${near[0]}"?)` : ''}; looked in ${candidates.join(', ')}`);
+    }
+    return found;
+  }
+
+  private knownRoles(checker: Checker): string[] {
+    const names: string[] = [];
+    for (const base of [join(this.playbookDir, 'roles'), ...(checker.options.rolesPath ?? [])]) {
+      try {
+        for (const entry of readdirSync(base)) if (isDirectory(join(base, entry))) names.push(entry);
+      } catch {
+        // a search directory that does not exist has no roles
+      }
+    }
+    return names;
+  }
+
+  private roleFile(dir: string, part: string, from: string | undefined): string | undefined {
+    const names = from ? [from, `${from}.yml`, `${from}.yaml`] : TASK_FILES;
+    return names.map((n) => join(dir, part, n)).find(isFile);
+  }
+
+  /** defaults, vars and meta of a role directory, each read once per play. */
+  private roleFilesOf(checker: Checker, dir: string, name: string, from: Partial<Record<string, string>>): RoleFiles | undefined {
+    const key = `${dir}\0${from.vars ?? ''}\0${from.defaults ?? ''}`;
+    if (this.roleFiles.has(key)) return this.roleFiles.get(key);
+    const files: RoleFiles = { name, dir, defaults: {}, vars: {}, positions: new Map(), allowDuplicates: false, dependencies: [], ok: true };
+    for (const part of ['defaults', 'vars'] as const) {
+      const file = this.roleFile(dir, part, from[part]);
+      if (!file) continue;
+      const loaded = this.varsOf(checker, file, files.positions);
+      if (loaded) Object.assign(files[part], loaded);
+      else files.ok = false;
+    }
+    const meta = this.roleFile(dir, 'meta', undefined);
+    if (meta) files.ok = this.meta(checker, meta, files) && files.ok;
+    this.roleFiles.set(key, files);
+    return files;
+  }
+
+  private varsOf(checker: Checker, file: string, positions: Map<string, SourcePos>): Record<string, unknown> | undefined {
+    const before = checker.diags.items.length;
+    const src = readYaml(file, checker.diags, 'vars file');
+    if (!src) {
+      const last = checker.diags.items.at(-1);
+      if (checker.diags.items.length === before + 1 && last?.message === 'vars file is empty') {
+        checker.diags.items.pop();
+        return {};
+      }
+      return undefined;
+    }
+    const c = checker.forFile(src);
+    if (!isRecord(src.value)) {
+      checker.diags.error(posOf(src, c.root), `expected a mapping of variables, found ${describeValue(src.value)}`);
+      return undefined;
+    }
+    return c.variables(src.value, [], positions, src, c.root) ? src.value : undefined;
+  }
+
+  private meta(checker: Checker, file: string, files: RoleFiles): boolean {
+    const before = checker.diags.items.length;
+    const src: YamlSource | undefined = readYaml(file, checker.diags, 'role meta file');
+    if (!src) {
+      const empty = checker.diags.items.length === before + 1 && checker.diags.items.at(-1)?.message === 'role meta file is empty';
+      if (empty) checker.diags.items.pop();
+      return empty;
+    }
+    const c = checker.forFile(src);
+    if (!isRecord(src.value)) {
+      checker.diags.error(posOf(src, c.root), `expected a mapping (dependencies:, allow_duplicates:, galaxy_info:), found ${describeValue(src.value)}`);
+      return false;
+    }
+    let ok = true;
+    const { dependencies, allow_duplicates } = src.value;
+    if (allow_duplicates !== undefined) {
+      if (typeof allow_duplicates === 'boolean') files.allowDuplicates = allow_duplicates;
+      else {
+        ok = false;
+        c.error(['allow_duplicates'], `allow_duplicates must be true or false, found ${describeValue(allow_duplicates)}`);
+      }
+    }
+    if (dependencies !== undefined && dependencies !== null) {
+      if (!Array.isArray(dependencies)) {
+        ok = false;
+        c.error(['dependencies'], `dependencies must be a list of roles, found ${describeValue(dependencies)}`);
+      } else dependencies.forEach((value, i) => files.dependencies.push({ value, path: ['dependencies', i], checker: c }));
+    }
+    return ok;
+  }
+}
+
+/** Check every `notify` of the raw task lists read from other files against the play's handler names. */
+export function unknownNotifies(sites: PlayExpander['notifySites'], handlerNames: ReadonlySet<string>): boolean {
+  let ok = true;
+  for (const { checker, list: tasks, path } of sites) {
+    tasks.forEach((t, i) => {
+      if (!isRecord(t)) return;
+      const notify = t.notify;
+      const names = typeof notify === 'string' ? [notify] : Array.isArray(notify) ? notify : [];
+      names.forEach((n, j) => {
+        if (typeof n !== 'string' || handlerNames.has(n)) return;
+        ok = false;
+        const near = closest(n, handlerNames, 1);
+        const known = handlerNames.size ? `handlers of this play: ${[...handlerNames].map((h) => `"${h}"`).join(', ')}` : 'this play has no handlers';
+        checker.error(
+          Array.isArray(notify) ? [...path, i, 'notify', j] : [...path, i, 'notify'],
+          `notify names handler "${n}", which does not exist (${near.length ? `did you mean "${near[0]}"?` : known})`,
+        );
+      });
+    });
+  }
+  return ok;
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function isDirectory(p: string): boolean {
+  return existsSync(p) && statSync(p).isDirectory();
+}
