@@ -9,6 +9,7 @@ const names: OptionName[] = [
   'inventory',
   'limit',
   'tags',
+  'skip-tags',
   'extra-vars',
   'secrets',
   'format',
