@@ -8,6 +8,7 @@
 import { isScalar, type Node } from 'yaml';
 import type { z } from 'zod';
 import { moduleNames, modules, type ModuleName } from '../modules/args.js';
+import { ANSIBLE_COMMAND_OPTIONS } from '../modules/command.js';
 import { modeSchema } from '../modules/common.js';
 import type { PathPart } from '../source/yaml.js';
 import { ANSIBLE_BUILTIN_MODULES, ANSIBLE_REDIRECTS } from './ansible-modules.js';
@@ -103,10 +104,16 @@ type Def = { type: string; innerType?: z.ZodType; in?: z.ZodType; out?: z.ZodTyp
 const defOf = (s: z.ZodType): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
 
 function shapeOf(schema: z.ZodType): Record<string, z.ZodType> | undefined {
+  const object = objectSchemaOf(schema);
+  return object ? defOf(object).shape : undefined;
+}
+
+/** The object schema inside a module's argument schema (past freeForm's preprocess and wrappers). */
+export function objectSchemaOf(schema: z.ZodType): z.ZodType | undefined {
   let s: z.ZodType | undefined = schema;
   for (let i = 0; i < 10 && s; i++) {
     const def = defOf(s);
-    if (def.type === 'object') return def.shape;
+    if (def.type === 'object') return s;
     // freeForm's preprocess is a pipe from a transform into the object.
     s = def.type === 'pipe' ? (defOf(def.out!).type === 'object' ? def.out : def.in) : def.innerType;
   }
@@ -191,7 +198,7 @@ export function spellArguments(name: ModuleName, moduleKey: string, written: unk
   let own: unknown = written;
   if (typeof written === 'string') {
     try {
-      const kv = parseKeyValues(written, module.freeForm !== undefined);
+      const kv = parseKeyValues(written, module.freeForm !== undefined ? ANSIBLE_COMMAND_OPTIONS : undefined);
       own = { ...kv.options };
       if (kv.free !== undefined) {
         if (module.freeForm) (own as Record<string, unknown>)[module.freeForm] = kv.free;

@@ -7,9 +7,6 @@
  * `echo a=b`) stays in the command text, with its original spacing.
  */
 
-/** The options Ansible takes out of a command or shell line; the rest is the command. */
-export const COMMAND_OPTIONS = ['creates', 'removes', 'chdir', 'executable', 'warn', 'stdin', 'stdin_add_newline', 'strip_empty_ends'] as const;
-
 export class KeyValueError extends Error {}
 
 interface Word {
@@ -97,10 +94,10 @@ export interface KeyValues {
 }
 
 /**
- * Parse `text`. With `commandOptions` (command, shell) only COMMAND_OPTIONS are taken out as
- * options; otherwise every `k=v` word is one.
+ * Parse `text`. With `only` (command and shell: the options Ansible takes out of a command line)
+ * only those keys are options; otherwise every `k=v` word is one.
  */
-export function parseKeyValues(text: string, commandOptions: boolean): KeyValues {
+export function parseKeyValues(text: string, only?: readonly string[]): KeyValues {
   const options: Record<string, string> = {};
   const free: Array<Word & { final: boolean }> = [];
   const all = words(text);
@@ -114,7 +111,7 @@ export function parseKeyValues(text: string, commandOptions: boolean): KeyValues
       return;
     }
     const key = decoded.slice(0, at);
-    if (commandOptions && !(COMMAND_OPTIONS as readonly string[]).includes(key)) {
+    if (only && !only.includes(key)) {
       free.push({ ...word, final });
       return;
     }
