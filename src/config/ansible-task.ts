@@ -191,9 +191,7 @@ export function spellArguments(name: ModuleName, moduleKey: string, written: unk
   const origin = new Map<string, PathPart[]>();
   const argPath = (path: PathPart[]): PathPart[] => {
     const from = path.length ? origin.get(String(path[0])) : undefined;
-    if (!from) return [moduleKey, ...path];
-    // Everything inside a key=value string is that string.
-    return from.length === 1 ? from : [...from, ...path.slice(1)];
+    return from ? [...from, ...path.slice(1)] : [moduleKey, ...path];
   };
   let own: unknown = written;
   if (typeof written === 'string') {
@@ -204,7 +202,8 @@ export function spellArguments(name: ModuleName, moduleKey: string, written: unk
         if (module.freeForm) (own as Record<string, unknown>)[module.freeForm] = kv.free;
         else issues.push({ path: [moduleKey], at: 'value', message: `"${firstWord(kv.free)}" is not key=value: ${name} takes key=value pairs or a mapping` });
       }
-      for (const k of Object.keys(own as object)) origin.set(k, [moduleKey]);
+      // A path into a key=value string ends at the string (locate stops there), yet names the argument.
+      for (const k of Object.keys(own as object)) origin.set(k, [moduleKey, k]);
     } catch (err) {
       if (!(err instanceof KeyValueError)) throw err;
       issues.push({ path: [moduleKey], at: 'value', message: err.message });
@@ -228,7 +227,7 @@ export function spellArguments(name: ModuleName, moduleKey: string, written: unk
     const wanted = kinds.get(k);
     if (!wanted) continue;
     const at = origin.get(k);
-    args[k] = convert(v, wanted, at && at.length > 1 ? writtenAt(at) : undefined);
+    args[k] = convert(v, wanted, at ? writtenAt(at) : undefined);
   }
   return { args, issues, argPath };
 }
