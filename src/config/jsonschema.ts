@@ -72,8 +72,8 @@ export function jsonSchema(kind: SchemaKind): Record<string, unknown> {
   const out = z.toJSONSchema(schema, {
     io: 'input',
     unrepresentable: 'any',
-    // Each module's arguments appear under several names (copy, ansible.builtin.copy, ...): define them once.
-    reused: 'ref',
+    // A playbook names each module's arguments several times (copy, ansible.builtin.copy, ...): define them once.
+    reused: kind === 'playbook' ? 'ref' : 'inline',
     override: (ctx) => {
       // modeSchema is a transform; editors should see what it accepts.
       addAliases(ctx.zodSchema, ctx.jsonSchema as Record<string, unknown>);

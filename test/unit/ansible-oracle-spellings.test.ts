@@ -47,6 +47,8 @@ function ansible(dir: string, playbook: string, args: string[] = []) {
       ANSIBLE_LOCALHOST_WARNING: 'false',
       ANSIBLE_NOCOLOR: '1',
       ANSIBLE_RETRY_FILES_ENABLED: 'false',
+      // The callback is loaded from the fixtures: no __pycache__ beside it.
+      PYTHONDONTWRITEBYTECODE: '1',
     },
   });
   if (r.error) throw r.error;
