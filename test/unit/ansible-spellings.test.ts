@@ -4,7 +4,7 @@
  * the positioned errors and warnings, and an Ansible module plumb lacks failing only where it runs.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -256,5 +256,24 @@ describe('an Ansible module plumb lacks', () => {
       `task "httpd on RedHat": yum is an Ansible module plumb does not have, and this task runs on this host (its when (os_family == 'RedHat') is true here)`,
     );
     expect(spawnSync('test', ['-e', join(dir, 'marker')]).status).toBe(1);
+  });
+});
+
+describe('--skip-tags on plan and apply', () => {
+  it('leaves out skipped tags and never-tagged tasks, keeps always ones, and a saved plan records it', async () => {
+    const inv = join(dir, 'inventory.yml');
+    writeFileSync(inv, stringify({ all: { hosts: { here: { connection: 'local' } } } }));
+    const pb = join(dir, 'site.yml');
+    const touch = (name: string, tags: string[]) => ({ name, command: `touch ${join(dir, name)} creates=${join(dir, name)}`, tags });
+    writeFileSync(pb, stringify([{ hosts: 'all', tasks: [touch('web', ['web']), touch('db', ['db']), touch('always', ['always', 'web']), touch('never', ['never'])] }]));
+    const env = { PATH: process.env.PATH, PLUMB_STATE_DIR: join(dir, 'state') };
+    const saved = join(dir, 'plan.json');
+    const plan = await runCli(['plan', pb, '-i', inv, '--skip-tags', 'web', '-o', saved], env);
+    expect(plan.code, plan.stderr).toBe(2);
+    expect(JSON.parse(readFileSync(saved, 'utf8')).command.skip_tags).toEqual(['web']);
+    const apply = await runCli(['apply', saved], env);
+    expect(apply.code, apply.stdout + apply.stderr).toBe(0);
+    const made = ['web', 'db', 'always', 'never'].filter((n) => spawnSync('test', ['-e', join(dir, n)]).status === 0);
+    expect(made).toEqual(['db']);
   });
 });
