@@ -11,6 +11,7 @@ const names: OptionName[] = [
   'inventory',
   'limit',
   'tags',
+  'skip-tags',
   'extra-vars',
   'secrets',
   'vault-id',

@@ -8,7 +8,7 @@ import type { Play, Playbook, Task } from '../config/model.js';
 import { loadProject, parseExtraVars, type Project } from '../config/project.js';
 import { applyLimit, matchHosts } from '../inventory/patterns.js';
 import { PlumbError } from '../errors.js';
-import { selectedByTags } from '../engine/prepare.js';
+import { selectedByTags, type TagFilter } from '../engine/prepare.js';
 import { closest } from '../source/suggest.js';
 import type { Io } from './command.js';
 import type { RunCommandOptions } from './run-command.js';
@@ -35,11 +35,11 @@ export async function listCommand(o: RunCommandOptions, what: ListWhat, io: Io):
   });
   if (o.startAtTask !== undefined) startAtTask(project.playbook, o.startAtTask);
   if (o.limit) matchHosts(project.inventory, o.limit);
-  io.stdout(listing(project, what, o.limit, o.tags ?? []));
+  io.stdout(listing(project, what, o.limit, { tags: o.tags, skipTags: o.skipTags }));
   return 0;
 }
 
-export function listing(project: Project, what: ListWhat, limit: string | undefined, tags: string[]): string {
+export function listing(project: Project, what: ListWhat, limit: string | undefined, tags: TagFilter): string {
   const lines = ['', `playbook: ${project.playbook.file}`];
   project.playbook.plays.forEach((play, i) => {
     lines.push('', `  play #${i + 1} (${play.hosts}): ${play.name}\tTAGS: []`);

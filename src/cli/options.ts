@@ -13,6 +13,7 @@ export const commonOptions = {
   inventory: { type: 'string', short: 'i' },
   limit: { type: 'string', short: 'l' },
   tags: { type: 'string', short: 't', multiple: true },
+  'skip-tags': { type: 'string', multiple: true },
   'extra-vars': { type: 'string', short: 'e', multiple: true },
   secrets: { type: 'string' },
   'vault-id': { type: 'string', multiple: true },
@@ -52,6 +53,7 @@ export interface CommonOptions {
   inventory?: string;
   limit?: string;
   tags: string[];
+  skipTags: string[];
   extraVars: string[];
   secrets?: string;
   vaultIds: string[];
@@ -123,6 +125,14 @@ function timeoutSeconds(value: unknown, flag: string, command: string): number |
   return s;
 }
 
+/** `-t a,b -t c` → [a, b, c]. */
+function tagList(values: string[]): string[] {
+  return values
+    .flatMap((t) => t.split(','))
+    .map((t) => t.trim())
+    .filter(Boolean);
+}
+
 function toCommon(v: Record<string, unknown>, command: string): CommonOptions {
   const format = v.format as string | undefined;
   if (format !== undefined && !['text', 'markdown', 'json'].includes(format)) {
@@ -132,10 +142,8 @@ function toCommon(v: Record<string, unknown>, command: string): CommonOptions {
   return {
     inventory: v.inventory as string | undefined,
     limit: v.limit as string | undefined,
-    tags: list(v.tags)
-      .flatMap((t) => t.split(','))
-      .map((t) => t.trim())
-      .filter(Boolean),
+    tags: tagList(list(v.tags)),
+    skipTags: tagList(list(v['skip-tags'])),
     extraVars: list(v['extra-vars']),
     secrets: v.secrets as string | undefined,
     vaultIds: list(v['vault-id']),
@@ -168,7 +176,8 @@ function toCommon(v: Record<string, unknown>, command: string): CommonOptions {
 const optionHelp: Record<OptionName, string> = {
   inventory: '-i, --inventory FILE      inventory (Ansible YAML shape)',
   limit: '-l, --limit PATTERN       only hosts matching PATTERN (all, group, host, web*, a:b, a:&b, a:!b)',
-  tags: '-t, --tags T[,T]          only tasks with one of these tags',
+  tags: '-t, --tags T[,T]          only tasks with one of these tags (always: always runs; never: only when listed)',
+  'skip-tags': '    --skip-tags T[,T]     leave out tasks with one of these tags (always ones too when always is listed)',
   'extra-vars': '-e, --extra-vars K=V      set a variable (highest precedence); also @vars.yaml; repeatable',
   secrets: '    --secrets FILE        YAML mapping of secret values; they are redacted everywhere',
   'vault-id': '    --vault-id [L@]FILE   Ansible Vault password (L@prompt asks); repeatable',

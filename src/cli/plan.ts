@@ -10,6 +10,7 @@ const names: OptionName[] = [
   'inventory',
   'limit',
   'tags',
+  'skip-tags',
   'extra-vars',
   'secrets',
   'vault-id',

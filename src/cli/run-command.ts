@@ -36,6 +36,7 @@ export interface RunCommandOptions {
   inventory: string;
   limit?: string;
   tags?: string[];
+  skipTags?: string[];
   extraVars?: string[];
   /** Already parsed extra variables (a saved plan's); merged over `extraVars`. */
   extraVarsObject?: Record<string, unknown>;
@@ -61,6 +62,7 @@ export function toRunOptions(playbook: string, o: CommonOptions): RunCommandOpti
     inventory: o.inventory ?? '',
     limit: o.limit,
     tags: o.tags,
+    skipTags: o.skipTags,
     extraVars: o.extraVars,
     secretsFile: o.secrets,
     vault: o,
@@ -201,6 +203,7 @@ function planDocument(prepared: Prepared, o: RunCommandOptions, result: RunResul
       inventory: o.inventory,
       ...(o.limit ? { limit: o.limit } : {}),
       ...(o.tags?.length ? { tags: o.tags } : {}),
+      ...(o.skipTags?.length ? { skip_tags: o.skipTags } : {}),
       extra_vars: project.extraVars,
     },
     files: project.files,
@@ -244,6 +247,7 @@ export async function runCommand(mode: 'plan' | 'apply', o: RunCommandOptions, i
       failFast: o.failFast,
       limit: o.limit,
       tags: o.tags,
+      skipTags: o.skipTags,
       taskTimeoutMs: o.taskTimeoutS !== undefined ? o.taskTimeoutS * 1000 : undefined,
       transport: prepared.transport,
       reporter,
@@ -278,8 +282,8 @@ export async function runCommand(mode: 'plan' | 'apply', o: RunCommandOptions, i
 /** `plumb apply PLAN.json`: the plan's own playbook, inventory, hosts, tags and variables, and a gate per host. */
 export async function applySavedPlan(planPath: string, o: RunCommandOptions, io: Io): Promise<number> {
   const saved = readSavedPlan(planPath);
-  if (o.extraVars?.length || o.tags?.length || o.limit) {
-    throw new SavedPlanError('-e, --tags and --limit cannot change a saved plan; they were fixed when it was made');
+  if (o.extraVars?.length || o.tags?.length || o.skipTags?.length || o.limit) {
+    throw new SavedPlanError('-e, --tags, --skip-tags and --limit cannot change a saved plan; they were fixed when it was made');
   }
   if (o.inventory && o.inventory !== saved.command.inventory) {
     throw new SavedPlanError(`the plan was made with inventory ${saved.command.inventory}, not ${o.inventory}`);
@@ -292,6 +296,7 @@ export async function applySavedPlan(planPath: string, o: RunCommandOptions, io:
     inventory: saved.command.inventory,
     limit: names.join(':'),
     tags: saved.command.tags,
+    skipTags: saved.command.skip_tags,
     extraVars: [],
     extraVarsObject: saved.command.extra_vars,
   };

@@ -90,26 +90,29 @@ function checkTask(task: Task, playScope: ReturnType<typeof hostScope>, host: st
     add({ severity: 'error', file: pos.file, line: pos.line, column: pos.column, length: pos.length, path: formatPath([...meta.root, ...path]), message });
   };
   let renderedOk = true;
-  const walk = (value: unknown, path: PathPart[]): void => {
+  // Paths are the argument's (plumb's names); where it was written comes from the task's meta.
+  const walk = (value: unknown, path: PathPart[], at: (p: PathPart[]) => PathPart[]): void => {
     if (typeof value === 'string') {
       if (!isTemplate(value)) return;
       try {
         const unhidden = renderHidden(scope, value);
         if (unhidden) {
           renderedOk = false;
-          error(path, unhidden);
+          error(at(path), unhidden);
         }
       } catch (err) {
         if (!(err instanceof TemplateError)) throw err;
         renderedOk = false;
-        error(path, err.detail);
+        error(at(path), err.detail);
       }
-    } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
-    else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+    } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i], at));
+    else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...path, k], at);
   };
-  walk(task.args, [...meta.path, task.module]);
+  const plumbModule = Object.hasOwn(argSchemas, task.module);
+  // An Ansible module plumb lacks: its arguments are never used, only whether it runs matters.
+  if (plumbModule) walk(task.args, [], meta.argPath);
   // Only a name the author wrote: a default name quotes the arguments, already checked.
-  if (locate(root, [...meta.path, 'name']).exact) walk(task.name, [...meta.path, 'name']);
+  if (locate(root, [...meta.path, 'name']).exact) walk(task.name, [...meta.path, 'name'], (p) => p);
   if (task.when !== undefined) {
     try {
       scope.condition(task.when);
@@ -118,7 +121,7 @@ function checkTask(task: Task, playScope: ReturnType<typeof hostScope>, host: st
       error([...meta.path, 'when'], err.detail);
     }
   }
-  if (!renderedOk) return;
+  if (!renderedOk || !plumbModule) return;
   // Values that were templates are only checkable now that they are rendered: by the rule a literal passes.
   const { value: rendered, leaves } = scope.scope.renderLeaves(task.args);
   const checked = checkRenderedArgs(task.module, argSchemas[task.module as ModuleName], rendered, leaves, {
@@ -127,6 +130,6 @@ function checkTask(task: Task, playScope: ReturnType<typeof hostScope>, host: st
   });
   if (checked.ok) return;
   for (const issue of checked.issues) {
-    error([...meta.path, task.module, ...issue.path], `once rendered for host ${host}: task "${task.name}": ${issue.message}`);
+    error(meta.argPath(issue.path), `once rendered for host ${host}: task "${task.name}": ${issue.message}`);
   }
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { argSchemas, moduleNames, modules } from '../modules/args.js';
 import { modeSchema } from '../modules/common.js';
+import { moduleSpellings, objectSchemaOf } from './ansible-task.js';
 import { playKeywords, taskKeywords } from './schema.js';
 import { connectionKeys } from '../inventory/schema.js';
 
@@ -13,14 +14,34 @@ const SCHEMA_BASE = 'https://plumb.invalid/schemas';
 
 function moduleArgs(name: keyof typeof argSchemas): z.ZodType {
   const s = argSchemas[name] as z.ZodType;
-  // A module that takes Ansible's free form (`command: postmap /etc/postfix/sasl_passwd`) also accepts a string.
-  return modules[name].freeForm ? z.union([z.string().min(1), s]) : s;
+  // Every module also takes Ansible's key=value string (`service: name=postfix state=started`), free form for command and shell.
+  return z.union([z.string().min(1), s]);
 }
 
 function taskSchema(kind: 'task' | 'handler'): z.ZodType {
   const keywords = Object.fromEntries(Object.entries(taskKeywords).map(([k, s]) => [k, kind === 'handler' && k === 'name' ? s : (s as z.ZodType).optional()]));
-  const variants = moduleNames.map((m) => z.strictObject({ ...keywords, [m]: moduleArgs(m) }).describe(`a ${kind} using the ${m} module: ${modules[m].summary}`));
+  const ansible = { args: z.record(z.string(), z.unknown()).optional(), ...(kind === 'handler' ? { listen: taskKeywords.notify.optional() } : {}) };
+  const variants = moduleNames.flatMap((m) =>
+    moduleSpellings()
+      .filter((key) => key === m || key.endsWith(`.${m}`))
+      .map((key) => z.strictObject({ ...keywords, ...ansible, [key]: moduleArgs(m) }).describe(`a ${kind} using the ${m} module: ${modules[m].summary}`)),
+  );
   return z.union(variants as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]]);
+}
+
+/** Ansible's aliases of a module's arguments, as properties beside the argument (either may be given). */
+function addAliases(zodSchema: unknown, json: Record<string, unknown>): void {
+  for (const m of moduleNames) {
+    const aliases = Object.entries(modules[m].aliases ?? {});
+    if (!aliases.length || objectSchemaOf(argSchemas[m] as z.ZodType) !== zodSchema) continue;
+    const properties = json.properties as Record<string, unknown>;
+    const required = (json.required as string[] | undefined) ?? [];
+    for (const [alias, arg] of aliases) properties[alias] = properties[arg];
+    const either = required.filter((r) => aliases.some(([, arg]) => arg === r));
+    if (!either.length) continue;
+    json.required = required.filter((r) => !either.includes(r));
+    json.allOf = either.map((r) => ({ anyOf: [r, ...aliases.filter(([, arg]) => arg === r).map(([alias]) => alias)].map((k) => ({ required: [k] })) }));
+  }
 }
 
 export function playbookZod(): z.ZodType {
@@ -51,8 +72,11 @@ export function jsonSchema(kind: SchemaKind): Record<string, unknown> {
   const out = z.toJSONSchema(schema, {
     io: 'input',
     unrepresentable: 'any',
+    // A playbook names each module's arguments several times (copy, ansible.builtin.copy, ...): define them once.
+    reused: kind === 'playbook' ? 'ref' : 'inline',
     override: (ctx) => {
       // modeSchema is a transform; editors should see what it accepts.
+      addAliases(ctx.zodSchema, ctx.jsonSchema as Record<string, unknown>);
       if (ctx.zodSchema === (modeSchema as unknown)) {
         // A template ("{{ file_mode }}") is checked once rendered, as validation does.
         Object.assign(ctx.jsonSchema, { type: 'string', pattern: '^(0?[0-7]{3,4}|.*\\{\\{.*)$', description: 'octal file mode as a quoted string, e.g. "0644"' });

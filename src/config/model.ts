@@ -13,6 +13,8 @@ export interface Task {
   /** Raw module arguments (validated against the module schema, un-rendered). */
   args: unknown;
   notify: string[];
+  /** A handler's `listen` topics: a notify of any of them reaches it too. */
+  listen?: string[];
   tags: string[];
   when?: string;
   become?: boolean;

@@ -21,6 +21,18 @@ import { isVariableName } from '../source/names.js';
 import { formatPath, keyPos, locate, posOf, readYaml, valuePos, type PathPart, type YamlSource } from '../source/yaml.js';
 import { closest, didYouMean } from '../source/suggest.js';
 import { PlayExpander, unknownNotifies } from './roles.js';
+import {
+  moduleSpellings,
+  notifiedHandlers,
+  notifyTargets,
+  resolveModule,
+  shortName,
+  spellArguments,
+  stringList,
+  writtenScalar,
+  yaml11Keywords,
+  type Written,
+} from './ansible-task.js';
 
 /** Where things were written, kept beside the model for later, positioned errors (rendering). */
 export interface PlayMeta {
@@ -34,6 +46,8 @@ export interface TaskMeta {
   path: PathPart[];
   /** What error paths start with: `plays` in the playbook, nothing in a role's or an included file. */
   root: PathPart[];
+  /** Where an argument (by plumb's name: an alias, key=value or args: may have written it elsewhere) is, relative to the task. */
+  argPath(path: PathPart[]): PathPart[];
 }
 const playMeta = new WeakMap<Play, PlayMeta>();
 const taskMeta = new WeakMap<Task, TaskMeta>();
@@ -45,9 +59,7 @@ const UNSUPPORTED_TASK_KEYS = new Set([
   'vars',
   'delegate_to',
   'failed_when',
-  'listen',
   'environment',
-  'args',
   'no_log',
   'check_mode',
   'diff',
@@ -123,13 +135,20 @@ export class Checker {
   }
 
   /** Validate one value with a zod schema; every issue becomes a positioned error. */
-  check(schema: z.ZodType, value: unknown, path: PathPart[], knownKeys?: readonly string[], skipTemplated = false): boolean {
+  check(
+    schema: z.ZodType,
+    value: unknown,
+    path: PathPart[],
+    knownKeys?: readonly string[],
+    skipTemplated = false,
+    at: (p: PathPart[]) => PathPart[] = (p) => [...path, ...p],
+  ): boolean {
     const r = schema.safeParse(value);
     if (r.success) return true;
     let reported = false;
     for (const issue of r.error.issues) {
       const flat = flattenIssue(issue, value);
-      const full = [...path, ...flat.path];
+      const full = at(flat.path);
       // A problem on (or inside) a templated value can only be judged once rendered, per host
       // (validate's render pass, and the engine before it probes): it is deferred, never waived.
       if (skipTemplated && !flat.badKey && !flat.keys && !literalOnly(issue) && templatedAt(value, flat.path)) continue;
@@ -138,12 +157,12 @@ export class Checker {
         for (const k of flat.keys) {
           const hint = knownKeys ? didYouMean(k, knownKeys) : '';
           const list = knownKeys && !hint ? `; expected one of: ${knownKeys.join(', ')}` : '';
-          this.error([...full, k], `unknown key "${k}"${hint}${list}`, 'key');
+          this.error(at([...flat.path, k]), `unknown key "${k}"${hint}${list}`, 'key');
         }
       } else if (flat.badKey) {
         this.error(full, flat.message, 'key');
       } else if (flat.missing) {
-        this.error(full.slice(0, -1), flat.message);
+        this.error(at(flat.path.slice(0, -1)), flat.message);
       } else {
         this.error(full, flat.message);
       }
@@ -158,7 +177,7 @@ export class Checker {
       this.error(path, `expected a play (a mapping with hosts: and tasks:), found ${describeValue(value)}`);
       return undefined;
     }
-    const raw = value as Record<string, unknown>;
+    const raw = yaml11Keywords(value as Record<string, unknown>, playKeywords, (k) => this.written([...path, k]));
     const errorsBefore = this.diags.items.filter((d) => d.severity === 'error').length;
     let ok = this.playKeys(raw, path, node);
     const meta: PlayMeta = { hostsPos: valuePos(this.src, this.root, [...path, 'hosts']), varPositions: new Map(), secretPositions: new Map() };
@@ -177,6 +196,9 @@ export class Checker {
     if (this.diags.items.filter((d) => d.severity === 'error').length > errorsBefore) ok = false;
 
     if (!ok) return undefined;
+    // A notify names a handler or a topic handlers listen on: the engine sees the handlers it reaches.
+    const targets = notifyTargets(handlers.map((h) => ({ name: h.name, listen: h.listen ?? [] })));
+    for (const t of [...tasks, ...handlers]) t.notify = notifiedHandlers(t.notify, targets);
     const hosts = Array.isArray(raw.hosts) ? (raw.hosts as string[]).join(':') : (raw.hosts as string);
     const play: Play = {
       name: (raw.name as string | undefined) ?? hosts,
@@ -262,17 +284,21 @@ export class Checker {
     return { values, ok };
   }
 
-  /** Handler names → index; a name used twice is an error. */
+  /** What a notify may name → a handler's index: handler names (a name used twice is an error), then listen topics. */
   private handlerNames(raw: Record<string, unknown>, path: PathPart[]): { names: Map<string, number>; ok: boolean } {
     let ok = true;
     const names = new Map<string, number>();
-    (Array.isArray(raw.handlers) ? raw.handlers : []).forEach((h, i) => {
+    const handlers = Array.isArray(raw.handlers) ? raw.handlers : [];
+    handlers.forEach((h, i) => {
       if (!isRecord(h) || typeof h.name !== 'string') return;
       if (names.has(h.name)) {
         ok = false;
         this.error([...path, 'handlers', i, 'name'], `a handler named "${h.name}" already exists in this play`);
       }
       names.set(h.name, i);
+    });
+    handlers.forEach((h, i) => {
+      if (isRecord(h)) for (const topic of stringList(h.listen)) if (!names.has(topic)) names.set(topic, i);
     });
     return { names, ok };
   }
@@ -381,39 +407,64 @@ export class Checker {
     return out;
   }
 
-  task(value: unknown, path: PathPart[], kind: 'task' | 'handler'): Task | undefined {
+  /** A scalar as written in the document, at a path. */
+  private written(path: PathPart[]): Written | undefined {
+    const at = locate(this.root, path);
+    return at.exact ? writtenScalar(this.src.text, at.node) : undefined;
+  }
+
+  task(written: unknown, path: PathPart[], kind: 'task' | 'handler'): Task | undefined {
     const node = locate(this.root, path).node;
-    if (!isRecord(value)) {
-      this.error(path, `expected a ${kind} (a mapping with a module such as "apt:" or "copy:"), found ${describeValue(value)}`);
+    if (!isRecord(written)) {
+      this.error(path, `expected a ${kind} (a mapping with a module such as "apt:" or "copy:"), found ${describeValue(written)}`);
       return undefined;
     }
+    const value = yaml11Keywords(written, taskKeywords, (k) => this.written([...path, k]));
     let ok = true;
-    const modules: ModuleName[] = [];
+    const modules: string[] = [];
     for (const key of Object.keys(value)) {
       if ((taskKeywordNames as string[]).includes(key)) {
         if (!this.check(taskKeywords[key as TaskKeyword], value[key], [...path, key])) ok = false;
-      } else if ((moduleNames as string[]).includes(key)) {
-        modules.push(key as ModuleName);
+      } else if (key === 'args') {
+        // Read with the module's arguments.
+      } else if (key === 'listen') {
+        if (kind === 'task') {
+          ok = false;
+          this.error([...path, key], '"listen" belongs on a handler: it names topics a notify may use', 'key');
+        } else if (!this.check(taskKeywords.notify, value[key], [...path, key])) ok = false;
+      } else if (isDynamicKey(shortName(key))) {
+        ok = false;
+        this.error([...path, key], `"${key}" ${NOT_YET}`, 'key');
+      } else if (INCLUDE_KEYS.has(shortName(key))) {
+        ok = false;
+        this.error(
+          [...path, key],
+          kind === 'handler' ? `"${key}" in handlers is not supported: plumb's handlers are single tasks` : `"${key}" must be written as a task of its own, not beside a module`,
+          'key',
+        );
+      } else if (shortName(key) === 'include_vars') {
+        ok = false;
+        this.error([...path, key], `"include_vars" is not supported yet: load the file with "vars_files:" on the play`, 'key');
+      } else if (UNSUPPORTED_TASK_KEYS.has(shortName(key))) {
+        ok = false;
+        this.error([...path, key], `"${key}" is an Ansible keyword plumb does not support`, 'key');
+      } else if (resolveModule(key).kind !== 'unknown') {
+        modules.push(key);
+      } else if (shortName(key) !== key && (moduleNames as string[]).includes(shortName(key))) {
+        ok = false;
+        this.error([...path, key], `Ansible has no module "${key}": ${shortName(key)} is plumb's own module; write "${shortName(key)}"`, 'key');
       } else {
         ok = false;
-        const short = key.replace(/^ansible\.(builtin|posix)\./, '');
-        if (short !== key && (moduleNames as string[]).includes(short)) {
-          this.error([...path, key], `write "${short}" instead of "${key}": plumb's modules have no collection prefix`, 'key');
-        } else if (isDynamicKey(key)) {
+        const short = shortName(key);
+        if (isDynamicKey(short)) {
           this.error([...path, key], `"${key}" ${NOT_YET}`, 'key');
-        } else if (kind === 'handler' && INCLUDE_KEYS.has(key)) {
-          this.error([...path, key], `"${key}" in handlers is not supported: plumb's handlers are single tasks`, 'key');
-        } else if (key === 'include_vars') {
-          this.error([...path, key], `"include_vars" is not supported yet: load the file with "vars_files:" on the play`, 'key');
-        } else if (UNSUPPORTED_TASK_KEYS.has(key)) {
-          this.error([...path, key], `"${key}" is an Ansible keyword plumb does not support`, 'key');
         } else {
-          const hint = didYouMean(key, [...taskKeywordNames, ...moduleNames]);
+          const hint = didYouMean(key, [...taskKeywordNames, ...moduleSpellings()]);
           this.error([...path, key], `unknown key "${key}" in ${kind}${hint || `; modules: ${moduleNames.join(', ')}`}`, 'key');
         }
       }
     }
-    if (kind === 'handler' && value.name === undefined) {
+    if (kind === 'handler' && value.name === undefined && value.listen === undefined) {
       ok = false;
       this.diags.error(posOf(this.src, node), 'a handler needs a "name": tasks notify it by name', this.dp(path));
     }
@@ -425,11 +476,34 @@ export class Checker {
       this.error([...path, modules[1]], `the ${kind} has more than one module ("${modules[0]}" and "${modules[1]}"); split it into one ${kind} per module`, 'key');
       return undefined;
     }
-    const module = modules[0];
-    const args = value[module];
-    const schema = argSchemas[module] as z.ZodType;
-    if (!this.check(schema, args, [...path, module], objectKeys(schema), true)) ok = false;
-    if (!this.templates(args, [...path, module])) ok = false;
+    const key = modules[0];
+    const ref = resolveModule(key);
+    let module: string;
+    let args: unknown;
+    let argPath: (p: PathPart[]) => PathPart[] = (p) => [key, ...p];
+    if (ref.kind === 'plumb') {
+      module = ref.module;
+      const spelled = spellArguments(ref.module, key, value[key], value.args, (p) => this.written([...path, ...p]));
+      for (const issue of spelled.issues) {
+        ok = false;
+        this.error([...path, ...issue.path], issue.message, issue.at);
+      }
+      args = spelled.args;
+      argPath = spelled.argPath;
+      const schema = argSchemas[ref.module] as z.ZodType;
+      if (spelled.issues.length === 0 && !this.check(schema, args, [...path, key], objectKeys(schema), true, (p) => [...path, ...spelled.argPath(p)])) ok = false;
+    } else {
+      // Its arguments cannot be checked; the task fails on any host where it would run.
+      module = key;
+      args = value[key];
+      this.diags.warning(
+        keyPos(this.src, this.root, [...path, key]),
+        `"${key}" is an Ansible module (${ref.kind === 'ansible' ? ref.where : 'Ansible'}) that plumb does not have: its arguments are not checked, and the ${kind} fails on any host where it runs`,
+        this.dp([...path, key]),
+      );
+    }
+    if (!this.templates(value[key], [...path, key])) ok = false;
+    if (value.args !== undefined && !this.templates(value.args, [...path, 'args'])) ok = false;
     for (const key of ['when', 'changed_when'] as const) {
       const cond = value[key];
       const list = typeof cond === 'string' ? [cond] : Array.isArray(cond) ? cond : [];
@@ -453,6 +527,7 @@ export class Checker {
       module,
       args,
       notify: list(value.notify),
+      ...(kind === 'handler' && value.listen !== undefined ? { listen: stringList(value.listen) } : {}),
       tags: list(value.tags),
       when: when === undefined ? undefined : typeof when === 'boolean' ? String(when) : Array.isArray(when) ? when.map((c) => `(${c})`).join(' and ') : (when as string),
       become: value.become as boolean | undefined,
@@ -461,7 +536,7 @@ export class Checker {
       changed_when: value.changed_when as string | boolean | undefined,
       pos: posOf(this.src, node),
     };
-    taskMeta.set(task, { src: this.src, path, root: this.pathRoot });
+    taskMeta.set(task, { src: this.src, path, root: this.pathRoot, argPath: (p) => [...path, ...argPath(p)] });
     return task;
   }
 }

@@ -95,8 +95,9 @@ export class PlayExpander {
 
   private taskList(checker: Checker, value: unknown[], path: PathPart[], inh: Inherited): Task[] {
     const out: Task[] = [];
-    value.forEach((entry, i) => {
+    value.forEach((written, i) => {
       const at = [...path, i];
+      const entry = isRecord(written) ? shortIncludeKeys(written) : written;
       const key = isRecord(entry) ? ['import_tasks', 'include_tasks', 'import_role', 'include_role'].find((k) => k in entry) : undefined;
       if (key === 'import_tasks' || key === 'include_tasks') out.push(...this.includeTasks(checker, entry as Record<string, unknown>, at, key, inh));
       else if (key === 'import_role' || key === 'include_role') out.push(...this.includeRole(checker, entry as Record<string, unknown>, at, key, inh));
@@ -513,4 +514,12 @@ function isFile(p: string): boolean {
 
 function isDirectory(p: string): boolean {
   return existsSync(p) && statSync(p).isDirectory();
+}
+
+/** `ansible.builtin.include_tasks:` and friends are the same includes under their FQCN. */
+function shortIncludeKeys(entry: Record<string, unknown>): Record<string, unknown> {
+  const fqcn = Object.keys(entry).find((k) => /^ansible\.(builtin|legacy)\.(import|include)_(tasks|role)$/.test(k));
+  if (!fqcn) return entry;
+  const { [fqcn]: value, ...rest } = entry;
+  return { ...rest, [fqcn.split('.')[2]]: value };
 }

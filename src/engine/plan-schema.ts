@@ -72,6 +72,7 @@ export const planDocumentSchema = z.object({
     inventory: z.string(),
     limit: z.string().optional(),
     tags: z.array(z.string()).optional(),
+    skip_tags: z.array(z.string()).optional(),
     extra_vars: z.record(z.string(), z.unknown()),
   }),
   files: z.array(z.object({ path: z.string(), sha256: z.string() })).describe('content hashes of the playbook, inventory and variable files the plan was made from'),

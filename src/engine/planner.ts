@@ -10,7 +10,7 @@ import { taskContext } from './context.js';
 import type { ModuleContext } from '../modules/types.js';
 import type { Transport } from '../transport/types.js';
 import { parsePending, readPendingSnippet, type PendingKeys } from './pending.js';
-import { prepareTask, type PreparedTask } from './prepare.js';
+import { hasModule, prepareTask, type PreparedTask } from './prepare.js';
 import { probeTasks, type Become, type TaskFacts } from './probe.js';
 import { guardChanges } from './secrecy.js';
 import type { HandlerPlan, TaskPlan } from './types.js';
@@ -21,6 +21,7 @@ export interface PlanInput {
   scope: HostScope;
   ctx: ModuleContext;
   tags?: string[];
+  skipTags?: string[];
   timeoutMs?: number;
   /** Where this play's owed handlers are kept on the host. */
   pending: PendingKeys;
@@ -76,10 +77,11 @@ export function planHandlers(play: Play, tasks: TaskPlan[], pending: string[]): 
 
 export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
   const { transport, play, scope, ctx } = input;
-  const prepared = play.tasks.map((task, i) => prepareTask(task, i, scope, input.tags));
+  const prepared = play.tasks.map((task, i) => prepareTask(task, i, scope, { tags: input.tags, skipTags: input.skipTags }));
   // Handlers too, before the first probe: an argument that fails its check stops the host before
   // anything runs on it, not after the tasks that notify the handler have changed it.
-  play.handlers.forEach((handler, i) => prepareTask(handler, i, scope));
+  // (An Ansible module plumb lacks fails a handler only if it is notified.)
+  play.handlers.forEach((handler, i) => hasModule(handler) && prepareTask(handler, i, scope));
   const { facts, extra } = await probeTasks(
     transport,
     prepared,

@@ -7,7 +7,8 @@ import { taskScope, type HostScope } from '../config/hostvars.js';
 import { checkRenderedArgs } from '../config/rendered.js';
 import type { Task } from '../config/model.js';
 import { modules } from '../modules/index.js';
-import type { Module } from '../modules/types.js';
+import { defineModule, type Module, ModuleError } from '../modules/types.js';
+import { z } from 'zod';
 import { TemplateError } from '../template/errors.js';
 import type { RenderedLeaf } from '../template/render.js';
 import { hideSecretLeaves } from './secrecy.js';
@@ -34,18 +35,61 @@ export class TaskPrepareError extends Error {
   }
 }
 
-export function selectedByTags(task: Task, tags: string[] | undefined): boolean {
-  if (!tags || tags.length === 0) return true;
-  return task.tags.includes('always') || task.tags.some((t) => tags.includes(t));
+/** --tags and --skip-tags, as Ansible selects: see selectedByTags. */
+export interface TagFilter {
+  tags?: string[];
+  skipTags?: string[];
 }
 
-export function prepareTask(task: Task, index: number, playScope: HostScope, tags?: string[]): PreparedTask {
+/**
+ * Ansible's rule: an untagged task carries the tag `untagged`; --tags (default `all`) selects a
+ * task tagged `always`, or any task but a `never` one for `all`, or one with a listed tag, or a
+ * tagged non-`never` one for `tagged`; --skip-tags then drops a task with a listed tag (`all`
+ * drops all but `always` ones unless `always` is listed too; `tagged` every tagged one).
+ */
+export function selectedByTags(task: Task, filter: TagFilter = {}): boolean {
+  const only = filter.tags?.length ? filter.tags : ['all'];
+  const skip = filter.skipTags ?? [];
+  const tags = task.tags.length ? task.tags : ['untagged'];
+  const tagged = task.tags.length > 0;
+  const has = (list: string[]) => tags.some((t) => list.includes(t));
+  const run = tags.includes('always') || (only.includes('all') && !tags.includes('never')) || has(only) || (only.includes('tagged') && tagged && !tags.includes('never'));
+  if (!run || skip.length === 0) return run;
+  if (skip.includes('all')) return tags.includes('always') && !skip.includes('always');
+  return !has(skip) && !(skip.includes('tagged') && tagged);
+}
+
+/** An Ansible module plumb lacks: never planned (prepareTask fails the task first), only skipped. */
+const absent = defineModule<unknown, Record<string, never>>({
+  name: 'absent',
+  summary: 'an Ansible module plumb does not have',
+  schema: z.unknown(),
+  title: () => '',
+  facts: () => ({}),
+  plan: () => {
+    throw new ModuleError('an Ansible module plumb does not have');
+  },
+});
+
+/** Whether plumb has the task's module (not an Ansible module it lacks). */
+export function hasModule(task: Task): boolean {
+  return Object.hasOwn(modules, task.module);
+}
+
+/** `filter` selects tasks by tag; handlers (no filter) run whenever notified. */
+export function prepareTask(task: Task, index: number, playScope: HostScope, filter?: TagFilter): PreparedTask {
   const scope = taskScope(playScope, task);
-  const module = modules[task.module as keyof typeof modules];
-  if (!module) throw new TaskPrepareError(task, `unknown module ${task.module}`);
-  if (!selectedByTags(task, tags)) return { index, task, module, args: undefined, leaves: [], secretValues: [], skip: 'not selected by --tags' };
+  const module: Module = hasModule(task) ? modules[task.module as keyof typeof modules] : absent;
+  if (filter && !selectedByTags(task, filter)) return { index, task, module, args: undefined, leaves: [], secretValues: [], skip: 'not selected by --tags/--skip-tags' };
   if (task.when !== undefined && !scope.condition(task.when, task.pos)) {
     return { index, task, module, args: undefined, leaves: [], secretValues: [], skip: `when: ${task.when} is false` };
+  }
+  if (module === absent) {
+    const why = task.when === undefined ? 'it has no when' : `its when (${task.when}) is true here`;
+    throw new TaskPrepareError(
+      task,
+      scope.redactor.redact(`task "${task.name}": ${task.module} is an Ansible module plumb does not have, and this task runs on this host (${why})`),
+    );
   }
   let rendered: unknown;
   let leaves: RenderedLeaf[];

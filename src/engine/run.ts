@@ -27,6 +27,7 @@ export interface RunOptions {
   failFast?: boolean;
   limit?: string;
   tags?: string[];
+  skipTags?: string[];
   taskTimeoutMs?: number;
   transport: TransportOptions;
   reporter: Reporter;
@@ -253,7 +254,7 @@ async function runHost(state: RunState, play: Play, name: string): Promise<HostR
   try {
     reporter.hostActivity(name, 'probing');
     const planned = await running.track(name, 'probes', 'read-only probes of every task', () =>
-      planTasks({ transport, play, scope, ctx, tags: options.tags, timeoutMs: options.taskTimeoutMs, pending }),
+      planTasks({ transport, play, scope, ctx, tags: options.tags, skipTags: options.skipTags, timeoutMs: options.taskTimeoutMs, pending }),
     );
     const plan: HostPlan = { host: name, play, status: 'planned', tasks: planned.tasks, handlers: planned.handlers, pendingHandlers: planned.pendingHandlers, seconds: seconds() };
     state.plans.push(plan);

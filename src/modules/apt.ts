@@ -118,6 +118,7 @@ export const apt = defineModule<AptArgs, Partial<AptFacts>>({
   name: 'apt',
   summary: 'Debian packages present, absent or latest; optionally refresh the cache and reinstall packages whose files dpkg --verify finds missing or altered',
   schema: aptArgs,
+  aliases: { pkg: 'name', package: 'name', 'update-cache': 'update_cache' },
   title: (args) => (Array.isArray(args.name) ? args.name.join(', ') : String(args.name ?? '')),
   facts(args) {
     const pkgs = names(args);

@@ -38,6 +38,13 @@ export const guards = {
   chdir: wordSchema.optional().describe('run (and evaluate the guards) in this directory'),
 };
 
+/**
+ * The options Ansible takes out of a free-form command or shell line written with `key=value`
+ * words (`touch /x creates=/x`); every other word stays in the command. plumb has creates, removes
+ * and chdir; the others are then unknown arguments.
+ */
+export const ANSIBLE_COMMAND_OPTIONS = ['creates', 'removes', 'chdir', 'executable', 'warn', 'stdin', 'stdin_add_newline', 'strip_empty_ends'] as const;
+
 export class SplitError extends Error {}
 
 /** Split a command line into words the way sh does for quoting, without any expansion. */

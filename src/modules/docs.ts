@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { facts } from '../facts/index.js';
 import { moduleNames, modules } from './index.js';
+import { ANSIBLE_COMMAND_OPTIONS } from './command.js';
 
 type JsonSchema = {
   type?: string | string[];
@@ -56,6 +57,13 @@ export function modulesMarkdown(): string {
     'Every module compares exactly what it manages, so a converged host shows no change. Values marked',
     "secret never appear in a plan: a secret file's change reads `content changed (secret)`.",
     '',
+    "Ansible's spellings load as written: `ansible.builtin.<module>` and `ansible.legacy.<module>` name the",
+    "module of that name (postconf is plumb's own and has no such name); every module takes a `key=value`",
+    'string (`service: name=postfix state=restarted`, values read as Ansible reads them and converted to the',
+    "argument's type: `yes`/`no` for a boolean, a number, a comma-separated list) and the `args:` keyword;",
+    "the aliases below are Ansible's other names for an argument. An unquoted `mode: 0644` is octal, as",
+    'in Ansible; `mode: 644` is refused (Ansible would apply the decimal number 644, mode 01204).',
+    '',
     '| module | what it manages |',
     '|---|---|',
     ...moduleNames.map((n) => `| [\`${n}\`](#${n}) | ${cell(modules[n].summary)} |`),
@@ -65,7 +73,14 @@ export function modulesMarkdown(): string {
     const m = modules[n];
     out.push(`## ${n}`, '', `${m.summary}.`, '');
     const schema = m.schema as z.ZodType;
-    if (m.freeForm) out.push(`Free form: \`${n}: TEXT\` is \`${n}: { ${m.freeForm}: TEXT }\`.`, '');
+    if (m.freeForm) {
+      out.push(
+        `Free form: \`${n}: TEXT\` is \`${n}: { ${m.freeForm}: TEXT }\`; as in Ansible, \`key=value\` words naming one of ${ANSIBLE_COMMAND_OPTIONS.map((o) => `\`${o}\``).join(', ')} are taken out as those arguments (plumb has creates, removes and chdir).`,
+        '',
+      );
+    }
+    const aliases = Object.entries(m.aliases ?? {});
+    if (aliases.length) out.push(`Ansible's aliases: ${aliases.map(([alias, arg]) => `\`${alias}\` for \`${arg}\``).join(', ')}.`, '');
     const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
     if (json.description) out.push(`${json.description}.`, '');
     out.push(...argumentRows(schema), '');

@@ -65,6 +65,7 @@ export const file = defineModule<FileArgs, { file: FileState }>({
   name: 'file',
   summary: 'a path is a directory, absent, touched or an existing file, with mode/owner/group; symlinks are never followed',
   schema: fileArgs,
+  aliases: { dest: 'path', name: 'path' },
   title: (args) => String(args.path ?? ''),
   // Attributes only: the content is never hashed or read.
   facts: (args) => ({ file: fileFact(args.path, { hash: false }) }),

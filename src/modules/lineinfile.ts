@@ -129,6 +129,7 @@ export const lineinfile = defineModule<LineinfileArgs, { file: FileState }>({
   name: 'lineinfile',
   summary: 'one line present (replacing the last line matching regexp) or absent in a text file, written atomically',
   schema: lineinfileArgs,
+  aliases: { dest: 'path', destfile: 'path', name: 'path', value: 'line', regex: 'regexp' },
   title: (args) => String(args.path ?? ''),
   facts: (args) => ({ file: fileFact(args.path, { hash: true, fetchLimit: LINEINFILE_LIMIT }) }),
   plan: (args, facts, ctx) => plan(args, editable(args, known(facts.file), ctx), ctx),

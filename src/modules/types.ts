@@ -96,6 +96,8 @@ export interface Module<A = any, F = any> {
   schema: z.ZodType<A>;
   /** The argument a free-form string maps to (`command: postmap x` is `{ cmd: 'postmap x' }`). */
   freeForm?: string;
+  /** Ansible's other names for arguments (`dest` for file's `path`), alias → argument; a task may use either. */
+  aliases?: Readonly<Record<string, string>>;
   /** What a task without a name is called after "module: " (never file content). Gets the arguments as written. */
   title(args: Record<string, unknown>): string;
   /** The facts the task reads, by name. Pure. */
