@@ -5,6 +5,8 @@ import { EXIT } from '../errors.js';
 import { UsageError } from './errors.js';
 import { describeOptions, parseCommand, pickOptions, type OptionName } from './options.js';
 import { applySavedPlan, runCommand, toRunOptions } from './run-command.js';
+import { ansibleCfgFor } from './ansible-cfg.js';
+import { loadAnsibleCfg } from '../config/ansible-cfg.js';
 
 const names: OptionName[] = [
   'inventory',
@@ -66,8 +68,9 @@ Examples:
       return EXIT.ok;
     }
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one playbook or plan, got ${positionals.length}` : 'missing PLAYBOOK or PLAN.json', 'apply');
-    if (looksLikeSavedPlan(positionals[0])) return applySavedPlan(positionals[0], toRunOptions(positionals[0], o), io);
-    if (!o.inventory) throw new UsageError('missing -i INVENTORY', 'apply');
-    return runCommand('apply', toRunOptions(positionals[0], o), io);
+    // A saved plan brings its inventory; ansible.cfg still gives the same connection defaults as when planning.
+    if (looksLikeSavedPlan(positionals[0])) return applySavedPlan(positionals[0], toRunOptions(positionals[0], o, loadAnsibleCfg({ env: io.env, cwd: process.cwd() })), io);
+    const cfg = ansibleCfgFor(o, io, 'apply');
+    return runCommand('apply', toRunOptions(positionals[0], o, cfg), io);
   },
 };

@@ -27,6 +27,8 @@ export const commonOptions = {
   forks: { type: 'string', short: 'f' },
   'fail-fast': { type: 'boolean' },
   diff: { type: 'boolean', short: 'D' },
+  list: { type: 'boolean' },
+  'playbook-dir': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -58,6 +60,8 @@ export interface CommonOptions {
   forks?: number;
   failFast: boolean;
   diff: boolean;
+  list: boolean;
+  playbookDir?: string;
   help: boolean;
 }
 
@@ -133,13 +137,15 @@ function toCommon(v: Record<string, unknown>, command: string): CommonOptions {
     forks: positiveNumber(v.forks, '--forks', command, true),
     failFast: v['fail-fast'] === true,
     diff: v.diff === true,
+    list: v.list === true,
+    playbookDir: v['playbook-dir'] as string | undefined,
     help: v.help === true,
   };
 }
 
 /** The help lines for the given options, so every command documents them the same way. */
 const optionHelp: Record<OptionName, string> = {
-  inventory: '-i, --inventory FILE      inventory (Ansible YAML shape)',
+  inventory: '-i, --inventory PATH      inventory: Ansible YAML or INI file, or a directory of them',
   limit: '-l, --limit PATTERN       only hosts matching PATTERN (all, group, host, web*, a:b, a:&b, a:!b)',
   tags: '-t, --tags T[,T]          only tasks with one of these tags',
   'extra-vars': '-e, --extra-vars K=V      set a variable (highest precedence); also @vars.yaml; repeatable',
@@ -156,6 +162,8 @@ const optionHelp: Record<OptionName, string> = {
   forks: '-f, --forks N             hosts worked on at once (default 50)',
   'fail-fast': '    --fail-fast           stop everything at the first failed host',
   diff: '-D, --diff                show unified diffs of file changes',
+  list: '    --list                JSON shaped like `ansible-inventory --list` (_meta.hostvars, groups)',
+  'playbook-dir': '    --playbook-dir DIR    also apply group_vars/ and host_vars/ beside a playbook in DIR',
   help: '-h, --help                this help',
 };
 

@@ -4,6 +4,7 @@ import { EXIT } from '../errors.js';
 import { UsageError } from './errors.js';
 import { describeOptions, parseCommand, pickOptions, type OptionName } from './options.js';
 import { runCommand, toRunOptions } from './run-command.js';
+import { ansibleCfgFor } from './ansible-cfg.js';
 
 const names: OptionName[] = [
   'inventory',
@@ -59,7 +60,7 @@ Examples:
       return EXIT.ok;
     }
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one playbook, got ${positionals.length}` : 'missing PLAYBOOK', 'plan');
-    if (!o.inventory) throw new UsageError('missing -i INVENTORY', 'plan');
-    return runCommand('plan', toRunOptions(positionals[0], o), io, { out: o.out });
+    const cfg = ansibleCfgFor(o, io, 'plan');
+    return runCommand('plan', toRunOptions(positionals[0], o, cfg), io, { out: o.out });
   },
 };

@@ -7,6 +7,7 @@ import type { Command } from './command.js';
 import { EXIT } from '../errors.js';
 import { UsageError } from './errors.js';
 import { describeOptions, parseCommand, pickOptions } from './options.js';
+import { ansibleCfgFor } from './ansible-cfg.js';
 
 const options = pickOptions('inventory', 'limit', 'extra-vars', 'secrets');
 
@@ -36,9 +37,9 @@ Examples:
       return EXIT.ok;
     }
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one playbook, got ${positionals.length}` : 'missing PLAYBOOK', 'validate');
-    if (!o.inventory) throw new UsageError('missing -i INVENTORY', 'validate');
+    const ansibleCfg = ansibleCfgFor(o, io, 'validate');
     const extraVars = parseExtraVars(o.extraVars);
-    const project = await loadProject({ playbookPath: positionals[0], inventoryPath: o.inventory, extraVars, secretsFile: o.secrets });
+    const project = await loadProject({ playbookPath: positionals[0], inventoryPath: o.inventory!, extraVars, secretsFile: o.secrets, ansibleCfg });
     const check = checkRendering(project, (i) => applyLimit(project.inventory, matchHosts(project.inventory, project.playbook.plays[i].hosts), o.limit), io.env);
     if (o.limit) matchHosts(project.inventory, o.limit); // an unknown name in --limit is an error too
     const diagnostics = sortDiagnostics([...project.warnings, ...check.diagnostics]);

@@ -16,12 +16,16 @@ import { isVariableName } from '../source/names.js';
 import { containsNul, keyPos, NUL_REASON, posOf, readYaml, valuePos } from '../source/yaml.js';
 import { MIN_SECRET_LENGTH, shortSecretMessage } from '../redactor.js';
 import type { Node } from 'yaml';
+import { dirname } from 'node:path';
+import type { LoadedCfg } from './ansible-cfg.js';
 
 export interface LoadOptions {
   playbookPath: string;
   inventoryPath: string;
   extraVars?: Record<string, unknown>;
   secretsFile?: string;
+  /** The ansible.cfg in effect: its remote_user / private_key_file are defaults for hosts that set none. */
+  ansibleCfg?: LoadedCfg;
 }
 
 export interface Project {
@@ -40,7 +44,10 @@ export interface Project {
 
 export async function loadProject(opts: LoadOptions): Promise<Project> {
   const diags = new DiagnosticList();
-  const inventory = loadInventory(opts.inventoryPath, diags);
+  addCfg(diags, opts.ansibleCfg);
+  // group_vars/ and host_vars/ beside the playbook apply too, as in ansible-playbook.
+  const inventory = loadInventory(opts.inventoryPath, diags, { playbookDir: dirname(opts.playbookPath) });
+  applyCfgDefaults(inventory, opts.ansibleCfg);
   const playbook = loadPlaybook(opts.playbookPath, diags);
   const filesBeforeSecrets = diags.files.length;
   const secrets = opts.secretsFile ? loadSecretsFile(opts.secretsFile, diags) : {};
@@ -69,14 +76,37 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
   };
 }
 
-/** Load only an inventory (for `plumb inventory`). */
-export function loadInventoryOnly(path: string, secretsFile?: string): { inventory: Inventory; secrets: Record<string, string>; warnings: Diagnostic[]; sources: SourceTexts } {
+/** Load only an inventory (for `plumb inventory`); `playbookDir` adds that directory's group_vars/ and host_vars/. */
+export function loadInventoryOnly(
+  path: string,
+  secretsFile?: string,
+  more: { playbookDir?: string; ansibleCfg?: LoadedCfg } = {},
+): { inventory: Inventory; secrets: Record<string, string>; warnings: Diagnostic[]; sources: SourceTexts } {
   const diags = new DiagnosticList();
-  const inventory = loadInventory(path, diags);
+  addCfg(diags, more.ansibleCfg);
+  const inventory = loadInventory(path, diags, { playbookDir: more.playbookDir });
+  applyCfgDefaults(inventory, more.ansibleCfg);
   const secrets = secretsFile ? loadSecretsFile(secretsFile, diags) : {};
   if (secretsFile) diags.sources.delete(secretsFile);
   diags.throwIfErrors();
   return { inventory: inventory!, secrets, warnings: diags.sorted(), sources: diags.sources };
+}
+
+function addCfg(diags: DiagnosticList, loaded: LoadedCfg | undefined): void {
+  if (!loaded) return;
+  for (const d of loaded.warnings) diags.add(d);
+  for (const [f, t] of loaded.sources) diags.sources.set(f, t);
+}
+
+/** ansible.cfg's remote_user and private_key_file sit below every inventory variable, as in Ansible. */
+function applyCfgDefaults(inventory: Inventory | undefined, loaded: LoadedCfg | undefined): void {
+  const cfg = loaded?.cfg;
+  if (!inventory || !cfg) return;
+  for (const host of inventory.hosts.values()) {
+    if (host.connection.connection === 'local') continue;
+    if (cfg.remoteUser !== undefined && host.connection.user === undefined) host.connection.user = cfg.remoteUser;
+    if (cfg.privateKeyFile !== undefined && host.connection.identity_file === undefined) host.connection.identity_file = cfg.privateKeyFile;
+  }
 }
 
 /** --secrets FILE: a YAML mapping of secret name → string value. Errors never quote the values. */

@@ -43,8 +43,9 @@ export class InventoryBuilder {
   readonly hosts = new Map<string, HostInfo>();
 
   constructor(readonly diags: DiagnosticList) {
-    this.group('all', { file: '', line: 1, column: 1 });
-    this.group('ungrouped', { file: '', line: 1, column: 1 });
+    const all = this.group('all', { file: '', line: 1, column: 1 });
+    // Ansible starts every inventory with all → ungrouped, so ungrouped is all's first child.
+    this.addChild(all, this.group('ungrouped', { file: '', line: 1, column: 1 }));
   }
 
   group(name: string, pos: SourcePos & { length?: number }, path?: string): GroupInfo {
