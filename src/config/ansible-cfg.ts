@@ -64,7 +64,8 @@ export function findAnsibleCfg({ env, cwd, systemFile = '/etc/ansible/ansible.cf
   }
   candidates.push(join(env.HOME || homedir(), '.ansible.cfg'), systemFile);
   const file = candidates.find((c) => isFile(c));
-  return { file, note: file === fromEnv ? undefined : note };
+  // Ansible stays quiet about a skipped ./ansible.cfg only when ANSIBLE_CONFIG chose the file.
+  return { file, note: fromEnv !== undefined && file === fromEnv ? undefined : note };
 }
 
 function isDir(p: string): boolean {

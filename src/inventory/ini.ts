@@ -25,7 +25,8 @@ const GROUP_LINE = /^([^:\]\s]+)\s*(?:#.*)?$/;
 
 interface Pending {
   pos: SourcePos & { length?: number };
-  message: string;
+  /** The message, given every group declared by the end of the file (for "did you mean"). */
+  message: (declared: Set<string>) => string;
 }
 
 /** Parse one INI inventory into `b`; problems go to `diags`. */
@@ -47,7 +48,9 @@ export function parseIni(file: string, text: string, b: InventoryBuilder, diags:
     if (m) {
       const [, name, kind] = m;
       if (kind !== undefined && !['hosts', 'children', 'vars'].includes(kind)) {
-        const near = closest(kind, ['children', 'vars', 'hosts'], 1);
+        const kinds = ['children', 'vars', 'hosts'];
+        const lower = kind.toLowerCase();
+        const near = kinds.filter((k) => k.startsWith(lower) || lower.startsWith(k)).concat(closest(kind, kinds, 1));
         diags.error(
           at(name.length + 3, kind.length),
           `unknown section type ":${kind}"${near.length ? ` (did you mean ":${near[0]}"?)` : ''}; a section is [group], [group:children] or [group:vars]`,
@@ -65,7 +68,7 @@ export function parseIni(file: string, text: string, b: InventoryBuilder, diags:
       } else if (!declared.has(name) && !pending.has(name)) {
         pending.set(name, {
           pos: at(2, name.length),
-          message: `[${name}:vars] sets variables of a group that is declared nowhere: add a [${name}] section (it may be empty) or fix the name${didYouMean(name, declared)}`,
+          message: (all) => `[${name}:vars] sets variables of a group that is declared nowhere: add a [${name}] section (it may be empty) or fix the name${didYouMean(name, all)}`,
         });
       }
       return;
@@ -113,7 +116,7 @@ export function parseIni(file: string, text: string, b: InventoryBuilder, diags:
       if (!declared.has(name) && !pending.has(name)) {
         pending.set(name, {
           pos: at(1, name.length),
-          message: `[${group.name}:children] names group "${name}", which is declared nowhere: add a [${name}] section (it may be empty)${didYouMean(name, declared)}`,
+          message: (all) => `[${group.name}:children] names group "${name}", which is declared nowhere: add a [${name}] section (it may be empty)${didYouMean(name, all)}`,
         });
       }
       b.addChild(group, b.group(name, at(1, name.length)));
@@ -122,7 +125,7 @@ export function parseIni(file: string, text: string, b: InventoryBuilder, diags:
 
     hostLine(line, at, group, b, diags, (line2, col, len) => hide(line2 ?? lineNo, indent + col, len));
   });
-  for (const p of pending.values()) diags.error(p.pos, p.message);
+  for (const p of pending.values()) diags.error(p.pos, p.message(declared));
 }
 
 function checkName(name: string, what: string, pos: SourcePos & { length?: number }, diags: DiagnosticList): boolean {

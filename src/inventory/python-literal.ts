@@ -197,6 +197,11 @@ class Parser {
       if (t.value === 'True') return true;
       if (t.value === 'False') return false;
       if (t.value === 'None') return null;
+      // `set()` is the one call literal_eval accepts: the empty set.
+      if (t.value === 'set' && this.isOp('(') && this.tokens[this.i + 1]?.kind === 'op' && (this.tokens[this.i + 1] as { value: string }).value === ')') {
+        this.i += 2;
+        return [];
+      }
       throw new NotLiteral();
     }
     switch (t.value) {
@@ -220,7 +225,7 @@ class Parser {
           return first; // parentheses, not a tuple
         }
         this.expect(',');
-        const rest = this.isOp(')') ? [] : (this.sequence(')', false) as unknown[]);
+        const rest = this.isOp(')') ? [] : (this.sequence(')') as unknown[]);
         if (rest.length === 0) this.expect(')');
         return [first, ...rest];
       }
@@ -232,7 +237,7 @@ class Parser {
   }
 
   /** Items up to `close`, trailing comma allowed. */
-  private sequence(close: string, _open = true): unknown[] {
+  private sequence(close: string): unknown[] {
     const items: unknown[] = [];
     while (!this.isOp(close)) {
       items.push(this.value());
@@ -267,6 +272,7 @@ class Parser {
       if (key !== null && typeof key === 'object') throw new NotLiteral(); // unhashable key
       out[String(key)] = this.value();
       if (this.isOp(',')) this.i++;
+      else if (!this.isOp('}')) throw new NotLiteral();
       if (this.isOp('}')) break;
       key = this.value();
     }
