@@ -6,6 +6,8 @@ import { UsageError } from './errors.js';
 import { listCommand } from './list.js';
 import { describeOptions, parseCommand, pickOptions, type OptionName } from './options.js';
 import { applySavedPlan, runCommand, toRunOptions } from './run-command.js';
+import { ansibleCfgFor } from './ansible-cfg.js';
+import { loadAnsibleCfg } from '../config/ansible-cfg.js';
 
 const names: OptionName[] = [
   'inventory',
@@ -78,9 +80,10 @@ Examples:
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one playbook or plan, got ${positionals.length}` : 'missing PLAYBOOK or PLAN.json', 'apply');
     if (looksLikeSavedPlan(positionals[0]) && o.startAtTask !== undefined)
       throw new UsageError('--start-at-task cannot change a saved plan; it was fixed when it was made', 'apply');
-    if (looksLikeSavedPlan(positionals[0])) return applySavedPlan(positionals[0], toRunOptions(positionals[0], o), io);
-    if (!o.inventory) throw new UsageError('missing -i INVENTORY', 'apply');
-    if (o.listHosts || o.listTasks || o.listTags) return listCommand(toRunOptions(positionals[0], o), { hosts: o.listHosts, tasks: o.listTasks, tags: o.listTags }, io);
-    return runCommand('apply', toRunOptions(positionals[0], o), io);
+    // A saved plan brings its inventory; ansible.cfg still gives the same connection defaults as when planning.
+    if (looksLikeSavedPlan(positionals[0])) return applySavedPlan(positionals[0], toRunOptions(positionals[0], o, loadAnsibleCfg({ env: io.env, cwd: process.cwd() })), io);
+    const cfg = ansibleCfgFor(o, io, 'apply');
+    if (o.listHosts || o.listTasks || o.listTags) return listCommand(toRunOptions(positionals[0], o, cfg), { hosts: o.listHosts, tasks: o.listTasks, tags: o.listTags }, io);
+    return runCommand('apply', toRunOptions(positionals[0], o, cfg), io);
   },
 };

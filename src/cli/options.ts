@@ -36,6 +36,8 @@ export const commonOptions = {
   'list-tasks': { type: 'boolean' },
   'list-tags': { type: 'boolean' },
   'start-at-task': { type: 'string' },
+  list: { type: 'boolean' },
+  'playbook-dir': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -77,6 +79,8 @@ export interface CommonOptions {
   listTasks: boolean;
   listTags: boolean;
   startAtTask?: string;
+  list: boolean;
+  playbookDir?: string;
   help: boolean;
 }
 
@@ -168,13 +172,15 @@ function toCommon(v: Record<string, unknown>, command: string): CommonOptions {
     listTasks: v['list-tasks'] === true,
     listTags: v['list-tags'] === true,
     startAtTask: v['start-at-task'] as string | undefined,
+    list: v.list === true,
+    playbookDir: v['playbook-dir'] as string | undefined,
     help: v.help === true,
   };
 }
 
 /** The help lines for the given options, so every command documents them the same way. */
 const optionHelp: Record<OptionName, string> = {
-  inventory: '-i, --inventory FILE      inventory (Ansible YAML shape)',
+  inventory: '-i, --inventory PATH      inventory: Ansible YAML or INI file, or a directory of them',
   limit: '-l, --limit PATTERN       only hosts matching PATTERN (all, group, host, web*, a:b, a:&b, a:!b)',
   tags: '-t, --tags T[,T]          only tasks with one of these tags (always: always runs; never: only when listed)',
   'skip-tags': '    --skip-tags T[,T]     leave out tasks with one of these tags (always ones too when always is listed)',
@@ -200,6 +206,8 @@ const optionHelp: Record<OptionName, string> = {
   'list-tasks': "    --list-tasks          list each play's tasks, with their tags, and stop (contacts nothing)",
   'list-tags': "    --list-tags           list the tags of each play's tasks and stop (contacts nothing)",
   'start-at-task': '    --start-at-task NAME  skip the tasks before the first task named NAME (or "role : NAME")',
+  list: '    --list                JSON shaped like `ansible-inventory --list` (_meta.hostvars, groups)',
+  'playbook-dir': '    --playbook-dir DIR    also apply group_vars/ and host_vars/ beside a playbook in DIR',
   help: '-h, --help                this help',
 };
 

@@ -5,6 +5,7 @@ import { UsageError } from './errors.js';
 import { listCommand } from './list.js';
 import { describeOptions, parseCommand, pickOptions, type OptionName } from './options.js';
 import { runCommand, toRunOptions } from './run-command.js';
+import { ansibleCfgFor } from './ansible-cfg.js';
 
 const names: OptionName[] = [
   'inventory',
@@ -69,10 +70,10 @@ Examples:
       return EXIT.ok;
     }
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one playbook, got ${positionals.length}` : 'missing PLAYBOOK', 'plan');
-    if (!o.inventory) throw new UsageError('missing -i INVENTORY', 'plan');
-    if (o.listHosts || o.listTasks || o.listTags) return listCommand(toRunOptions(positionals[0], o), { hosts: o.listHosts, tasks: o.listTasks, tags: o.listTags }, io);
+    const cfg = ansibleCfgFor(o, io, 'plan');
+    if (o.listHosts || o.listTasks || o.listTags) return listCommand(toRunOptions(positionals[0], o, cfg), { hosts: o.listHosts, tasks: o.listTasks, tags: o.listTags }, io);
     if (o.startAtTask !== undefined && o.out)
       throw new UsageError('--start-at-task cannot be saved in a plan (--out): apply the saved plan whole, or plan and apply without --out', 'plan');
-    return runCommand('plan', toRunOptions(positionals[0], o), io, { out: o.out });
+    return runCommand('plan', toRunOptions(positionals[0], o, cfg), io, { out: o.out });
   },
 };

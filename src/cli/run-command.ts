@@ -9,6 +9,7 @@ import { formatDiagnostics, sortDiagnostics, ValidationFailed } from '../source/
 import type { Play } from '../config/model.js';
 import { matchHosts } from '../inventory/patterns.js';
 import { loadProject, parseExtraVars, type Project } from '../config/project.js';
+import type { LoadedCfg } from '../config/ansible-cfg.js';
 import { run, playHosts, type RunResult } from '../engine/run.js';
 import { writeFileSync } from 'node:fs';
 import { Fingerprinter, newFingerprintKey } from '../engine/fingerprint.js';
@@ -54,10 +55,13 @@ export interface RunCommandOptions {
   diff?: boolean;
   rolesPath?: string[];
   startAtTask?: string;
+  /** The ansible.cfg in effect (remote_user, private_key_file defaults; its warnings). */
+  ansibleCfg?: LoadedCfg;
 }
 
-export function toRunOptions(playbook: string, o: CommonOptions): RunCommandOptions {
+export function toRunOptions(playbook: string, o: CommonOptions, ansibleCfg?: LoadedCfg): RunCommandOptions {
   return {
+    ansibleCfg,
     playbook,
     inventory: o.inventory ?? '',
     limit: o.limit,
@@ -143,6 +147,7 @@ async function prepareRun(o: RunCommandOptions, io: Io): Promise<Prepared> {
     secretsFile: o.secretsFile,
     vault,
     rolesPath: o.rolesPath,
+    ansibleCfg: o.ansibleCfg,
   });
   if (o.startAtTask !== undefined) startAtTask(project.playbook, o.startAtTask);
   // Everything is rendered for every host before any host is contacted.

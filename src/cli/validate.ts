@@ -8,6 +8,7 @@ import { EXIT } from '../errors.js';
 import { UsageError } from './errors.js';
 import { describeOptions, parseCommand, pickOptions } from './options.js';
 import { vaultContext } from './vault.js';
+import { ansibleCfgFor } from './ansible-cfg.js';
 
 const options = pickOptions('inventory', 'limit', 'extra-vars', 'secrets', 'roles-path', 'vault-id', 'vault-password-file', 'ask-vault-pass');
 
@@ -40,10 +41,10 @@ Examples:
       return EXIT.ok;
     }
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one playbook, got ${positionals.length}` : 'missing PLAYBOOK', 'validate');
-    if (!o.inventory) throw new UsageError('missing -i INVENTORY', 'validate');
+    const ansibleCfg = ansibleCfgFor(o, io, 'validate');
     const vault = await vaultContext(o, io, true);
     const extraVars = parseExtraVars(o.extraVars, vault);
-    const project = await loadProject({ playbookPath: positionals[0], inventoryPath: o.inventory, extraVars, secretsFile: o.secrets, vault, rolesPath: o.rolesPath });
+    const project = await loadProject({ playbookPath: positionals[0], inventoryPath: o.inventory!, extraVars, secretsFile: o.secrets, vault, rolesPath: o.rolesPath, ansibleCfg });
     const check = checkRendering(project, (i) => applyLimit(project.inventory, matchHosts(project.inventory, project.playbook.plays[i].hosts), o.limit), io.env);
     if (o.limit) matchHosts(project.inventory, o.limit); // an unknown name in --limit is an error too
     const diagnostics = sortDiagnostics([...project.warnings, ...check.diagnostics]);

@@ -17,6 +17,8 @@ import { containsNul, keyPos, NUL_REASON, posOf, readYaml, valuePos } from '../s
 import { MIN_SECRET_LENGTH, shortSecretMessage } from '../redactor.js';
 import { VaultContext } from '../source/vault.js';
 import type { Node } from 'yaml';
+import { dirname } from 'node:path';
+import type { LoadedCfg } from './ansible-cfg.js';
 
 export interface LoadOptions {
   playbookPath: string;
@@ -27,6 +29,8 @@ export interface LoadOptions {
   vault?: VaultContext;
   /** Where roles are looked for after `roles/` beside the playbook (--roles-path; ansible.cfg's roles_path when wired). */
   rolesPath?: string[];
+  /** The ansible.cfg in effect: its remote_user / private_key_file are defaults for hosts that set none. */
+  ansibleCfg?: LoadedCfg;
 }
 
 export interface Project {
@@ -48,8 +52,13 @@ export interface Project {
 export async function loadProject(opts: LoadOptions): Promise<Project> {
   const diags = new DiagnosticList();
   diags.vault = opts.vault ?? new VaultContext();
-  const inventory = loadInventory(opts.inventoryPath, diags);
-  const playbook = loadPlaybook(opts.playbookPath, diags, { rolesPath: opts.rolesPath });
+  addCfg(diags, opts.ansibleCfg);
+  // group_vars/ and host_vars/ beside the playbook apply too, as in ansible-playbook.
+  const inventory = loadInventory(opts.inventoryPath, diags, { playbookDir: dirname(opts.playbookPath) });
+  applyCfgDefaults(inventory, opts.ansibleCfg);
+  // --roles-path, else ansible.cfg's roles_path.
+  const rolesPath = opts.rolesPath?.length ? opts.rolesPath : opts.ansibleCfg?.cfg?.rolesPath;
+  const playbook = loadPlaybook(opts.playbookPath, diags, { rolesPath });
   const filesBeforeSecrets = diags.files.length;
   const secrets = opts.secretsFile ? loadSecretsFile(opts.secretsFile, diags) : {};
   const files = diags.files.slice(0, filesBeforeSecrets);
@@ -78,19 +87,38 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
   };
 }
 
-/** Load only an inventory (for `plumb inventory`). */
+/** Load only an inventory (for `plumb inventory`); `playbookDir` adds that directory's group_vars/ and host_vars/. */
 export function loadInventoryOnly(
   path: string,
   secretsFile?: string,
-  vault = new VaultContext(),
+  more: { playbookDir?: string; ansibleCfg?: LoadedCfg; vault?: VaultContext } = {},
 ): { inventory: Inventory; secrets: Record<string, string>; warnings: Diagnostic[]; sources: SourceTexts; vaultValues: ReadonlySet<string> } {
   const diags = new DiagnosticList();
-  diags.vault = vault;
-  const inventory = loadInventory(path, diags);
+  diags.vault = more.vault ?? new VaultContext();
+  addCfg(diags, more.ansibleCfg);
+  const inventory = loadInventory(path, diags, { playbookDir: more.playbookDir });
+  applyCfgDefaults(inventory, more.ansibleCfg);
   const secrets = secretsFile ? loadSecretsFile(secretsFile, diags) : {};
   if (secretsFile) diags.sources.delete(secretsFile);
   diags.throwIfErrors();
-  return { inventory: inventory!, secrets, warnings: diags.sorted(), sources: diags.sources, vaultValues: vault.values };
+  return { inventory: inventory!, secrets, warnings: diags.sorted(), sources: diags.sources, vaultValues: diags.vault.values };
+}
+
+function addCfg(diags: DiagnosticList, loaded: LoadedCfg | undefined): void {
+  if (!loaded) return;
+  for (const d of loaded.warnings) diags.add(d);
+  for (const [f, t] of loaded.sources) diags.sources.set(f, t);
+}
+
+/** ansible.cfg's remote_user and private_key_file sit below every inventory variable, as in Ansible. */
+function applyCfgDefaults(inventory: Inventory | undefined, loaded: LoadedCfg | undefined): void {
+  const cfg = loaded?.cfg;
+  if (!inventory || !cfg) return;
+  for (const host of inventory.hosts.values()) {
+    if (host.connection.connection === 'local') continue;
+    if (cfg.remoteUser !== undefined && host.connection.user === undefined) host.connection.user = cfg.remoteUser;
+    if (cfg.privateKeyFile !== undefined && host.connection.identity_file === undefined) host.connection.identity_file = cfg.privateKeyFile;
+  }
 }
 
 /** --secrets FILE: a YAML mapping of secret name → string value. Errors never quote the values. */

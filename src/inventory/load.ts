@@ -1,241 +1,183 @@
 /**
- * Ansible's YAML inventory: `all: {hosts, vars, children}` with nested groups.
- * Host variables merge in Ansible's order: `all`, then groups from parent to
- * child (by depth, then by order of definition), then the host's own vars.
+ * Loading an inventory as Ansible does: a file in Ansible's YAML or INI
+ * format (told apart by content), or a directory whose files are all loaded
+ * and merged (sorted by name; hidden files, group_vars/, host_vars/ and
+ * Ansible's ignored extensions skipped), then the group_vars/ and host_vars/
+ * beside the inventory and, when given, beside the playbook.
  */
-import { isMap, type Node } from 'yaml';
-import type { Connection, Inventory, InventoryHost } from './model.js';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
+import type { Inventory } from './model.js';
 import { DiagnosticList } from '../source/diagnostics.js';
-import { ansibleConnectionNames, connectionKeyNames, connectionKeys, groupKeywordNames, type ConnectionKey } from './schema.js';
-import { isVariableName } from '../source/names.js';
-import { formatPath, keyPos, readYaml, valuePos, type PathPart, type YamlSource } from '../source/yaml.js';
-import { didYouMean } from '../source/suggest.js';
-import { describeValue, zodMessage } from '../source/issues.js';
+import { readYaml, type YamlSource } from '../source/yaml.js';
+import { InventoryBuilder, type VarsLayer } from './builder.js';
+import { parseIni } from './ini.js';
+import { loadVarsLayer } from './vars-files.js';
+import { isRecord, walkYamlInventory, type Masker } from './yaml-inventory.js';
 
-interface GroupInfo {
-  name: string;
-  order: number;
-  vars: Record<string, unknown>;
-  hosts: string[];
-  children: string[];
-  parents: Set<string>;
-  /** Where the group was first named, for errors about it. */
-  path: PathPart[];
+export interface InventoryOptions {
+  /** The playbook's directory: its group_vars/ and host_vars/ apply too (as ansible-inventory --playbook-dir). */
+  playbookDir?: string;
 }
 
-interface HostInfo {
-  name: string;
-  order: number;
-  vars: Record<string, unknown>;
-  path: PathPart[];
+/** Files Ansible skips in an inventory directory (inventory_ignore_extensions and the always-ignored names). */
+const IGNORED_NAMES = [/^\./, /^host_vars$/, /^group_vars$/, /^vars_plugins$/];
+export const IGNORED_EXTENSIONS = ['.pyc', '.pyo', '.swp', '.bak', '~', '.rpm', '.md', '.txt', '.rst', '.orig', '.ini', '.cfg', '.retry'];
+
+const SECTION_LINE = /^\s*\[[^:\]\s]+(?::\w+)?\]\s*(?:#.*)?$/m;
+
+/** Load an inventory file or directory (or several); problems are added to `diags` (the caller throws). */
+export function loadInventory(sources: string | string[], diags: DiagnosticList, options: InventoryOptions = {}): Inventory | undefined {
+  const list = Array.isArray(sources) ? sources : [sources];
+  const errorsBefore = diags.items.filter((d) => d.severity === 'error').length;
+  const b = new InventoryBuilder(diags);
+  const mask = masker(diags);
+  for (const s of list) loadSource(s, b, diags, mask, true);
+  const bases = list.map((s) => (kind(s) === 'dir' ? s : dirname(s)));
+  const inventory: VarsLayer[] = bases.map((base) => loadVarsLayer(base, b, diags, mask));
+  const playbook: VarsLayer[] = [];
+  // The playbook beside the inventory: the same files, read once (applying them twice would change nothing).
+  if (options.playbookDir !== undefined && !bases.some((base) => samePath(base, options.playbookDir!))) playbook.push(loadVarsLayer(options.playbookDir, b, diags, mask));
+  mask.flush();
+  if (diags.items.filter((d) => d.severity === 'error').length > errorsBefore) return undefined;
+  return b.build(list, { inventory, playbook });
 }
 
-const NAME = /^[A-Za-z0-9_.\-[\]:]+$/;
-
-/** Load an inventory file; problems are added to `diags` (the caller throws). */
-export function loadInventory(file: string, diags: DiagnosticList): Inventory | undefined {
-  const src = readYaml(file, diags, 'inventory');
-  return src ? resolveInventory(src, diags) : undefined;
-}
-
-/** The groups and hosts as written, gathered while walking the document. */
-interface Walk {
-  src: YamlSource;
-  root: Node;
-  diags: DiagnosticList;
-  groups: Map<string, GroupInfo>;
-  hosts: Map<string, HostInfo>;
-}
-
-/** An inventory from its parsed YAML: groups and hosts, membership, merged variables. Reads nothing. */
+/** An inventory from one parsed YAML document, without group_vars (reads nothing). */
 export function resolveInventory(src: YamlSource, diags: DiagnosticList): Inventory | undefined {
-  const root = src.doc.contents as Node;
-  const value = src.value;
-  if (!isRecord(value) || !isMap(root)) {
-    diags.error(valuePos(src, root, []), `expected a mapping of groups such as \`all: {hosts: ..., children: ...}\`, found ${describeValue(value)}`);
+  const b = new InventoryBuilder(diags);
+  const errorsBefore = diags.items.filter((d) => d.severity === 'error').length;
+  const mask = masker(diags);
+  walkYamlInventory(src, b, diags, mask);
+  mask.flush();
+  if (diags.items.filter((d) => d.severity === 'error').length > errorsBefore) return undefined;
+  return b.build([src.file], { inventory: [], playbook: [] });
+}
+
+function kind(path: string): 'dir' | 'file' | undefined {
+  try {
+    return statSync(path).isDirectory() ? 'dir' : 'file';
+  } catch {
     return undefined;
   }
-  const errorsBefore = diags.items.length;
-  const w: Walk = { src, root, diags, groups: new Map(), hosts: new Map() };
-  group(w, 'all');
-  for (const [top, node] of Object.entries(value)) {
-    if (top !== 'all') {
-      group(w, 'all').children.push(top);
-      group(w, top).parents.add('all');
-    }
-    walkGroup(w, top, node, [top]);
-  }
-  refuseHostGroupClashes(w);
-  // Groups without a parent hang under all (a child defined only by reference still has one).
-  for (const g of w.groups.values()) if (g.name !== 'all' && g.parents.size === 0) g.parents.add('all');
-  const depth = groupDepths(w);
-  if (diags.items.slice(errorsBefore).some((d) => d.severity === 'error')) return undefined;
-  return buildInventory(src.file, w.groups, w.hosts, depth);
 }
 
-function group(w: Walk, name: string, path: PathPart[] = [name]): GroupInfo {
-  let g = w.groups.get(name);
-  if (!g) {
-    g = { name, order: w.groups.size, vars: {}, hosts: [], children: [], parents: new Set(), path };
-    w.groups.set(name, g);
+function samePath(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return resolve(a) === resolve(b);
   }
-  return g;
 }
 
-function walkGroup(w: Walk, name: string, node: unknown, path: PathPart[]): void {
-  const { src, root, diags } = w;
-  const g = group(w, name, path);
-  if (node === null || node === undefined) return;
-  if (!isRecord(node)) {
-    diags.error(valuePos(src, root, path), `expected a group (a mapping with hosts, vars or children), found ${describeValue(node)}`, formatPath(path));
+function loadSource(path: string, b: InventoryBuilder, diags: DiagnosticList, mask: Masker, top: boolean): void {
+  if (kind(path) !== 'dir') {
+    loadFile(path, b, diags, mask, top);
     return;
   }
-  for (const key of Object.keys(node)) {
-    if (!(groupKeywordNames as readonly string[]).includes(key)) {
-      const hint = didYouMean(key, groupKeywordNames);
-      diags.error(keyPos(src, root, [...path, key]), `unknown key "${key}" in group "${name}"${hint || '; a group has hosts, vars and children'}`, formatPath([...path, key]));
-    }
-  }
-  if (node.vars !== undefined && node.vars !== null) {
-    if (checkVars(src, root, node.vars, [...path, 'vars'], diags)) Object.assign(g.vars, node.vars);
-  }
-  if (node.hosts !== undefined && node.hosts !== null) walkHosts(w, g, node.hosts, [...path, 'hosts']);
-  if (node.children !== undefined && node.children !== null) walkChildren(w, g, node.children, [...path, 'children']);
-}
-
-function walkHosts(w: Walk, g: GroupInfo, hostsNode: unknown, path: PathPart[]): void {
-  const { src, root, diags } = w;
-  if (!isRecord(hostsNode)) {
-    const hint = Array.isArray(hostsNode) ? ' (write each host as a key: `hosts: {mx1: , mx2: }` or one per line ending in `:`)' : '';
-    diags.error(valuePos(src, root, path), `expected a mapping of host names to their variables, found ${describeValue(hostsNode)}${hint}`, formatPath(path));
+  let entries: string[];
+  try {
+    entries = readdirSync(path).sort();
+  } catch (err) {
+    diags.error({ file: path, line: 1, column: 1 }, `cannot read inventory directory: ${(err as Error).message}`);
     return;
   }
-  for (const [hostName, hostVars] of Object.entries(hostsNode)) {
-    const hp = [...path, hostName];
-    if (!NAME.test(hostName)) diags.error(keyPos(src, root, hp), `invalid host name "${hostName}"`, formatPath(hp));
-    let h = w.hosts.get(hostName);
-    if (!h) {
-      h = { name: hostName, order: w.hosts.size, vars: {}, path: hp };
-      w.hosts.set(hostName, h);
-    }
-    if (!g.hosts.includes(hostName)) g.hosts.push(hostName);
-    if (hostVars !== null && hostVars !== undefined && checkVars(src, root, hostVars, hp, diags)) Object.assign(h.vars, hostVars);
-  }
-}
-
-function walkChildren(w: Walk, g: GroupInfo, childrenNode: unknown, path: PathPart[]): void {
-  const { src, root, diags } = w;
-  if (!isRecord(childrenNode)) {
-    diags.error(valuePos(src, root, path), `expected a mapping of child group names, found ${describeValue(childrenNode)}`, formatPath(path));
-    return;
-  }
-  for (const [child, childNode] of Object.entries(childrenNode)) {
-    const cp = [...path, child];
-    if (child === 'all') {
-      diags.error(keyPos(src, root, cp), '"all" contains every group; it cannot be a child', formatPath(cp));
-      continue;
-    }
-    if (!NAME.test(child)) diags.error(keyPos(src, root, cp), `invalid group name "${child}"`, formatPath(cp));
-    if (!g.children.includes(child)) g.children.push(child);
-    group(w, child, cp).parents.add(g.name);
-    walkGroup(w, child, childNode, cp);
-  }
-}
-
-function refuseHostGroupClashes(w: Walk): void {
-  for (const name of w.groups.keys()) {
-    const h = w.hosts.get(name);
-    if (h) w.diags.error(keyPos(w.src, w.root, h.path), `"${name}" is both a host and a group; patterns could not tell them apart`, formatPath(h.path));
-  }
-}
-
-/** Each group's distance from `all` along its longest parent chain (variables merge in this order); a cycle is an error. */
-function groupDepths(w: Walk): Map<string, number> {
-  const depth = new Map<string, number>();
-  const depthOf = (name: string, stack: string[]): number => {
-    const known = depth.get(name);
-    if (known !== undefined) return known;
-    if (stack.includes(name)) {
-      const at = w.groups.get(name)!.path;
-      w.diags.error(keyPos(w.src, w.root, at), `group cycle: ${[...stack.slice(stack.indexOf(name)), name].join(' → ')}`, formatPath(at));
-      return 0;
-    }
-    let d = 0;
-    if (name !== 'all') for (const p of w.groups.get(name)!.parents) d = Math.max(d, depthOf(p, [...stack, name]) + 1);
-    depth.set(name, d);
-    return d;
-  };
-  for (const name of w.groups.keys()) depthOf(name, []);
-  return depth;
-}
-
-/** Membership (direct and through children) and variables merged all < parent < child < host. */
-function buildInventory(file: string, groups: Map<string, GroupInfo>, hosts: Map<string, HostInfo>, depth: Map<string, number>): Inventory {
-  const ordered = [...groups.values()].sort((a, b) => depth.get(a.name)! - depth.get(b.name)! || a.order - b.order);
-  const members = new Map<string, Set<string>>();
-  const membersOf = (name: string): Set<string> => {
-    let m = members.get(name);
-    if (m) return m;
-    m = new Set();
-    members.set(name, m);
-    const g = groups.get(name)!;
-    for (const h of g.hosts) m.add(h);
-    for (const c of g.children) for (const h of membersOf(c)) m.add(h);
-    return m;
-  };
-  const hostOrder = (a: string, b: string) => hosts.get(a)!.order - hosts.get(b)!.order;
-
-  const inventory: Inventory = { file, hosts: new Map(), groups: new Map() };
-  for (const g of ordered) {
-    const list = g.name === 'all' ? [...hosts.keys()] : [...membersOf(g.name)].sort(hostOrder);
-    inventory.groups.set(g.name, list);
-  }
-  for (const h of [...hosts.values()].sort((a, b) => a.order - b.order)) {
-    const hostGroups = ordered.filter((g) => g.name === 'all' || membersOf(g.name).has(h.name)).map((g) => g.name);
-    const vars: Record<string, unknown> = {};
-    for (const gname of hostGroups) Object.assign(vars, groups.get(gname)!.vars);
-    Object.assign(vars, h.vars);
-    const host: InventoryHost = { name: h.name, groups: hostGroups, vars, connection: connectionOf(vars) };
-    inventory.hosts.set(h.name, host);
-  }
-  return inventory;
-}
-
-function connectionOf(vars: Record<string, unknown>): Connection {
-  const c: Record<string, unknown> = {};
-  for (const k of connectionKeyNames) if (vars[k] !== undefined && vars[k] !== null) c[k] = vars[k];
-  return c as Connection;
-}
-
-/** Check a vars mapping: names, and types of the connection keys. */
-function checkVars(src: YamlSource, root: Node, vars: unknown, path: PathPart[], diags: DiagnosticList): boolean {
-  if (!isRecord(vars)) {
-    diags.error(valuePos(src, root, path), `expected a mapping of variables, found ${describeValue(vars)}`, formatPath(path));
-    return false;
-  }
-  let ok = true;
-  for (const [k, v] of Object.entries(vars)) {
-    const p = [...path, k];
-    if (!isVariableName(k)) {
-      diags.error(keyPos(src, root, p), `invalid variable name "${k}": use letters, digits and _, not starting with a digit`, formatPath(p));
-      ok = false;
-      continue;
-    }
-    if (Object.hasOwn(ansibleConnectionNames, k)) {
-      diags.warning(keyPos(src, root, p), `plumb reads "${ansibleConnectionNames[k]}", not Ansible's "${k}"; this is an ordinary variable here`, formatPath(p));
-    }
-    if ((connectionKeyNames as string[]).includes(k) && v !== null) {
-      const r = connectionKeys[k as ConnectionKey].safeParse(v);
-      if (!r.success) {
-        const issue = r.error.issues[0];
-        diags.error(valuePos(src, root, p), zodMessage(issue, v, []), formatPath(p));
-        ok = false;
+  let loaded = 0;
+  for (const entry of entries) {
+    if (IGNORED_NAMES.some((re) => re.test(entry))) continue;
+    const ext = IGNORED_EXTENSIONS.find((e) => entry.endsWith(e));
+    if (ext) {
+      if (ext === '.ini' || ext === '.cfg') {
+        diags.warning(
+          { file: join(path, entry), line: 1, column: 1 },
+          `skipped: Ansible ignores ${ext} files inside an inventory directory (inventory_ignore_extensions); rename it without the extension, or pass it with -i`,
+        );
       }
+      continue;
     }
+    loadSource(join(path, entry), b, diags, mask, false);
+    loaded++;
   }
-  return ok;
+  if (top && loaded === 0)
+    diags.error(
+      { file: path, line: 1, column: 1 },
+      'no inventory file in this directory (Ansible skips hidden files and .ini, .cfg, .retry, .orig, .bak, .md, .txt, ~ files here)',
+    );
 }
 
-function isRecord(v: unknown): v is Record<string, any> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
+/**
+ * One file, YAML or INI as Ansible would take it: YAML when it parses to a
+ * mapping, INI otherwise. When neither reads, the errors shown are those of
+ * the format the file looks like.
+ */
+function loadFile(file: string, b: InventoryBuilder, diags: DiagnosticList, mask: Masker, top: boolean): void {
+  const yamlDiags = diags.scratch();
+  const src = readYaml(file, yamlDiags, 'inventory');
+  const text = yamlDiags.sources.get(file);
+  diags.files.push(...yamlDiags.files);
+  if (text === undefined) {
+    for (const d of yamlDiags.items) diags.add(d); // could not read it at all
+    return;
+  }
+  diags.sources.set(file, text);
+  const ext = extname(file).toLowerCase();
+  const blank = text.split(/\r?\n/).every((l) => /^\s*([#;].*)?$/.test(l));
+  if (blank) {
+    if (top) diags.error({ file, line: 1, column: 1 }, 'inventory is empty');
+    return;
+  }
+  if (ext !== '.ini' && src && isRecord(src.value)) {
+    for (const d of yamlDiags.items) diags.add(d);
+    walkYamlInventory(src, b, diags, mask);
+    return;
+  }
+  const looksYaml = ['.yml', '.yaml', '.json'].includes(ext) || /^\s*(all|[A-Za-z_][\w.-]*):\s*(#.*)?$/m.test(text);
+  const looksIni = ext === '.ini' || SECTION_LINE.test(text) || !looksYaml;
+  const iniDiags = diags.scratch();
+  const scratch = new InventoryBuilder(iniDiags);
+  for (const [n, g] of b.groups) scratch.group(n, g.pos);
+  parseIni(file, text, scratch, iniDiags, () => {});
+  if (!iniDiags.hasErrors || looksIni) {
+    parseIni(file, text, b, diags, (line, column, length) => {
+      const start = lineOffset(text, line) + column - 1;
+      mask(file, start, start + length);
+    });
+    return;
+  }
+  for (const d of yamlDiags.items) diags.add(d);
+  if (src && !isRecord(src.value)) walkYamlInventory(src, b, diags, mask);
+}
+
+function lineOffset(text: string, line: number): number {
+  let offset = 0;
+  for (let i = 1; i < line; i++) {
+    const next = text.indexOf('\n', offset);
+    if (next < 0) return text.length;
+    offset = next + 1;
+  }
+  return offset;
+}
+
+/**
+ * Masks passwords in the source texts kept for excerpts, so no message can
+ * quote them. Ranges are collected and applied at the end, last first, so
+ * each one's offsets still hold.
+ */
+function masker(diags: DiagnosticList): Masker & { flush(): void } {
+  const ranges = new Map<string, Array<[number, number]>>();
+  const mask = (file: string, start: number, end: number) => {
+    if (end <= start) return;
+    ranges.set(file, [...(ranges.get(file) ?? []), [start, end]]);
+  };
+  return Object.assign(mask, {
+    flush() {
+      for (const [file, list] of ranges) {
+        let text = diags.sources.get(file);
+        if (text === undefined) continue;
+        for (const [start, end] of [...list].sort((x, y) => y[0] - x[0])) text = `${text.slice(0, start)}***${text.slice(end)}`;
+        diags.sources.set(file, text);
+      }
+      ranges.clear();
+    },
+  });
 }

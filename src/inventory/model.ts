@@ -17,14 +17,25 @@ export interface InventoryHost {
   name: string;
   /** Groups the host belongs to, directly or through parents, `all` first. */
   groups: string[];
-  /** Merged variables: all < parent group < child group < host. */
+  /** Merged variables in Ansible's order: groups (all < parent < child), group_vars, host, host_vars (see builder.ts). */
   vars: Record<string, unknown>;
   connection: Connection;
 }
 
+/** One group as written: direct hosts, direct children, its own variables (what `ansible-inventory --list` shows). */
+export interface InventoryGroup {
+  hosts: string[];
+  children: string[];
+  vars: Record<string, unknown>;
+}
+
 export interface Inventory {
+  /** The sources joined with "," (one file or directory, usually). */
   file: string;
+  sources: string[];
   hosts: Map<string, InventoryHost>;
   /** group name → direct and indirect member host names, in inventory order. */
   groups: Map<string, string[]>;
+  /** group name → the group as written, for the Ansible-shaped listing. */
+  tree: Map<string, InventoryGroup>;
 }

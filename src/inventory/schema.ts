@@ -14,16 +14,4 @@ export const connectionKeys = {
 export type ConnectionKey = keyof typeof connectionKeys;
 export const connectionKeyNames = Object.keys(connectionKeys) as ConnectionKey[];
 
-/** Ansible's spellings, so an Ansible inventory gets a pointer instead of silence. */
-export const ansibleConnectionNames: Record<string, ConnectionKey> = {
-  ansible_host: 'host',
-  ansible_ssh_host: 'host',
-  ansible_port: 'port',
-  ansible_ssh_port: 'port',
-  ansible_user: 'user',
-  ansible_ssh_user: 'user',
-  ansible_ssh_private_key_file: 'identity_file',
-  ansible_connection: 'connection',
-};
-
 export const groupKeywordNames = ['hosts', 'vars', 'children'] as const;

@@ -59,10 +59,18 @@ export class DiagnosticList {
   readonly sources: SourceTexts = new Map();
   /** Every file read while loading, with its digest (saved plans record them). */
   readonly files: Array<{ path: string; sha256: string }> = [];
-  /** Secret values read so far (a --secrets file, literal play secrets). */
-  readonly redactor = new Redactor();
   /** Vault passwords for this load, and every value decrypted so far. */
   vault?: VaultContext;
+
+  /** `redactor`: secret values read so far (a --secrets file, literal play secrets, vault values). */
+  constructor(readonly redactor = new Redactor()) {}
+
+  /** A list for a trial read whose diagnostics may be dropped; it decrypts and hides with this load's vault and redactor. */
+  scratch(): DiagnosticList {
+    const d = new DiagnosticList(this.redactor);
+    d.vault = this.vault;
+    return d;
+  }
 
   add(d: Diagnostic): void {
     this.items.push(d);
