@@ -323,8 +323,12 @@ export class Checker {
 
   /** Every notify names a handler of the play. Checked on the raw entries, so a task with other errors still gets its notify checked. */
   private notifies(raw: Record<string, unknown>, path: PathPart[], key: 'pre_tasks' | 'tasks' | 'post_tasks' | 'handlers', handlerNames: Map<string, number>): boolean {
+    return this.notifiesIn(Array.isArray(raw[key]) ? (raw[key] as unknown[]) : [], [...path, key], new Set(handlerNames.keys()));
+  }
+
+  /** Every notify of the raw task entries `list` (at `path`) names one of `handlerNames`. */
+  notifiesIn(list: unknown[], path: PathPart[], handlerNames: ReadonlySet<string>): boolean {
     let ok = true;
-    const list = Array.isArray(raw[key]) ? (raw[key] as unknown[]) : [];
     list.forEach((t, i) => {
       if (!isRecord(t)) return;
       const notify = t.notify;
@@ -332,11 +336,30 @@ export class Checker {
       names.forEach((n, j) => {
         if (typeof n !== 'string' || handlerNames.has(n)) return;
         ok = false;
-        const at: PathPart[] = Array.isArray(notify) ? [...path, key, i, 'notify', j] : [...path, key, i, 'notify'];
-        const near = closest(n, handlerNames.keys(), 1);
-        const known = handlerNames.size ? `handlers of this play: ${[...handlerNames.keys()].map((h) => `"${h}"`).join(', ')}` : 'this play has no handlers';
-        this.error(at, `notify names handler "${n}", which does not exist (${near.length ? `did you mean "${near[0]}"?` : known})`);
+        const near = closest(n, handlerNames, 1);
+        const known = handlerNames.size ? `handlers of this play: ${[...handlerNames].map((h) => `"${h}"`).join(', ')}` : 'this play has no handlers';
+        this.error(
+          Array.isArray(notify) ? [...path, i, 'notify', j] : [...path, i, 'notify'],
+          `notify names handler "${n}", which does not exist (${near.length ? `did you mean "${near[0]}"?` : known})`,
+        );
       });
+    });
+    return ok;
+  }
+
+  /** Conditions (`when:` and the like, a string or a list) parse; each problem is positioned. */
+  conditions(cond: unknown, path: PathPart[]): boolean {
+    let ok = true;
+    const list = typeof cond === 'string' ? [cond] : Array.isArray(cond) ? cond : [];
+    list.forEach((c, j) => {
+      if (typeof c !== 'string') return;
+      try {
+        checkCondition(c);
+      } catch (err) {
+        if (!(err instanceof TemplateError)) throw err;
+        ok = false;
+        this.error(Array.isArray(cond) ? [...path, j] : path, `invalid condition: ${err.detail}`);
+      }
     });
     return ok;
   }
@@ -504,20 +527,7 @@ export class Checker {
     }
     if (!this.templates(value[key], [...path, key])) ok = false;
     if (value.args !== undefined && !this.templates(value.args, [...path, 'args'])) ok = false;
-    for (const key of ['when', 'changed_when'] as const) {
-      const cond = value[key];
-      const list = typeof cond === 'string' ? [cond] : Array.isArray(cond) ? cond : [];
-      list.forEach((c, j) => {
-        if (typeof c !== 'string') return;
-        try {
-          checkCondition(c);
-        } catch (err) {
-          if (!(err instanceof TemplateError)) throw err;
-          ok = false;
-          this.error(Array.isArray(cond) ? [...path, key, j] : [...path, key], `invalid condition: ${err.detail}`);
-        }
-      });
-    }
+    for (const key of ['when', 'changed_when'] as const) if (!this.conditions(value[key], [...path, key])) ok = false;
     if (typeof value.name === 'string' && !this.templates(value.name, [...path, 'name'])) ok = false;
     if (!ok) return undefined;
     const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? (v as string[]) : [v as string]);

@@ -10,8 +10,6 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { isSeq } from 'yaml';
 import { z } from 'zod';
-import { checkCondition } from '../template/render.js';
-import { TemplateError } from '../template/errors.js';
 import { isTemplate } from '../template/expr.js';
 import { describeValue } from '../source/issues.js';
 import { closest, didYouMean } from '../source/suggest.js';
@@ -148,23 +146,7 @@ export class PlayExpander {
       if (entry[key] === undefined || !known.includes(key)) continue;
       if (!checker.check(schema, entry[key], [...path, key])) ok = false;
     }
-    return this.conditions(checker, entry.when, [...path, 'when']) && ok;
-  }
-
-  private conditions(checker: Checker, cond: unknown, path: PathPart[]): boolean {
-    let ok = true;
-    const all = typeof cond === 'string' ? [cond] : Array.isArray(cond) ? cond : [];
-    all.forEach((c, j) => {
-      if (typeof c !== 'string') return;
-      try {
-        checkCondition(c);
-      } catch (err) {
-        if (!(err instanceof TemplateError)) throw err;
-        ok = false;
-        checker.error(Array.isArray(cond) ? [...path, j] : path, `invalid condition: ${err.detail}`);
-      }
-    });
-    return ok;
+    return checker.conditions(entry.when, [...path, 'when']) && ok;
   }
 
   /** What an entry adds to the inherited tags, conditions and become. */
@@ -484,23 +466,7 @@ export class PlayExpander {
 /** Check every `notify` of the raw task lists read from other files against the play's handler names. */
 export function unknownNotifies(sites: PlayExpander['notifySites'], handlerNames: ReadonlySet<string>): boolean {
   let ok = true;
-  for (const { checker, list: tasks, path } of sites) {
-    tasks.forEach((t, i) => {
-      if (!isRecord(t)) return;
-      const notify = t.notify;
-      const names = typeof notify === 'string' ? [notify] : Array.isArray(notify) ? notify : [];
-      names.forEach((n, j) => {
-        if (typeof n !== 'string' || handlerNames.has(n)) return;
-        ok = false;
-        const near = closest(n, handlerNames, 1);
-        const known = handlerNames.size ? `handlers of this play: ${[...handlerNames].map((h) => `"${h}"`).join(', ')}` : 'this play has no handlers';
-        checker.error(
-          Array.isArray(notify) ? [...path, i, 'notify', j] : [...path, i, 'notify'],
-          `notify names handler "${n}", which does not exist (${near.length ? `did you mean "${near[0]}"?` : known})`,
-        );
-      });
-    });
-  }
+  for (const { checker, list, path } of sites) if (!checker.notifiesIn(list, path, handlerNames)) ok = false;
   return ok;
 }
 
