@@ -3,22 +3,18 @@
  * with real modules and a temp directory: plan → apply → no-op, handlers,
  * notifications that survive a failure, tags, and Ctrl-C.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { batchSizes } from '../../src/engine/run.js';
 import { plumb, startPlumb } from '../e2e/plumb.js';
+import { writeIn } from '../write-file.js';
 
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
-function write(name: string, data: unknown): string {
-  const path = join(dir, name);
-  writeFileSync(path, typeof data === 'string' ? data : stringify(data));
-  return path;
-}
+const write = (name: string, data: unknown): string => writeIn(dir, name, data);
 
 function playbook(tasks: unknown[], handlers: unknown[] = []) {
   return write('site.yaml', [{ name: 'local', hosts: 'all', tasks, handlers }]);

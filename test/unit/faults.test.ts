@@ -11,7 +11,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { hostScope } from '../../src/config/hostvars.js';
 import { loadProject } from '../../src/config/project.js';
 import { applyHost } from '../../src/engine/applier.js';
@@ -21,15 +20,12 @@ import { planTasks } from '../../src/engine/planner.js';
 import { openTransport } from '../../src/transport/index.js';
 import type { Transport } from '../../src/transport/types.js';
 import { plumb, startPlumb } from '../e2e/plumb.js';
+import { writeIn } from '../write-file.js';
 
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
-function write(name: string, data: unknown): string {
-  const path = join(dir, name);
-  writeFileSync(path, typeof data === 'string' ? data : stringify(data));
-  return path;
-}
+const write = (name: string, data: unknown): string => writeIn(dir, name, data);
 
 function playbook(tasks: unknown[], handlers: unknown[] = [], file = 'site.yaml', name = 'local') {
   return write(file, [{ name, hosts: 'all', tasks, handlers }]);
