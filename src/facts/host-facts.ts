@@ -10,7 +10,7 @@
  * section, and every content line is prefixed with `|`, so no value (a
  * hostname with a newline, a hostile os-release) can forge a section marker.
  */
-import { fact, type Fact, type FactRef, SBIN_PATH } from './types.js';
+import { type Fact, SBIN_PATH } from './types.js';
 
 /** Fact subsets as Ansible names them in `gather_subset`. */
 export type FactSubset = 'min' | 'hardware' | 'network';
@@ -435,4 +435,67 @@ export const hostFacts: Fact<Record<string, never>, HostFacts> = {
   },
 };
 
-export const hostFactsOf = (): FactRef<HostFacts> => fact(hostFacts, {});
+/**
+ * Plausible stand-ins: the same Debian-ish system in both variants (a Debian fleet's
+ * `when: ansible_os_family == 'Debian'` keeps its probe in the first round trip), every
+ * host-specific value different (so a probe built from one is seen to depend on it).
+ */
+export function standInFacts(variant: number): HostFacts {
+  const v = (s: string) => `plumb-standin${variant}-${s}`;
+  const n = (a: number) => a * (variant + 1);
+  const address = `10.${variant + 1}.0.2`;
+  return {
+    system: 'Linux',
+    kernel: v('kernel'),
+    kernel_version: v('kernel-version'),
+    machine: 'x86_64',
+    architecture: 'x86_64',
+    nodename: v('host'),
+    hostname: v('host'),
+    fqdn: `${v('host')}.${v('domain')}`,
+    domain: v('domain'),
+    distribution: 'Debian',
+    distribution_version: '12.0',
+    distribution_major_version: '12',
+    distribution_minor_version: '0',
+    distribution_release: 'bookworm',
+    distribution_file_variety: 'Debian',
+    os_family: 'Debian',
+    memtotal_mb: n(1024),
+    memfree_mb: n(512),
+    swaptotal_mb: n(0),
+    swapfree_mb: n(0),
+    processor: [v('cpu')],
+    processor_nproc: n(1),
+    processor_count: 1,
+    processor_cores: n(1),
+    processor_threads_per_core: 1,
+    processor_vcpus: n(1),
+    default_ipv4: {
+      address,
+      interface: v('if'),
+      gateway: `10.${variant + 1}.0.1`,
+      netmask: '255.255.255.0',
+      network: `10.${variant + 1}.0.0`,
+      prefix: '24',
+      broadcast: `10.${variant + 1}.0.255`,
+      type: 'ether',
+      alias: v('if'),
+      mtu: 1500,
+      macaddress: v('mac'),
+    },
+    all_ipv4_addresses: [address],
+    interfaces: ['lo', v('if')],
+    service_mgr: 'systemd',
+    pkg_mgr: 'apt',
+    user_id: v('user'),
+    user_uid: n(1000),
+    user_gid: n(1000),
+    user_gecos: v('user'),
+    user_dir: `/${v('home')}`,
+    user_shell: '/bin/sh',
+    env: { HOME: `/${v('home')}`, PATH: '/usr/local/bin:/usr/bin:/bin', USER: v('user'), LOGNAME: v('user'), SHELL: '/bin/sh', PWD: `/${v('home')}`, LANG: 'C.UTF-8' },
+    services: {},
+    packages: {},
+  };
+}
