@@ -11,7 +11,8 @@ import { isTemplate } from '../template/expr.js';
 import { Redactor } from '../redactor.js';
 import { renderHidden } from './secrecy.js';
 import { DiagnosticList, headline, type Diagnostic } from '../source/diagnostics.js';
-import { hostScope, taskScope } from './hostvars.js';
+import { hostScope, taskScope, withFacts } from './hostvars.js';
+import { standInFacts } from '../modules/index.js';
 import type { Task } from './model.js';
 import { metaOfPlay, metaOfTask } from './playbook.js';
 import { checkRenderedArgs } from './rendered.js';
@@ -72,7 +73,9 @@ export function checkRendering(project: Project, hostsOf: (playIndex: number) =>
           return `<secret ${secret}>`;
         },
       });
-      for (const task of [...play.tasks, ...play.handlers]) checkTask(task, scope, name, add);
+      // Issue 13: a play that gathers facts renders with stand-ins here (the real ones are only known on the host).
+      const factScope = play.gather_facts === false ? scope : withFacts(scope, standInFacts(0));
+      for (const task of [...play.tasks, ...play.handlers]) checkTask(task, factScope, name, add);
       // After the tasks: values they computed from secrets are secret too.
       redactor.merge(scope.redactor);
     }

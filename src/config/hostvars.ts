@@ -16,6 +16,7 @@ import { MIN_SECRET_LENGTH, Redactor, shortSecretMessage } from '../redactor.js'
 import { VarScope } from '../template/render.js';
 import { TemplateError } from '../template/errors.js';
 import { toText } from '../template/evaluate.js';
+import { factShadows, injectFacts } from './host-facts-vars.js';
 
 export interface HostScope {
   host: InventoryHost;
@@ -39,6 +40,8 @@ export interface HostScopeOptions {
    * Without it the error is thrown, naming the secret and the variable.
    */
   onSecretError?: (name: string, error: TemplateError) => string;
+  /** Ansible facts of the host (names without `ansible_`), as gathered: see src/config/host-facts-vars.ts. */
+  facts?: Record<string, unknown>;
 }
 
 /** The un-rendered variables of one host in one play, with a task's scoped layers (when it has them) in their places. */
@@ -55,6 +58,16 @@ function layered(project: Project, play: Play, host: InventoryHost, scoped?: Sco
     group_names: host.groups.filter((g) => g !== 'all'),
     groups: Object.fromEntries(project.inventory.groups),
   };
+}
+
+/** How to build the same host's scope again with facts (issue 13). */
+const rebuilders = new WeakMap<HostScope, (facts: Record<string, unknown>) => HostScope>();
+
+/** The host's play scope again, with `facts` (Ansible's names without the prefix) as Ansible injects them. */
+export function withFacts(scope: HostScope, facts: Record<string, unknown>): HostScope {
+  const rebuild = rebuilders.get(scope);
+  if (!rebuild) throw new Error('withFacts needs a scope made by hostScope');
+  return rebuild(facts);
 }
 
 /** How to build the scope of a task with scoped variables from a host's play scope; one per scope, each built once. */
@@ -78,6 +91,8 @@ export function hostScope(project: Project, play: Play, host: InventoryHost, env
   const meta = metaOfPlay(play);
   const positions = new Map<string, SourcePos>([...(meta?.varPositions ?? []), ...(meta?.secretPositions ?? [])]);
   const scope = new VarScope(raw, { env, positions });
+  // Issue 13 facts: host data, set as final values (never rendered as templates), under play vars.
+  if (options.facts) injectFacts(scope, raw, options.facts, factShadows(project, play));
   const redactor = new Redactor();
   for (const [name, v] of Object.entries(project.secretValuesFromFile)) redactor.add(v, `secret "${name}"`);
   for (const v of project.vaultValues) redactor.add(v, 'a vault value');
@@ -103,12 +118,14 @@ export function hostScope(project: Project, play: Play, host: InventoryHost, env
   }
 
   const result = wrap(host, raw, redactor, secretNames, scope);
+  rebuilders.set(result, (facts) => hostScope(project, play, host, env, { ...options, facts }));
   derived.set(result, {
     cache: new WeakMap(),
     build: (scoped) => {
       const vars = layered(project, play, host, scoped);
       // A scoped name shadows the play's position for it; secrets keep theirs (they win over scoped vars).
       const inner = new VarScope(vars, { env, positions: new Map([...(meta?.varPositions ?? []), ...scoped.positions, ...(meta?.secretPositions ?? [])]) });
+      if (options.facts) injectFacts(inner, vars, options.facts, factShadows(project, play, scoped));
       for (const name of secretNames) {
         inner.setResolved(name, raw[name]);
         vars[name] = raw[name];

@@ -55,6 +55,10 @@ export interface Play {
   /** Rolling batch size: a count, or a percentage string such as "25%". */
   serial?: number | string;
   max_fail_percentage?: number;
+  /** Issue 13: `gather_facts: false` turns facts off; otherwise facts are read when the play reads them. */
+  gather_facts?: boolean;
+  /** Ansible's `gather_subset` (`all`, `min`, `hardware`, `network`, `!…`); absent means all. */
+  gather_subset?: string[];
   vars: Record<string, unknown>;
   vars_files: string[];
   /** Secret name → raw template; rendered values are redacted everywhere. */

@@ -207,6 +207,8 @@ export class Checker {
       become_user: raw.become_user as string | undefined,
       serial: raw.serial as number | string | undefined,
       max_fail_percentage: raw.max_fail_percentage as number | undefined,
+      gather_facts: raw.gather_facts as boolean | undefined,
+      gather_subset: raw.gather_subset === undefined ? undefined : stringList(raw.gather_subset).flatMap((s) => s.split(',').map((p) => p.trim())),
       vars: vars.values,
       vars_files: vars.files,
       secrets: secrets.values,

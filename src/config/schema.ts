@@ -35,6 +35,7 @@ export const playKeywords = {
   vars_files: z.array(z.string().min(1)).nullable(),
   secrets: z.record(z.string(), z.string()).nullable(),
   gather_facts: z.boolean(),
+  gather_subset: z.union([z.string().min(1), z.array(z.string().min(1))]),
   pre_tasks: z.array(z.unknown()).nullable(),
   roles: z.array(z.unknown()).nullable(),
   tasks: z.array(z.unknown()).nullable(),

@@ -14,6 +14,8 @@ import { hasModule, prepareTask, type PreparedTask } from './prepare.js';
 import { probeTasks, type Become, type TaskFacts } from './probe.js';
 import { guardChanges } from './secrecy.js';
 import type { HandlerPlan, TaskPlan } from './types.js';
+import type { FactUsage } from '../config/fact-usage.js';
+import { prepareWithFacts } from './gather.js';
 
 export interface PlanInput {
   transport: Transport;
@@ -25,6 +27,8 @@ export interface PlanInput {
   timeoutMs?: number;
   /** Where this play's owed handlers are kept on the host. */
   pending: PendingKeys;
+  /** Issue 13 facts: what the play reads of facts, and how to make a module context for a scope with facts. */
+  facts?: { usage: FactUsage; contextOf: (scope: HostScope) => ModuleContext };
 }
 
 export interface PlannedTasks {
@@ -32,6 +36,9 @@ export interface PlannedTasks {
   tasks: TaskPlan[];
   handlers: HandlerPlan[];
   pendingHandlers: string[];
+  /** Issue 13 facts: the scope and context with the host's facts, when the play read any (apply uses them). */
+  scope?: HostScope;
+  ctx?: ModuleContext;
 }
 
 export function becomeOf(play: Play, task: Pick<Task, 'become' | 'become_user'>): Become {
@@ -76,20 +83,39 @@ export function planHandlers(play: Play, tasks: TaskPlan[], pending: string[]): 
 }
 
 export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
-  const { transport, play, scope, ctx } = input;
-  const prepared = play.tasks.map((task, i) => prepareTask(task, i, scope, { tags: input.tags, skipTags: input.skipTags }));
-  // Handlers too, before the first probe: an argument that fails its check stops the host before
-  // anything runs on it, not after the tasks that notify the handler have changed it.
-  // (An Ansible module plumb lacks fails a handler only if it is notified.)
-  play.handlers.forEach((handler, i) => hasModule(handler) && prepareTask(handler, i, scope));
-  const { facts, extra } = await probeTasks(
-    transport,
-    prepared,
-    ctx,
-    (t) => becomeOf(play, t.task),
-    [{ snippet: readPendingSnippet(input.pending), become: playBecome(play) }],
-    input.timeoutMs,
-  );
+  const { transport, play } = input;
+  let { scope, ctx } = input;
+  const filter = { tags: input.tags, skipTags: input.skipTags };
+  const extras = [{ snippet: readPendingSnippet(input.pending), become: playBecome(play) }];
+  let probed: { prepared: PreparedTask[]; facts: Map<number, TaskFacts>; extra: string[] };
+  if (input.facts && (input.facts.usage.gather || input.facts.usage.factModules)) {
+    // Issue 13 facts: gathered in the same round trip as the probes that do not depend on them.
+    const usage = input.facts.usage;
+    const gathered = await prepareWithFacts({
+      transport,
+      play,
+      scope,
+      usage,
+      filter,
+      becomeOf: (t) => becomeOf(play, t.task),
+      playBecome: playBecome(play),
+      extras,
+      contextOf: input.facts.contextOf,
+      timeoutMs: input.timeoutMs,
+    });
+    ({ scope, ctx } = gathered);
+    probed = gathered;
+    // Handlers with the facts, still before anything changes on the host.
+    play.handlers.forEach((handler, i) => hasModule(handler) && prepareTask(handler, i, scope));
+  } else {
+    const prepared = play.tasks.map((task, i) => prepareTask(task, i, scope, filter));
+    // Handlers too, before the first probe: an argument that fails its check stops the host before
+    // anything runs on it, not after the tasks that notify the handler have changed it.
+    // (An Ansible module plumb lacks fails a handler only if it is notified.)
+    play.handlers.forEach((handler, i) => hasModule(handler) && prepareTask(handler, i, scope));
+    probed = { prepared, ...(await probeTasks(transport, prepared, ctx, (t) => becomeOf(play, t.task), extras, input.timeoutMs)) };
+  }
+  const { prepared, facts, extra } = probed;
   const pending = parsePending(extra[0] ?? '').filter((name) => play.handlers.some((h) => h.name === name));
   const tasks = prepared.map((t) => taskPlanFrom(t, facts.get(t.index), taskContext(ctx, t.task)));
   // Say why an unknown state may settle: apply reads it again after the earlier change.
@@ -99,5 +125,5 @@ export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
       t.reason = `${t.reason}; read again after "${firstChange.task.name}" changes the host`;
     }
   }
-  return { prepared, tasks, handlers: planHandlers(play, tasks, pending), pendingHandlers: pending };
+  return { prepared, tasks, handlers: planHandlers(play, tasks, pending), pendingHandlers: pending, ...(scope !== input.scope ? { scope, ctx } : {}) };
 }

@@ -17,6 +17,7 @@ import { applyHost, ApplyStopped, InterruptedError } from './applier.js';
 import { pendingKeys } from './pending.js';
 import { RunningCommands } from './running.js';
 import { moduleContext } from './context.js';
+import { playFactUsage } from './fact-usage.js';
 import { planTasks } from './planner.js';
 import { TaskPrepareError } from './prepare.js';
 import type { HostPlan, HostResult, Reporter, TaskResult } from './types.js';
@@ -254,7 +255,17 @@ async function runHost(state: RunState, play: Play, name: string): Promise<HostR
   try {
     reporter.hostActivity(name, 'probing');
     const planned = await running.track(name, 'probes', 'read-only probes of every task', () =>
-      planTasks({ transport, play, scope, ctx, tags: options.tags, skipTags: options.skipTags, timeoutMs: options.taskTimeoutMs, pending }),
+      planTasks({
+        transport,
+        play,
+        scope,
+        ctx,
+        tags: options.tags,
+        skipTags: options.skipTags,
+        timeoutMs: options.taskTimeoutMs,
+        pending,
+        facts: { usage: playFactUsage(play, scope), contextOf: (s) => moduleContext(s, state.baseDir) },
+      }),
     );
     const plan: HostPlan = { host: name, play, status: 'planned', tasks: planned.tasks, handlers: planned.handlers, pendingHandlers: planned.pendingHandlers, seconds: seconds() };
     state.plans.push(plan);
@@ -265,8 +276,9 @@ async function runHost(state: RunState, play: Play, name: string): Promise<HostR
     const { results: taskResults, failed } = await applyHost({
       transport,
       play,
-      scope,
-      ctx,
+      // Issue 13: with the host's facts when the play read any.
+      scope: planned.scope ?? scope,
+      ctx: planned.ctx ?? ctx,
       planned,
       timeoutMs: options.taskTimeoutMs,
       pending,

@@ -27,3 +27,5 @@ for (const [key, module] of Object.entries(modules)) {
 }
 
 export type * from './types.js';
+/** Issue 13: the stand-in host facts validate renders with (a play's facts are only known on the host). */
+export { standInFacts } from '../facts/host-facts.js';

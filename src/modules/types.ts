@@ -117,6 +117,12 @@ export interface Module<A = any, F = any> {
    * shows in the data itself.
    */
   secretFacts?(args: A, facts: FactValues<F>, ctx: ModuleContext): string[];
+  /**
+   * Issue 13: a module that sets Ansible facts (setup, service_facts, package_facts) — the facts
+   * (names without `ansible_`) its task adds for the tasks after it, from its fact values.
+   * Such a task is read-only: it is read in the probe batch and its plan is always ok.
+   */
+  setsFacts?(args: A, facts: FactValues<F>): Record<string, unknown>;
 }
 
 /** Declare a module; typed so that `plan` sees exactly the facts `facts` asked for. */

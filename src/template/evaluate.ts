@@ -275,13 +275,14 @@ export function evaluate(e: Expr, scope: Lookup): unknown {
   }
 }
 
-const FACTS_NOT_YET = 'are not supported yet (issue 13: loops, register, facts, blocks)';
+/** Issue 13: facts exist when the play gathers them; an undefined one is off, outside gather_subset, or one plumb does not read. */
+const NO_FACT = 'the play does not have it (gather_facts: false, not in gather_subset, or not a fact plumb gathers)';
 
 /** The message for a variable that is not defined, with a suggestion. */
 export function undefinedVariable(name: string, known: Iterable<string>): Undefined {
-  // Facts are not gathered yet: say so rather than suggest a look-alike name.
+  // Say why a fact is missing rather than suggest a look-alike name.
   if (/^ansible_/.test(name) && !/^ansible_(host|port|user|password|connection|become|ssh_|private_key_file|python_interpreter)/.test(name))
-    return new Undefined(name, `undefined variable "${name}": it is an Ansible fact, and facts ${FACTS_NOT_YET}`);
+    return new Undefined(name, `undefined variable "${name}": it is an Ansible fact, and ${NO_FACT}`);
   const near = closest(name, known, 1);
   return new Undefined(name, `undefined variable "${name}"${near.length ? ` (did you mean "${near[0]}"?)` : ''}`);
 }
