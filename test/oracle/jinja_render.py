@@ -35,6 +35,10 @@ CASE_DEST = "/etc/plumb/case.conf"
 UNSTABLE_TEMPLATE_VARS = ("template_mtime", "template_uid", "template_run_date")
 
 
+class BadCase(Exception):
+    """A case the suite itself got wrong (not a rendering result): stop the run."""
+
+
 def template_vars(files_dir):
     found = generate_ansible_template_vars(CASE_SRC, os.path.join(files_dir, CASE_SRC), CASE_DEST)
     for name in UNSTABLE_TEMPLATE_VARS:
@@ -46,8 +50,11 @@ def render_template(base, case, files_dir):
     options = dict(DEFAULTS)
     for key, value in (case.get("options") or {}).items():
         if key not in TEMPLATE_OPTIONS:
-            raise ValueError("case %s: unknown template option %s" % (case["name"], key))
+            raise BadCase("case %s: unknown template option %s" % (case["name"], key))
         options[key] = value
+    # The task's templar holds the play's variables; lookups called from the template run
+    # through it (not through the copy below), as in the template action.
+    base.available_variables = dict(case.get("vars") or {})
     available = dict(case.get("vars") or {})
     available.update(template_vars(files_dir))
     # The module's search path: the play's base dir and the template's own dir, each with templates/.
@@ -83,7 +90,7 @@ def render(base, case, files_dir):
         if case.get("mode", "template") == "expression":
             return render_expression(base, case)
         return render_template(base, case, files_dir)
-    except ValueError:
+    except BadCase:
         raise
     except Exception as e:  # a case the oracle refuses is a result: the error's class is compared
         return {"ok": False, "error": type(e).__name__, "message": str(e)}
