@@ -5,6 +5,16 @@
  * source file (mode "template") or for a task argument string (mode
  * "expression", whose value is compared as JSON).
  *
+ * What the oracle (test/oracle/jinja_render.py) gives a template-mode case, and
+ * an engine that does the same must give it too:
+ * - the case's `options` as the template module's options, over its defaults
+ *   (trim_blocks on, lstrip_blocks off, newline_sequence "\n"), trailing newlines kept;
+ * - the template action's variables, as if the task were
+ *   `template: { src: templates/case.j2, dest: /etc/plumb/case.conf }` with the
+ *   playbook in test/jinja/files (`filesDir`): ansible_managed ("Ansible managed"),
+ *   template_path, template_fullpath, template_destpath, template_host;
+ * - relative lookup('file'|'template') names resolved in `filesDir` (and its templates/);
+ * - `c.env` set in the environment (lookup('env')).
  * Today's engine (src/template/render.ts) evaluates `{{ }}` expressions only:
  * no statements, comments, template options or lookups.
  */
