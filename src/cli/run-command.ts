@@ -11,6 +11,7 @@ import { matchHosts } from '../inventory/patterns.js';
 import { loadProject, parseExtraVars, type Project } from '../config/project.js';
 import type { LoadedCfg } from '../config/ansible-cfg.js';
 import { run, playHosts, type RunResult } from '../engine/run.js';
+import { selectedByTags, type TagFilter } from '../engine/prepare.js';
 import { writeFileSync } from 'node:fs';
 import { Fingerprinter, newFingerprintKey } from '../engine/fingerprint.js';
 import { describeRunning, RunningCommands } from '../engine/running.js';
@@ -86,7 +87,7 @@ export function toRunOptions(playbook: string, o: CommonOptions, ansibleCfg?: Lo
 }
 
 /** Secrets of every (play, host) are resolved before anything is contacted, so a missing one stops the run early. */
-function resolveScopes(project: Project, limit: string | undefined, redactor: Redactor, secrets: Set<string>, env: NodeJS.ProcessEnv) {
+function resolveScopes(project: Project, limit: string | undefined, redactor: Redactor, secrets: Set<string>, env: NodeJS.ProcessEnv, filter: TagFilter) {
   const scopes = new Map<string, HostScope>();
   const errors: string[] = [];
   const addSecret = (v: string) => {
@@ -98,7 +99,7 @@ function resolveScopes(project: Project, limit: string | undefined, redactor: Re
   project.playbook.plays.forEach((play, i) => {
     for (const name of playHosts(project, play, limit)) {
       try {
-        const scope = hostScope(project, play, project.inventory.hosts.get(name)!, env);
+        const scope = hostScope(project, play, project.inventory.hosts.get(name)!, env, { selected: (tags) => selectedByTags({ tags }, filter) });
         for (const key of Object.keys(play.secrets)) if (scope.vars[key] !== undefined) addSecret(String(scope.vars[key]));
         // Values the host's tasks compute from secrets are hidden in everything the run prints.
         scope.redactor.forwardTo(redactor);
@@ -159,7 +160,7 @@ async function prepareRun(o: RunCommandOptions, io: Io): Promise<Prepared> {
   if (warnings.length) io.stderr(formatDiagnostics(warnings, project.sources, check.redactor));
   const redactor = new Redactor();
   const secrets = new Set<string>();
-  const scopeFor = resolveScopes(project, o.limit, redactor, secrets, env);
+  const scopeFor = resolveScopes(project, o.limit, redactor, secrets, env, { tags: o.tags, skipTags: o.skipTags });
   let asked: Promise<string> | undefined;
   const transport: TransportOptions = {
     knownHostsFiles: o.knownHosts?.length ? o.knownHosts : undefined,

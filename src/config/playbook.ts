@@ -189,6 +189,7 @@ export class Checker {
     const handlerNames = this.handlerNames(raw, path);
     ok = this.roleHandlerNames(expander.handlers, handlerNames.names) && ok;
     handlers.push(...expander.handlers);
+    expander.scopeHandlers(handlers);
     ok = vars.ok && secrets.ok && handlerNames.ok && ok;
     for (const key of ['pre_tasks', 'tasks', 'post_tasks', 'handlers'] as const) ok = this.notifies(raw, path, key, handlerNames.names) && ok;
     ok = unknownNotifies(expander.notifySites, new Set(handlerNames.names.keys())) && ok;
@@ -467,7 +468,11 @@ export class Checker {
         );
       } else if (shortName(key) === 'include_vars') {
         ok = false;
-        this.error([...path, key], `"include_vars" is not supported yet: load the file with "vars_files:" on the play`, 'key');
+        this.error(
+          [...path, key],
+          kind === 'handler' ? `"${key}" in handlers is not supported: plumb's handlers are single tasks` : `"${key}" must be written as a task of its own, not beside a module`,
+          'key',
+        );
       } else if (UNSUPPORTED_TASK_KEYS.has(shortName(key))) {
         ok = false;
         this.error([...path, key], `"${key}" is an Ansible keyword plumb does not support`, 'key');
