@@ -25,6 +25,7 @@ import {
   moduleSpellings,
   notifiedHandlers,
   notifyTargets,
+  qualifiedHandlerName,
   resolveModule,
   shortName,
   spellArguments,
@@ -198,7 +199,7 @@ export class Checker {
 
     if (!ok) return undefined;
     // A notify names a handler or a topic handlers listen on: the engine sees the handlers it reaches.
-    const targets = notifyTargets(handlers.map((h) => ({ name: h.name, listen: h.listen ?? [] })));
+    const targets = notifyTargets(handlers.map((h) => ({ name: h.name, listen: h.listen ?? [], role: h.role })));
     for (const t of [...tasks, ...handlers]) t.notify = notifiedHandlers(t.notify, targets);
     const hosts = Array.isArray(raw.hosts) ? (raw.hosts as string[]).join(':') : (raw.hosts as string);
     const play: Play = {
@@ -318,6 +319,7 @@ export class Checker {
         );
       }
       names.set(h.name, -1);
+      if (h.role) names.set(qualifiedHandlerName(h.role, h.name), -1);
     }
     return ok;
   }
