@@ -140,7 +140,7 @@ interface Prepared {
 async function prepareRun(o: RunCommandOptions, io: Io): Promise<Prepared> {
   const env = io.env;
   const ask = (question: string) => (io.prompt ? io.prompt(question) : Promise.reject(noTerminal(question)));
-  const vault = await vaultContext(o.vault ?? { vaultIds: [], vaultPasswordFiles: [], askVaultPass: false }, io);
+  const vault = await vaultContext(o.vault ?? { vaultIds: [], vaultPasswordFiles: [], askVaultPass: false }, io, false, o.ansibleCfg?.cfg);
   const project = await loadProject({
     playbookPath: o.playbook,
     inventoryPath: o.inventory,
