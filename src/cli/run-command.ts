@@ -32,6 +32,7 @@ import type { CommonOptions } from './options.js';
 import { noTerminal } from './prompt.js';
 import { vaultContext, type VaultOptions } from './vault.js';
 import { startAtTask } from './list.js';
+import { vaultExtraVars } from './extra-vars-plan.js';
 
 export interface RunCommandOptions {
   playbook: string;
@@ -200,6 +201,8 @@ export interface RunExtras {
 /** `fingerprints` false: a document only to be read (markdown), which needs no fingerprints and so derives no key. */
 function planDocument(prepared: Prepared, o: RunCommandOptions, result: RunResult, fingerprints = true) {
   const { project } = prepared;
+  // Vault data given with -e is stored by reference (the arguments and the files' hashes), never decrypted.
+  const byReference = vaultExtraVars(o.extraVars ?? []);
   return buildPlanDocument({
     plans: result.plans,
     playIndex: (p) => project.playbook.plays.indexOf(p.play),
@@ -210,9 +213,10 @@ function planDocument(prepared: Prepared, o: RunCommandOptions, result: RunResul
       ...(o.limit ? { limit: o.limit } : {}),
       ...(o.tags?.length ? { tags: o.tags } : {}),
       ...(o.skipTags?.length ? { skip_tags: o.skipTags } : {}),
-      extra_vars: project.extraVars,
+      extra_vars: byReference ? {} : project.extraVars,
+      ...(byReference ? { extra_args: byReference.args } : {}),
     },
-    files: project.files,
+    files: [...project.files, ...(byReference?.files ?? [])],
     fingerprints: fingerprints ? new Fingerprinter(prepared.secrets, newFingerprintKey(), { floor: true }) : undefined,
     redact: (t) => prepared.redactor.redact(t),
   });
@@ -303,7 +307,7 @@ export async function applySavedPlan(planPath: string, o: RunCommandOptions, io:
     limit: names.join(':'),
     tags: saved.command.tags,
     skipTags: saved.command.skip_tags,
-    extraVars: [],
+    extraVars: saved.command.extra_args ?? [],
     extraVarsObject: saved.command.extra_vars,
   };
   return runCommand('apply', options, io, {
