@@ -52,7 +52,7 @@ Examples:
     const { inventory, secrets, warnings, sources, vaultValues } = loadInventoryOnly(o.inventory!, o.secrets, {
       playbookDir: o.playbookDir,
       ansibleCfg,
-      vault: await vaultContext(o, io),
+      vault: await vaultContext(o, io, false, ansibleCfg.cfg),
     });
     const redactor = new Redactor();
     for (const v of Object.values(secrets)) redactor.add(v);

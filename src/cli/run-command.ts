@@ -11,6 +11,7 @@ import { matchHosts } from '../inventory/patterns.js';
 import { loadProject, parseExtraVars, type Project } from '../config/project.js';
 import type { LoadedCfg } from '../config/ansible-cfg.js';
 import { run, playHosts, type RunResult } from '../engine/run.js';
+import { selectedByTags, type TagFilter } from '../engine/prepare.js';
 import { writeFileSync } from 'node:fs';
 import { Fingerprinter, newFingerprintKey } from '../engine/fingerprint.js';
 import { describeRunning, RunningCommands } from '../engine/running.js';
@@ -31,6 +32,7 @@ import type { CommonOptions } from './options.js';
 import { noTerminal } from './prompt.js';
 import { vaultContext, type VaultOptions } from './vault.js';
 import { startAtTask } from './list.js';
+import { vaultExtraVars } from './extra-vars-plan.js';
 
 export interface RunCommandOptions {
   playbook: string;
@@ -86,7 +88,7 @@ export function toRunOptions(playbook: string, o: CommonOptions, ansibleCfg?: Lo
 }
 
 /** Secrets of every (play, host) are resolved before anything is contacted, so a missing one stops the run early. */
-function resolveScopes(project: Project, limit: string | undefined, redactor: Redactor, secrets: Set<string>, env: NodeJS.ProcessEnv) {
+function resolveScopes(project: Project, limit: string | undefined, redactor: Redactor, secrets: Set<string>, env: NodeJS.ProcessEnv, filter: TagFilter) {
   const scopes = new Map<string, HostScope>();
   const errors: string[] = [];
   const addSecret = (v: string) => {
@@ -98,7 +100,7 @@ function resolveScopes(project: Project, limit: string | undefined, redactor: Re
   project.playbook.plays.forEach((play, i) => {
     for (const name of playHosts(project, play, limit)) {
       try {
-        const scope = hostScope(project, play, project.inventory.hosts.get(name)!, env);
+        const scope = hostScope(project, play, project.inventory.hosts.get(name)!, env, { selected: (tags) => selectedByTags({ tags }, filter) });
         for (const key of Object.keys(play.secrets)) if (scope.vars[key] !== undefined) addSecret(String(scope.vars[key]));
         // Values the host's tasks compute from secrets are hidden in everything the run prints.
         scope.redactor.forwardTo(redactor);
@@ -139,7 +141,7 @@ interface Prepared {
 async function prepareRun(o: RunCommandOptions, io: Io): Promise<Prepared> {
   const env = io.env;
   const ask = (question: string) => (io.prompt ? io.prompt(question) : Promise.reject(noTerminal(question)));
-  const vault = await vaultContext(o.vault ?? { vaultIds: [], vaultPasswordFiles: [], askVaultPass: false }, io);
+  const vault = await vaultContext(o.vault ?? { vaultIds: [], vaultPasswordFiles: [], askVaultPass: false }, io, false, o.ansibleCfg?.cfg);
   const project = await loadProject({
     playbookPath: o.playbook,
     inventoryPath: o.inventory,
@@ -159,7 +161,7 @@ async function prepareRun(o: RunCommandOptions, io: Io): Promise<Prepared> {
   if (warnings.length) io.stderr(formatDiagnostics(warnings, project.sources, check.redactor));
   const redactor = new Redactor();
   const secrets = new Set<string>();
-  const scopeFor = resolveScopes(project, o.limit, redactor, secrets, env);
+  const scopeFor = resolveScopes(project, o.limit, redactor, secrets, env, { tags: o.tags, skipTags: o.skipTags });
   let asked: Promise<string> | undefined;
   const transport: TransportOptions = {
     knownHostsFiles: o.knownHosts?.length ? o.knownHosts : undefined,
@@ -199,6 +201,8 @@ export interface RunExtras {
 /** `fingerprints` false: a document only to be read (markdown), which needs no fingerprints and so derives no key. */
 function planDocument(prepared: Prepared, o: RunCommandOptions, result: RunResult, fingerprints = true) {
   const { project } = prepared;
+  // Vault data given with -e is stored by reference (the arguments and the files' hashes), never decrypted.
+  const byReference = vaultExtraVars(o.extraVars ?? []);
   return buildPlanDocument({
     plans: result.plans,
     playIndex: (p) => project.playbook.plays.indexOf(p.play),
@@ -209,9 +213,10 @@ function planDocument(prepared: Prepared, o: RunCommandOptions, result: RunResul
       ...(o.limit ? { limit: o.limit } : {}),
       ...(o.tags?.length ? { tags: o.tags } : {}),
       ...(o.skipTags?.length ? { skip_tags: o.skipTags } : {}),
-      extra_vars: project.extraVars,
+      extra_vars: byReference ? {} : project.extraVars,
+      ...(byReference ? { extra_args: byReference.args } : {}),
     },
-    files: project.files,
+    files: [...project.files, ...(byReference?.files ?? [])],
     fingerprints: fingerprints ? new Fingerprinter(prepared.secrets, newFingerprintKey(), { floor: true }) : undefined,
     redact: (t) => prepared.redactor.redact(t),
   });
@@ -302,7 +307,7 @@ export async function applySavedPlan(planPath: string, o: RunCommandOptions, io:
     limit: names.join(':'),
     tags: saved.command.tags,
     skipTags: saved.command.skip_tags,
-    extraVars: [],
+    extraVars: saved.command.extra_args ?? [],
     extraVarsObject: saved.command.extra_vars,
   };
   return runCommand('apply', options, io, {

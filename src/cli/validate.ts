@@ -42,7 +42,7 @@ Examples:
     }
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one playbook, got ${positionals.length}` : 'missing PLAYBOOK', 'validate');
     const ansibleCfg = ansibleCfgFor(o, io, 'validate');
-    const vault = await vaultContext(o, io, true);
+    const vault = await vaultContext(o, io, true, ansibleCfg.cfg);
     const extraVars = parseExtraVars(o.extraVars, vault);
     const project = await loadProject({ playbookPath: positionals[0], inventoryPath: o.inventory!, extraVars, secretsFile: o.secrets, vault, rolesPath: o.rolesPath, ansibleCfg });
     const check = checkRendering(project, (i) => applyLimit(project.inventory, matchHosts(project.inventory, project.playbook.plays[i].hosts), o.limit), io.env);

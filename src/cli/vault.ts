@@ -1,7 +1,10 @@
 /**
  * Vault passwords from the command line, as Ansible takes them:
  * `--vault-id [LABEL@]FILE|prompt` (repeatable), `--vault-password-file FILE`
- * (repeatable; else ANSIBLE_VAULT_PASSWORD_FILE), `--ask-vault-pass`. A
+ * (repeatable), `--ask-vault-pass`; plus, as Ansible adds them whatever the
+ * command line says, the identities of $ANSIBLE_VAULT_IDENTITY_LIST (else
+ * ansible.cfg's vault_identity_list) first and the file of
+ * $ANSIBLE_VAULT_PASSWORD_FILE (else ansible.cfg's vault_password_file) last. A
  * password file that is executable is run (no shell, no arguments — or
  * `--vault-id LABEL` for a `*-client` script) and its standard output is the
  * password, as in Ansible. No password is ever printed.
@@ -12,6 +15,7 @@ import { basename } from 'node:path';
 import { LocalFileError, READ_LIMITS, readLimited } from '../local-file.js';
 import { PlumbError } from '../errors.js';
 import { VaultContext, type VaultSecret } from '../source/vault.js';
+import type { AnsibleCfg } from '../config/ansible-cfg.js';
 import type { Io } from './command.js';
 
 export interface VaultOptions {
@@ -24,16 +28,24 @@ const DEFAULT_LABEL = 'default';
 /** A password script that needs longer is waiting for something that will not come (a prompt nobody sees). */
 const SCRIPT_TIMEOUT_MS = 60_000;
 
+/** What ansible.cfg says about vault passwords. */
+export type VaultCfg = Pick<AnsibleCfg, 'vaultPasswordFile' | 'vaultIdentityList'>;
+
 /** The passwords the options name, read now (files, scripts, prompts), for one load. */
-export async function vaultContext(o: VaultOptions, io: Io, lenient = false): Promise<VaultContext> {
+export async function vaultContext(o: VaultOptions, io: Io, lenient = false, cfg?: VaultCfg): Promise<VaultContext> {
   const secrets: VaultSecret[] = [];
-  for (const id of o.vaultIds) {
+  const envIds = io.env.ANSIBLE_VAULT_IDENTITY_LIST?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const defaultIds = envIds?.length ? envIds : (cfg?.vaultIdentityList ?? []);
+  for (const id of [...defaultIds, ...o.vaultIds]) {
     const at = id.indexOf('@');
     const [label, source] = at >= 0 ? [id.slice(0, at) || DEFAULT_LABEL, id.slice(at + 1)] : [DEFAULT_LABEL, id];
     if (!source) throw new PlumbError(`--vault-id ${JSON.stringify(id)}: expected [LABEL@]FILE or [LABEL@]prompt`);
     secrets.push(source === 'prompt' ? await ask(io, label) : fromFile(source, label, io.env));
   }
-  const files = o.vaultPasswordFiles.length ? o.vaultPasswordFiles : io.env.ANSIBLE_VAULT_PASSWORD_FILE ? [io.env.ANSIBLE_VAULT_PASSWORD_FILE] : [];
+  const defaultFile = io.env.ANSIBLE_VAULT_PASSWORD_FILE || cfg?.vaultPasswordFile;
+  const files = [...o.vaultPasswordFiles, ...(defaultFile && !o.vaultPasswordFiles.includes(defaultFile) ? [defaultFile] : [])];
   for (const f of files) secrets.push(fromFile(f, DEFAULT_LABEL, io.env));
   if (o.askVaultPass) secrets.push(await ask(io, DEFAULT_LABEL));
   return new VaultContext(secrets, lenient);

@@ -11,6 +11,8 @@
  *   private_key_file  identity file for hosts whose inventory sets none
  *   host_key_checking plumb checks host keys anyway; `False` earns a warning
  *   roles_path        role search directories (":"-separated), exposed for roles
+ *   vault_password_file  a vault password file (or script), tried after --vault-password-file's
+ *   vault_identity_list  LABEL@SOURCE vault ids (comma-separated), tried before --vault-id's
  * Relative paths are taken from the directory of the ansible.cfg, `~` and
  * $VARS are expanded, as Ansible does.
  */
@@ -31,6 +33,10 @@ export interface AnsibleCfg {
   hostKeyChecking?: boolean;
   /** `[defaults] roles_path`, each path resolved, in order. */
   rolesPath: string[];
+  /** `[defaults] vault_password_file`, resolved. */
+  vaultPasswordFile?: string;
+  /** `[defaults] vault_identity_list`: LABEL@SOURCE entries, as written. */
+  vaultIdentityList?: string[];
   /** Where each [defaults] key was written, for messages. */
   positions: Map<string, SourcePos>;
 }
@@ -127,6 +133,14 @@ export function readAnsibleCfg(file: string, diags: DiagnosticList, env: NodeJS.
       .split(':')
       .filter(Boolean)
       .map((p) => expandPath(p, base, env));
+  const vaultFile = get('vault_password_file');
+  if (vaultFile) cfg.vaultPasswordFile = expandPath(vaultFile, base, env);
+  const ids = get('vault_identity_list');
+  if (ids)
+    cfg.vaultIdentityList = ids
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   const hkc = d.get('host_key_checking');
   if (hkc) {
     const v = hkc.value.trim().toLowerCase();

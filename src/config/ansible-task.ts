@@ -261,10 +261,11 @@ function firstWord(text: string): string {
 }
 
 /**
- * Handlers by what notifies them: each handler's name and each of its `listen` topics, in the
- * handlers' order (Ansible runs every handler that listens on a notified topic).
+ * Handlers by what notifies them: each handler's name, a role's handler also as "ROLE : name"
+ * (as Ansible lets a task name it), and each of its `listen` topics, in the handlers' order
+ * (Ansible runs every handler that listens on a notified topic).
  */
-export function notifyTargets(handlers: Array<{ name: string; listen: string[] }>): Map<string, string[]> {
+export function notifyTargets(handlers: Array<{ name: string; listen: string[]; role?: string }>): Map<string, string[]> {
   const out = new Map<string, string[]>();
   const add = (word: string, handler: string) => {
     const list = out.get(word) ?? [];
@@ -273,9 +274,15 @@ export function notifyTargets(handlers: Array<{ name: string; listen: string[] }
   };
   for (const h of handlers) {
     add(h.name, h.name);
+    if (h.role) add(qualifiedHandlerName(h.role, h.name), h.name);
     for (const topic of h.listen) add(topic, h.name);
   }
   return out;
+}
+
+/** How a task may name a role's handler: "ROLE : name", Ansible's listing of it. */
+export function qualifiedHandlerName(role: string, name: string): string {
+  return `${role} : ${name}`;
 }
 
 /** A task's notify list as the handler names it reaches. */

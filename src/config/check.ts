@@ -86,7 +86,16 @@ export function checkRendering(project: Project, hostsOf: (playIndex: number) =>
 function checkTask(task: Task, playScope: ReturnType<typeof hostScope>, host: string, add: (d: Diagnostic) => void): void {
   const meta = metaOfTask(task);
   if (!meta) return;
-  const scope = taskScope(playScope, task);
+  let scope: ReturnType<typeof hostScope>;
+  try {
+    scope = taskScope(playScope, task);
+  } catch (err) {
+    // An include_vars before the task whose `when` cannot be decided on this host: reported at that when.
+    if (!(err instanceof TemplateError)) throw err;
+    const pos = err.pos ?? task.pos;
+    add({ severity: 'error', file: pos.file, line: pos.line, column: pos.column, message: err.detail });
+    return;
+  }
   const root = meta.src.doc.contents as Node;
   const error = (path: PathPart[], message: string) => {
     const pos = valuePos(meta.src, root, path);

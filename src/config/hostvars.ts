@@ -1,9 +1,9 @@
 /**
  * The variables one host sees in one play, by precedence (lowest first):
  * role defaults < inventory `all` < groups, parent before child < host < play
- * vars (and vars_files) < role vars < role parameters < include parameters <
- * play secrets < --secrets file < -e (role and include layers only for the
- * tasks they scope: `taskScope`). Plus `inventory_hostname`,
+ * vars (and vars_files) < role vars < include_vars < role parameters < include
+ * parameters < play secrets < --secrets file < -e (role, include and
+ * include_vars layers only for the tasks they scope: `taskScope`). Plus `inventory_hostname`,
  * `group_names`, `groups` and `env`. Secret values are rendered eagerly and
  * added to the redactor, so nothing printed afterwards can contain them.
  */
@@ -42,15 +42,19 @@ export interface HostScopeOptions {
   onSecretError?: (name: string, error: TemplateError) => string;
   /** Ansible facts of the host (names without `ansible_`), as gathered: see src/config/host-facts-vars.ts. */
   facts?: Record<string, unknown>;
+  /** Whether --tags/--skip-tags select a task with these tags (an include_vars deselected does not load); absent: every one. */
+  selected?: (tags: string[]) => boolean;
 }
 
 /** The un-rendered variables of one host in one play, with a task's scoped layers (when it has them) in their places. */
-function layered(project: Project, play: Play, host: InventoryHost, scoped?: ScopedVars): Record<string, unknown> {
+function layered(project: Project, play: Play, host: InventoryHost, scoped?: ScopedVars, included?: Record<string, unknown>): Record<string, unknown> {
   return {
     ...scoped?.defaults,
     ...host.vars,
     ...play.vars,
     ...scoped?.vars,
+    ...included,
+    ...scoped?.params,
     ...play.secrets,
     ...project.secretValuesFromFile,
     ...project.extraVars,
@@ -122,18 +126,50 @@ export function hostScope(project: Project, play: Play, host: InventoryHost, env
   derived.set(result, {
     cache: new WeakMap(),
     build: (scoped) => {
-      const vars = layered(project, play, host, scoped);
+      const included = includedFor(result, scoped, options.selected);
+      const vars = layered(project, play, host, scoped, included.vars);
       // A scoped name shadows the play's position for it; secrets keep theirs (they win over scoped vars).
-      const inner = new VarScope(vars, { env, positions: new Map([...(meta?.varPositions ?? []), ...scoped.positions, ...(meta?.secretPositions ?? [])]) });
-      if (options.facts) injectFacts(inner, vars, options.facts, factShadows(project, play, scoped));
+      const inner = new VarScope(vars, { env, positions: new Map([...(meta?.varPositions ?? []), ...included.positions, ...scoped.positions, ...(meta?.secretPositions ?? [])]) });
+      // include_vars sits above host facts too: a fact never overrides what it loaded.
+      if (options.facts) injectFacts(inner, vars, options.facts, new Set([...factShadows(project, play, scoped), ...Object.keys(included.vars)]));
       for (const name of secretNames) {
         inner.setResolved(name, raw[name]);
         vars[name] = raw[name];
       }
-      return wrap(host, vars, redactor, secretNames, inner);
+      // A role's or an include_vars file's variable holding a vault value is a secret variable for the tasks it scopes.
+      const scopedSecrets = vaultVariables(vars, project.vaultValues).filter((n) => !secretNames.has(n) && typeof vars[n] !== 'object');
+      for (const name of scopedSecrets) inner.setResolved(name, vars[name]);
+      return wrap(host, vars, redactor, scopedSecrets.length ? new Set([...secretNames, ...scopedSecrets]) : secretNames, inner);
     },
   });
   return result;
+}
+
+/**
+ * The variables of the include_vars tasks that ran before a task on this host: each
+ * one --tags selects and whose `when` holds there, evaluated in the scope that
+ * include_vars task itself had (so an earlier include_vars can decide a later one).
+ */
+function includedFor(playScope: HostScope, scoped: ScopedVars, selected?: (tags: string[]) => boolean): { vars: Record<string, unknown>; positions: Map<string, SourcePos> } {
+  const vars: Record<string, unknown> = {};
+  const positions = new Map<string, SourcePos>();
+  for (const step of scoped.included ?? []) {
+    if (selected && !selected(step.tags)) continue;
+    if (step.when !== undefined) {
+      const at = step.at ? taskScope(playScope, { scoped: step.at }) : playScope;
+      let holds: boolean;
+      try {
+        holds = at.condition(step.when, step.whenPos);
+      } catch (err) {
+        if (!(err instanceof TemplateError)) throw err;
+        throw new TemplateError(`the when of include_vars: ${err.detail}`, err.pos ?? step.whenPos);
+      }
+      if (!holds) continue;
+    }
+    Object.assign(vars, step.vars);
+    for (const [k, p] of step.positions) positions.set(k, p);
+  }
+  return { vars, positions };
 }
 
 function wrap(host: InventoryHost, vars: Record<string, unknown>, redactor: Redactor, secretNames: ReadonlySet<string>, scope: VarScope): HostScope {

@@ -36,15 +36,31 @@ export interface Task {
 
 /**
  * Variables layered around the host's and the play's (Ansible's precedence):
- * `defaults` (role defaults) under the inventory, `vars` (role vars, role
- * parameters, include parameters, merged in that order) over the play's vars
- * and under secrets and -e. One object is shared by every task of a role or
- * include, so a host's derived scope is built once per object.
+ * `defaults` (role defaults) under the inventory, `vars` (role vars) over the
+ * play's vars, then `included` (include_vars run before the task), then
+ * `params` (role parameters, then include parameters), all under secrets and
+ * -e. One object is shared by every task of a role or include, so a host's
+ * derived scope is built once per object.
  */
 export interface ScopedVars {
   defaults: Record<string, unknown>;
   vars: Record<string, unknown>;
+  params?: Record<string, unknown>;
+  /** The include_vars tasks run before this task in the play, in order: each applies on a host where its `when` holds and --tags selects it. */
+  included?: readonly IncludedVars[];
   positions: Map<string, SourcePos>;
+}
+
+/** What one include_vars task loaded, and the per-host decision whether it applies. */
+export interface IncludedVars {
+  vars: Record<string, unknown>;
+  positions: Map<string, SourcePos>;
+  /** Its condition (its own and what its role or include gives it), evaluated per host in `at`. */
+  when?: string;
+  whenPos: SourcePos;
+  tags: string[];
+  /** The scope the include_vars task itself sees (the include_vars before it included). */
+  at?: ScopedVars;
 }
 
 export interface Play {

@@ -25,6 +25,7 @@ import {
   moduleSpellings,
   notifiedHandlers,
   notifyTargets,
+  qualifiedHandlerName,
   resolveModule,
   shortName,
   spellArguments,
@@ -189,6 +190,7 @@ export class Checker {
     const handlerNames = this.handlerNames(raw, path);
     ok = this.roleHandlerNames(expander.handlers, handlerNames.names) && ok;
     handlers.push(...expander.handlers);
+    expander.scopeHandlers(handlers);
     ok = vars.ok && secrets.ok && handlerNames.ok && ok;
     for (const key of ['pre_tasks', 'tasks', 'post_tasks', 'handlers'] as const) ok = this.notifies(raw, path, key, handlerNames.names) && ok;
     ok = unknownNotifies(expander.notifySites, new Set(handlerNames.names.keys())) && ok;
@@ -197,7 +199,7 @@ export class Checker {
 
     if (!ok) return undefined;
     // A notify names a handler or a topic handlers listen on: the engine sees the handlers it reaches.
-    const targets = notifyTargets(handlers.map((h) => ({ name: h.name, listen: h.listen ?? [] })));
+    const targets = notifyTargets(handlers.map((h) => ({ name: h.name, listen: h.listen ?? [], role: h.role })));
     for (const t of [...tasks, ...handlers]) t.notify = notifiedHandlers(t.notify, targets);
     const hosts = Array.isArray(raw.hosts) ? (raw.hosts as string[]).join(':') : (raw.hosts as string);
     const play: Play = {
@@ -319,6 +321,7 @@ export class Checker {
         );
       }
       names.set(h.name, -1);
+      if (h.role) names.set(qualifiedHandlerName(h.role, h.name), -1);
     }
     return ok;
   }
@@ -469,7 +472,11 @@ export class Checker {
         );
       } else if (shortName(key) === 'include_vars') {
         ok = false;
-        this.error([...path, key], `"include_vars" is not supported yet: load the file with "vars_files:" on the play`, 'key');
+        this.error(
+          [...path, key],
+          kind === 'handler' ? `"${key}" in handlers is not supported: plumb's handlers are single tasks` : `"${key}" must be written as a task of its own, not beside a module`,
+          'key',
+        );
       } else if (UNSUPPORTED_TASK_KEYS.has(shortName(key))) {
         ok = false;
         this.error([...path, key], `"${key}" is an Ansible keyword plumb does not support`, 'key');

@@ -15,8 +15,9 @@ import { describeValue } from '../source/issues.js';
 import { closest, didYouMean } from '../source/suggest.js';
 import { isVariableName } from '../source/names.js';
 import type { SourcePos } from '../source/pos.js';
-import { posOf, readYaml, type PathPart, type YamlSource } from '../source/yaml.js';
-import type { ScopedVars, Task } from './model.js';
+import { locate, posOf, readYaml, type PathPart, type YamlSource } from '../source/yaml.js';
+import type { IncludedVars, ScopedVars, Task } from './model.js';
+import { includeVarsKey, loadIncludeVars } from './include-vars.js';
 import type { Checker } from './playbook.js';
 
 /** What the enclosing constructs (a role entry, an include) give the tasks inside them. */
@@ -73,6 +74,10 @@ export class PlayExpander {
   private readonly ran = new Map<string, ScopedVars>();
   private readonly handlerFilesLoaded = new Set<string>();
   private readonly playbookDir: string;
+  /** The include_vars tasks met so far in the play, in order: every later task (and every handler) is scoped by them. */
+  private included: readonly IncludedVars[] = [];
+  /** One scope object per (role or include scope, include_vars so far), so a host's scope is built once per pair. */
+  private readonly withIncludedMemo = new Map<ScopedVars | undefined, Map<readonly IncludedVars[], ScopedVars>>();
 
   constructor(private readonly playbook: Checker) {
     this.playbookDir = dirname(playbook.src.file);
@@ -97,7 +102,9 @@ export class PlayExpander {
       const at = [...path, i];
       const entry = isRecord(written) ? shortIncludeKeys(written) : written;
       const key = isRecord(entry) ? ['import_tasks', 'include_tasks', 'import_role', 'include_role'].find((k) => k in entry) : undefined;
-      if (key === 'import_tasks' || key === 'include_tasks') out.push(...this.includeTasks(checker, entry as Record<string, unknown>, at, key, inh));
+      const varsKey = isRecord(entry) ? includeVarsKey(entry) : undefined;
+      if (varsKey) this.includeVars(checker, entry as Record<string, unknown>, at, varsKey, inh);
+      else if (key === 'import_tasks' || key === 'include_tasks') out.push(...this.includeTasks(checker, entry as Record<string, unknown>, at, key, inh));
       else if (key === 'import_role' || key === 'include_role') out.push(...this.includeRole(checker, entry as Record<string, unknown>, at, key, inh));
       else {
         const task = checker.task(entry, at, 'task');
@@ -114,11 +121,50 @@ export class PlayExpander {
     task.when = when.length === 0 ? undefined : when.length === 1 ? when[0] : when.map((c) => `(${c})`).join(' and ');
     task.become ??= inh.become;
     task.become_user ??= inh.become_user;
-    if (inh.scoped) task.scoped = inh.scoped;
+    const scoped = this.withIncluded(inh.scoped);
+    if (scoped) task.scoped = scoped;
     if (inh.role) task.role = inh.role.name;
     const fileDir = dirname(checker.src.file);
     if (inh.role || fileDir !== this.playbookDir) task.searchDirs = [...new Set([...(inh.role ? [inh.role.dir] : []), fileDir, this.playbookDir])];
     return task;
+  }
+
+  /** `scoped` with the include_vars met so far layered in (the same object for the same pair). */
+  private withIncluded(scoped: ScopedVars | undefined): ScopedVars | undefined {
+    if (this.included.length === 0) return scoped;
+    let byIncluded = this.withIncludedMemo.get(scoped);
+    if (!byIncluded) this.withIncludedMemo.set(scoped, (byIncluded = new Map()));
+    let s = byIncluded.get(this.included);
+    if (!s) byIncluded.set(this.included, (s = { ...(scoped ?? { defaults: {}, vars: {}, positions: new Map() }), included: this.included }));
+    return s;
+  }
+
+  /**
+   * An include_vars task: its files are read now; their variables scope every
+   * later task of the play (as Ansible's include_vars stays for the host), on the
+   * hosts where its `when` holds. It is not a task of its own in plumb's plan.
+   */
+  private includeVars(checker: Checker, entry: Record<string, unknown>, path: PathPart[], key: string, inh: Inherited): void {
+    const ok = this.keywords(checker, entry, path, key, ['name', 'tags', 'when']);
+    if (typeof entry.name === 'string') checker.templates(entry.name, [...path, 'name']);
+    const where = { roleDir: inh.role?.dir, fileDir: dirname(checker.src.file), playbookDir: this.playbookDir };
+    const loaded = loadIncludeVars(checker, entry[key], [...path, key], where);
+    if (!ok || !loaded) return;
+    const inner = this.narrowed(entry, inh);
+    const when = inner.when.length === 0 ? undefined : inner.when.length === 1 ? inner.when[0] : inner.when.map((c) => `(${c})`).join(' and ');
+    const whenNode = locate(checker.root, entry.when === undefined ? path : [...path, 'when']).node;
+    this.included = [
+      ...this.included,
+      { vars: loaded.vars, positions: loaded.positions, when, whenPos: posOf(checker.src, whenNode), tags: [...new Set(inner.tags)], at: this.withIncluded(inh.scoped) },
+    ];
+  }
+
+  /** Handlers run after the play's tasks: they see every include_vars of the play. */
+  scopeHandlers(handlers: Task[]): void {
+    for (const h of handlers) {
+      const scoped = this.withIncluded(h.scoped);
+      if (scoped) h.scoped = scoped;
+    }
   }
 
   /** Keys of an include or a role entry: the known ones checked, the rest reported (or, for a role entry, its parameters). */
@@ -200,8 +246,8 @@ export class PlayExpander {
     if (!tasks) return [];
     let scoped = inh.scoped;
     if (vars) {
-      const base = inh.scoped ?? { defaults: {}, vars: {}, positions: new Map() };
-      scoped = { defaults: base.defaults, vars: { ...base.vars, ...vars }, positions: new Map([...base.positions, ...positions]) };
+      const base: ScopedVars = inh.scoped ?? { defaults: {}, vars: {}, positions: new Map() };
+      scoped = { defaults: base.defaults, vars: base.vars, params: { ...base.params, ...vars }, positions: new Map([...base.positions, ...positions]) };
     }
     const inner: Inherited = { ...this.narrowed(entry, inh), scoped, includeVars: vars ? { ...inh.includeVars, ...vars } : inh.includeVars, files: [...inh.files, resolve(file)] };
     return this.taskList(tasks.checker, tasks.list, [], inner);
@@ -284,11 +330,12 @@ export class PlayExpander {
       return { tasks: [] };
     }
     const name = this.staticName(checker, entry[nameKey], [...path, nameKey], 'a role entry', 'role name');
-    if (isRecord(entry.vars)) Object.assign(params, entry.vars);
     const positions = new Map<string, SourcePos>();
     if (isRecord(entry.vars)) ok = checker.variables(entry.vars, [...path, 'vars'], positions, checker.src, checker.root) && ok;
     if (!name || !ok) return { tasks: [] };
-    return this.role(checker, name, [...path, nameKey], params, this.narrowed(entry, inh), { once: true, positions });
+    // As in Ansible: `vars:` of a role entry are the role's variables (under its vars/main.yml); other keys are role parameters.
+    const entryVars = isRecord(entry.vars) ? entry.vars : undefined;
+    return this.role(checker, name, [...path, nameKey], params, this.narrowed(entry, inh), { once: true, positions, entryVars });
   }
 
   private role(
@@ -297,7 +344,7 @@ export class PlayExpander {
     at: PathPart[],
     params: Record<string, unknown>,
     inh: Inherited,
-    opts: { from?: Partial<Record<'tasks' | 'handlers' | 'vars' | 'defaults', string>>; once: boolean; positions?: Map<string, SourcePos> },
+    opts: { from?: Partial<Record<'tasks' | 'handlers' | 'vars' | 'defaults', string>>; once: boolean; positions?: Map<string, SourcePos>; entryVars?: Record<string, unknown> },
   ): RoleRun {
     const dir = this.findRole(checker, name, at, inh);
     if (!dir) return { tasks: [] };
@@ -308,7 +355,7 @@ export class PlayExpander {
     const from = opts.from ?? {};
     const files = this.roleFilesOf(checker, dir, name, from);
     if (!files?.ok) return { tasks: [] };
-    const key = `${dir}\0${JSON.stringify(from)}\0${JSON.stringify(params)}`;
+    const key = `${dir}\0${JSON.stringify(from)}\0${JSON.stringify(params)}\0${JSON.stringify(opts.entryVars ?? {})}`;
     const already = this.ran.get(key);
     // A role that already ran still lends its variables to the role that depends on it.
     if (already && opts.once && !files.allowDuplicates) return { tasks: [], scoped: already };
@@ -323,7 +370,9 @@ export class PlayExpander {
     }
     const scoped: ScopedVars = {
       defaults: Object.assign({}, ...depScopes.map((s) => s.defaults), files.defaults),
-      vars: Object.assign({}, ...depScopes.map((s) => s.vars), files.vars, params, inh.includeVars ?? {}),
+      // A dependency's parameters are its own; to the role that depends on it they are variables.
+      vars: Object.assign({}, ...depScopes.map((s) => ({ ...s.vars, ...s.params })), opts.entryVars ?? {}, files.vars),
+      params: { ...params, ...inh.includeVars },
       positions: new Map([...depScopes.flatMap((s) => [...s.positions]), ...files.positions, ...(opts.positions ?? [])]),
     };
     this.ran.set(key, scoped);

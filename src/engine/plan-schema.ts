@@ -74,6 +74,7 @@ export const planDocumentSchema = z.object({
     tags: z.array(z.string()).optional(),
     skip_tags: z.array(z.string()).optional(),
     extra_vars: z.record(z.string(), z.unknown()),
+    extra_args: z.array(z.string()).optional().describe('the -e arguments as given, when a -e file holds vault data: read again at apply, never stored decrypted'),
   }),
   files: z.array(z.object({ path: z.string(), sha256: z.string() })).describe('content hashes of the playbook, inventory and variable files the plan was made from'),
   fingerprint_key: fingerprintKey.optional(),

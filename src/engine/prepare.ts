@@ -47,7 +47,7 @@ export interface TagFilter {
  * tagged non-`never` one for `tagged`; --skip-tags then drops a task with a listed tag (`all`
  * drops all but `always` ones unless `always` is listed too; `tagged` every tagged one).
  */
-export function selectedByTags(task: Task, filter: TagFilter = {}): boolean {
+export function selectedByTags(task: Pick<Task, 'tags'>, filter: TagFilter = {}): boolean {
   const only = filter.tags?.length ? filter.tags : ['all'];
   const skip = filter.skipTags ?? [];
   const tags = task.tags.length ? task.tags : ['untagged'];
@@ -78,7 +78,14 @@ export function hasModule(task: Task): boolean {
 
 /** `filter` selects tasks by tag; handlers (no filter) run whenever notified. */
 export function prepareTask(task: Task, index: number, playScope: HostScope, filter?: TagFilter): PreparedTask {
-  const scope = taskScope(playScope, task);
+  let scope: HostScope;
+  try {
+    scope = taskScope(playScope, task);
+  } catch (e) {
+    // The `when` of an include_vars before it could not be decided on this host: that task's failure.
+    if (e instanceof TemplateError) throw new TaskPrepareError(task, playScope.redactor.redact(`task "${task.name}": ${e.message}`));
+    throw e;
+  }
   const module: Module = hasModule(task) ? modules[task.module as keyof typeof modules] : absent;
   if (filter && !selectedByTags(task, filter)) return { index, task, module, args: undefined, leaves: [], secretValues: [], skip: 'not selected by --tags/--skip-tags' };
   if (task.when !== undefined && !scope.condition(task.when, task.pos)) {

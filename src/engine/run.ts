@@ -19,7 +19,7 @@ import { RunningCommands } from './running.js';
 import { moduleContext } from './context.js';
 import { playFactUsage } from './fact-usage.js';
 import { planTasks } from './planner.js';
-import { TaskPrepareError } from './prepare.js';
+import { selectedByTags, TaskPrepareError } from './prepare.js';
 import type { HostPlan, HostResult, Reporter, TaskResult } from './types.js';
 
 export interface RunOptions {
@@ -245,7 +245,11 @@ async function runHost(state: RunState, play: Play, name: string): Promise<HostR
   }
   let scope: HostScope;
   try {
-    scope = options.scopeFor?.(play, name) ?? hostScope(project, play, project.inventory.hosts.get(name)!, options.env);
+    scope =
+      options.scopeFor?.(play, name) ??
+      hostScope(project, play, project.inventory.hosts.get(name)!, options.env, {
+        selected: (tags) => selectedByTags({ tags }, { tags: options.tags, skipTags: options.skipTags }),
+      });
   } catch (e) {
     return stoppedBy('failed', (e as Error).message);
   }

@@ -1,6 +1,6 @@
 /**
  * Loading an inventory as Ansible does: a file in Ansible's YAML or INI
- * format (told apart by content), or a directory whose files are all loaded
+ * format (told apart by content), an executable inventory script, or a directory whose files are all loaded
  * and merged (sorted by name; hidden files, group_vars/, host_vars/ and
  * Ansible's ignored extensions skipped), then the group_vars/ and host_vars/
  * beside the inventory and, when given, beside the playbook.
@@ -13,6 +13,7 @@ import { readYaml, type YamlSource } from '../source/yaml.js';
 import { InventoryBuilder, type VarsLayer } from './builder.js';
 import { parseIni } from './ini.js';
 import { loadVarsLayer } from './vars-files.js';
+import { isInventoryScript, loadInventoryScript } from './script.js';
 import { isRecord, walkYamlInventory, type Masker } from './yaml-inventory.js';
 
 export interface InventoryOptions {
@@ -111,6 +112,10 @@ function loadSource(path: string, b: InventoryBuilder, diags: DiagnosticList, ma
  * the format the file looks like.
  */
 function loadFile(file: string, b: InventoryBuilder, diags: DiagnosticList, mask: Masker, top: boolean): void {
+  if (isInventoryScript(file)) {
+    loadInventoryScript(file, b, diags);
+    return;
+  }
   const yamlDiags = diags.scratch();
   const src = readYaml(file, yamlDiags, 'inventory');
   const text = yamlDiags.sources.get(file);
