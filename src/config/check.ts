@@ -11,7 +11,8 @@ import { isTemplate } from '../template/expr.js';
 import { Redactor } from '../redactor.js';
 import { renderHidden } from './secrecy.js';
 import { DiagnosticList, headline, type Diagnostic } from '../source/diagnostics.js';
-import { hostScope, taskScope } from './hostvars.js';
+import { hostScope, taskScope, withValues } from './hostvars.js';
+import { runtimeNames } from './dynamic-keys.js';
 import type { Task } from './model.js';
 import { metaOfPlay, metaOfTask } from './playbook.js';
 import { checkRenderedArgs } from './rendered.js';
@@ -72,7 +73,8 @@ export function checkRendering(project: Project, hostsOf: (playIndex: number) =>
           return `<secret ${secret}>`;
         },
       });
-      for (const task of [...play.tasks, ...play.handlers]) checkTask(task, scope, name, add);
+      const runtime = runtimeNames(play.tasks);
+      for (const task of [...play.tasks, ...play.handlers]) checkTask(task, scope, name, add, runtime);
       // After the tasks: values they computed from secrets are secret too.
       redactor.merge(scope.redactor);
     }
@@ -80,20 +82,37 @@ export function checkRendering(project: Project, hostsOf: (playIndex: number) =>
   return { diagnostics: diags.sorted(), redactor, hosts };
 }
 
-function checkTask(task: Task, playScope: ReturnType<typeof hostScope>, host: string, add: (d: Diagnostic) => void): void {
+function checkTask(task: Task, playScope: ReturnType<typeof hostScope>, host: string, add: (d: Diagnostic) => void, runtime: ReadonlySet<string>): void {
   const meta = metaOfTask(task);
   if (!meta) return;
-  const scope = taskScope(playScope, task);
+  // Issue 13: values set while the play runs stand in as empty mappings; what reads them is judged at plan time.
+  const scope = runtime.size ? withValues(taskScope(playScope, task), Object.fromEntries([...runtime].map((n) => [n, {}]))) : taskScope(playScope, task);
+  const readsRuntime = (fn: () => unknown): boolean => {
+    if (!runtime.size) return false;
+    const { reads } = scope.scope.track(() => {
+      try {
+        fn();
+      } catch {
+        // judged below, when it reads nothing set at run time
+      }
+    });
+    return [...reads].some((r) => runtime.has(r));
+  };
   const root = meta.src.doc.contents as Node;
   const error = (path: PathPart[], message: string) => {
     const pos = valuePos(meta.src, root, path);
     add({ severity: 'error', file: pos.file, line: pos.line, column: pos.column, length: pos.length, path: formatPath([...meta.root, ...path]), message });
   };
   let renderedOk = true;
+  let runtimeRead = false;
   // Paths are the argument's (plumb's names); where it was written comes from the task's meta.
   const walk = (value: unknown, path: PathPart[], at: (p: PathPart[]) => PathPart[]): void => {
     if (typeof value === 'string') {
       if (!isTemplate(value)) return;
+      if (readsRuntime(() => scope.render(value))) {
+        runtimeRead = true;
+        return;
+      }
       try {
         const unhidden = renderHidden(scope, value);
         if (unhidden) {
@@ -113,7 +132,7 @@ function checkTask(task: Task, playScope: ReturnType<typeof hostScope>, host: st
   if (plumbModule) walk(task.args, [], meta.argPath);
   // Only a name the author wrote: a default name quotes the arguments, already checked.
   if (locate(root, [...meta.path, 'name']).exact) walk(task.name, [...meta.path, 'name'], (p) => p);
-  if (task.when !== undefined) {
+  if (task.when !== undefined && !readsRuntime(() => scope.condition(task.when!))) {
     try {
       scope.condition(task.when);
     } catch (err) {
@@ -121,7 +140,7 @@ function checkTask(task: Task, playScope: ReturnType<typeof hostScope>, host: st
       error([...meta.path, 'when'], err.detail);
     }
   }
-  if (!renderedOk || !plumbModule) return;
+  if (!renderedOk || !plumbModule || runtimeRead) return;
   // Values that were templates are only checkable now that they are rendered: by the rule a literal passes.
   const { value: rendered, leaves } = scope.scope.renderLeaves(task.args);
   const checked = checkRenderedArgs(task.module, argSchemas[task.module as ModuleName], rendered, leaves, {

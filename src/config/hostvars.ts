@@ -57,6 +57,20 @@ function layered(project: Project, play: Play, host: InventoryHost, scoped?: Sco
   };
 }
 
+/**
+ * How to layer run-time values (registered results, set_fact, loop variables: issue 13) over a
+ * scope: over everything but -e, which Ansible puts above them. Values are final, never rendered
+ * again (a command's stdout may hold "{{").
+ */
+const layers = new WeakMap<HostScope, (values: Record<string, unknown>, secret: ReadonlySet<string>) => HostScope>();
+
+/** `scope` with run-time values on top; `secret` names those of them computed from a secret. */
+export function withValues(scope: HostScope, values: Record<string, unknown>, secret: ReadonlySet<string> = new Set()): HostScope {
+  const layer = layers.get(scope);
+  if (!layer) throw new Error('withValues: not a scope made by hostScope/taskScope');
+  return layer(values, secret);
+}
+
 /** How to build the scope of a task with scoped variables from a host's play scope; one per scope, each built once. */
 const derived = new WeakMap<HostScope, { build: (scoped: ScopedVars) => HostScope; cache: WeakMap<ScopedVars, HostScope> }>();
 
@@ -103,6 +117,16 @@ export function hostScope(project: Project, play: Play, host: InventoryHost, env
   }
 
   const result = wrap(host, raw, redactor, secretNames, scope);
+  const positionsWith = (scoped?: ScopedVars) => new Map([...(meta?.varPositions ?? []), ...(scoped?.positions ?? []), ...(meta?.secretPositions ?? [])]);
+  const layerOver = (base: Record<string, unknown>, scoped?: ScopedVars) => (values: Record<string, unknown>, secret: ReadonlySet<string>) => {
+    const own = Object.fromEntries(Object.entries(values).filter(([k]) => !Object.hasOwn(project.extraVars, k) && !secretNames.has(k)));
+    const vars = { ...base, ...own };
+    const inner = new VarScope(vars, { env, positions: positionsWith(scoped) });
+    for (const name of secretNames) inner.setResolved(name, raw[name]);
+    for (const [k, v] of Object.entries(own)) inner.setResolved(k, v);
+    return wrap(host, vars, redactor, new Set([...secretNames, ...[...secret].filter((k) => Object.hasOwn(own, k))]), inner);
+  };
+  layers.set(result, layerOver(raw));
   derived.set(result, {
     cache: new WeakMap(),
     build: (scoped) => {
@@ -113,7 +137,9 @@ export function hostScope(project: Project, play: Play, host: InventoryHost, env
         inner.setResolved(name, raw[name]);
         vars[name] = raw[name];
       }
-      return wrap(host, vars, redactor, secretNames, inner);
+      const derivedScope = wrap(host, vars, redactor, secretNames, inner);
+      layers.set(derivedScope, layerOver(vars, scoped));
+      return derivedScope;
     },
   });
   return result;

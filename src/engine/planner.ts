@@ -13,6 +13,7 @@ import { parsePending, readPendingSnippet, type PendingKeys } from './pending.js
 import { hasModule, prepareTask, type PreparedTask } from './prepare.js';
 import { probeTasks, type Become, type TaskFacts } from './probe.js';
 import { guardChanges } from './secrecy.js';
+import { isDynamic, readSnippet, commandOf, walkPlan, type Knowledge } from './dynamic.js';
 import type { HandlerPlan, TaskPlan } from './types.js';
 
 export interface PlanInput {
@@ -32,6 +33,8 @@ export interface PlannedTasks {
   tasks: TaskPlan[];
   handlers: HandlerPlan[];
   pendingHandlers: string[];
+  /** What the probes answered, by instance (issue 13: apply reuses a read-only command's output while nothing changed). */
+  knowledge?: Knowledge;
 }
 
 export function becomeOf(play: Play, task: Pick<Task, 'become' | 'become_user'>): Become {
@@ -77,6 +80,7 @@ export function planHandlers(play: Play, tasks: TaskPlan[], pending: string[]): 
 
 export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
   const { transport, play, scope, ctx } = input;
+  if (isDynamic(play)) return planDynamic(input);
   const prepared = play.tasks.map((task, i) => prepareTask(task, i, scope, { tags: input.tags, skipTags: input.skipTags }));
   // Handlers too, before the first probe: an argument that fails its check stops the host before
   // anything runs on it, not after the tasks that notify the handler have changed it.
@@ -92,12 +96,47 @@ export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
   );
   const pending = parsePending(extra[0] ?? '').filter((name) => play.handlers.some((h) => h.name === name));
   const tasks = prepared.map((t) => taskPlanFrom(t, facts.get(t.index), taskContext(ctx, t.task)));
-  // Say why an unknown state may settle: apply reads it again after the earlier change.
-  const firstChange = tasks.find((t) => t.outcome === 'change');
-  for (const t of tasks) {
-    if (t.outcome === 'may-change' && firstChange && t.index > firstChange.index) {
-      t.reason = `${t.reason}; read again after "${firstChange.task.name}" changes the host`;
-    }
-  }
+  noteRereads(tasks);
   return { prepared, tasks, handlers: planHandlers(play, tasks, pending), pendingHandlers: pending };
+}
+
+/** Say why an unknown state may settle: apply reads it again after the earlier change. */
+function noteRereads(tasks: TaskPlan[]): void {
+  const firstChange = tasks.findIndex((t) => t.outcome === 'change');
+  if (firstChange < 0) return;
+  for (const t of tasks.slice(firstChange + 1)) {
+    if (t.outcome === 'may-change' && !t.reason?.startsWith('depends on') && !t.reason?.includes('runs again at apply'))
+      t.reason = `${t.reason}; read again after "${tasks[firstChange].task.name}" changes the host`;
+  }
+}
+
+/**
+ * A play with loops, register or set_fact (issue 13, src/engine/dynamic.ts): walks of the play,
+ * each fetching in one batched script what the last one still needed (facts, read-only
+ * commands), until nothing is missing. Usually one round trip; a second only when arguments
+ * are computed from what a read-only command printed.
+ */
+async function planDynamic(input: PlanInput): Promise<PlannedTasks> {
+  const { transport, play, scope, ctx } = input;
+  play.handlers.forEach((handler, i) => hasModule(handler) && prepareTask(handler, i, scope));
+  const knowledge: Knowledge = { facts: new Map(), reads: new Map() };
+  const walkInput = { play, scope, ctx, filter: { tags: input.tags, skipTags: input.skipTags }, planFrom: taskPlanFrom };
+  let pendingOutput = '';
+  for (let round = 0; ; round++) {
+    const walk = walkPlan(walkInput, knowledge);
+    if (round > 0 && !walk.needFacts.length && !walk.needReads.length) {
+      const pending = parsePending(pendingOutput).filter((name) => play.handlers.some((h) => h.name === name));
+      noteRereads(walk.tasks);
+      return { prepared: walk.prepared, tasks: walk.tasks, handlers: planHandlers(play, walk.tasks, pending), pendingHandlers: pending, knowledge };
+    }
+    if (round > play.tasks.length + 1) throw new Error('the plan did not settle: values computed from read-only commands kept changing');
+    const extras = round === 0 ? [{ snippet: readPendingSnippet(input.pending), become: playBecome(play) }] : [];
+    const reads = walk.needReads.map((inst) => ({ snippet: readSnippet(commandOf(inst.prepared, taskContext(ctx, inst.task))!.command), become: becomeOf(play, inst.task) }));
+    // probeTasks keys facts by index: number this round's instances.
+    const asked = walk.needFacts.map((inst, i) => ({ ...inst.prepared, index: i }));
+    const { facts, extra, extraOutputs } = await probeTasks(transport, asked, ctx, (t) => becomeOf(play, t.task), [...extras, ...reads], input.timeoutMs);
+    walk.needFacts.forEach((inst, i) => knowledge.facts.set(inst.key, facts.get(i) ?? {}));
+    walk.needReads.forEach((inst, i) => knowledge.reads.set(inst.key, extraOutputs[extras.length + i]));
+    if (round === 0) pendingOutput = extra[0] ?? '';
+  }
 }
