@@ -118,14 +118,20 @@ export function hostScope(project: Project, play: Play, host: InventoryHost, env
 
   const result = wrap(host, raw, redactor, secretNames, scope);
   const positionsWith = (scoped?: ScopedVars) => new Map([...(meta?.varPositions ?? []), ...(scoped?.positions ?? []), ...(meta?.secretPositions ?? [])]);
-  const layerOver = (base: Record<string, unknown>, scoped?: ScopedVars) => (values: Record<string, unknown>, secret: ReadonlySet<string>) => {
-    const own = Object.fromEntries(Object.entries(values).filter(([k]) => !Object.hasOwn(project.extraVars, k) && !secretNames.has(k)));
-    const vars = { ...base, ...own };
-    const inner = new VarScope(vars, { env, positions: positionsWith(scoped) });
-    for (const name of secretNames) inner.setResolved(name, raw[name]);
-    for (const [k, v] of Object.entries(own)) inner.setResolved(k, v);
-    return wrap(host, vars, redactor, new Set([...secretNames, ...[...secret].filter((k) => Object.hasOwn(own, k))]), inner);
-  };
+  const layerOver =
+    (base: Record<string, unknown>, scoped?: ScopedVars, baseSecret: ReadonlySet<string> = secretNames) =>
+    (values: Record<string, unknown>, secret: ReadonlySet<string>): HostScope => {
+      const own = Object.fromEntries(Object.entries(values).filter(([k]) => !Object.hasOwn(project.extraVars, k) && !secretNames.has(k)));
+      const vars = { ...base, ...own };
+      const inner = new VarScope(vars, { env, positions: positionsWith(scoped) });
+      for (const name of secretNames) inner.setResolved(name, raw[name]);
+      for (const [k, v] of Object.entries(own)) inner.setResolved(k, v);
+      const names = new Set([...baseSecret, ...[...secret].filter((k) => Object.hasOwn(own, k))]);
+      const layered = wrap(host, vars, redactor, names, inner);
+      // A layer over a layer (a loop item over registered values, a result over both).
+      layers.set(layered, layerOver(vars, scoped, names));
+      return layered;
+    };
   layers.set(result, layerOver(raw));
   derived.set(result, {
     cache: new WeakMap(),

@@ -322,7 +322,7 @@ const outputDigest = (out: ProbeOutput) =>
 
 /** One planning walk over the play with what is known; lists what is still needed. */
 export function walkPlan(input: WalkInput, knowledge: Knowledge): Walk {
-  const { play, scope, ctx } = input;
+  const { play, scope } = input;
   const runtime = new Runtime();
   const walk: Walk = { prepared: [], tasks: [], needFacts: [], needReads: [] };
   for (const [index, task] of play.tasks.entries()) {
