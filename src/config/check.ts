@@ -11,8 +11,9 @@ import { isTemplate } from '../template/expr.js';
 import { Redactor } from '../redactor.js';
 import { renderHidden } from './secrecy.js';
 import { DiagnosticList, headline, type Diagnostic } from '../source/diagnostics.js';
-import { hostScope, taskScope, withFacts } from './hostvars.js';
+import { hostScope, taskScope, withFacts, withValues } from './hostvars.js';
 import { standInFacts } from '../modules/index.js';
+import { runtimeNames } from './dynamic-keys.js';
 import type { Task } from './model.js';
 import { metaOfPlay, metaOfTask } from './playbook.js';
 import { checkRenderedArgs } from './rendered.js';
@@ -75,7 +76,8 @@ export function checkRendering(project: Project, hostsOf: (playIndex: number) =>
       });
       // Issue 13: a play that gathers facts renders with stand-ins here (the real ones are only known on the host).
       const factScope = play.gather_facts === false ? scope : withFacts(scope, standInFacts(0));
-      for (const task of [...play.tasks, ...play.handlers]) checkTask(task, factScope, name, add);
+      const runtime = runtimeNames(play.tasks);
+      for (const task of [...play.tasks, ...play.handlers]) checkTask(task, factScope, name, add, runtime);
       // After the tasks: values they computed from secrets are secret too.
       redactor.merge(scope.redactor);
     }
@@ -83,12 +85,12 @@ export function checkRendering(project: Project, hostsOf: (playIndex: number) =>
   return { diagnostics: diags.sorted(), redactor, hosts };
 }
 
-function checkTask(task: Task, playScope: ReturnType<typeof hostScope>, host: string, add: (d: Diagnostic) => void): void {
+function checkTask(task: Task, playScope: ReturnType<typeof hostScope>, host: string, add: (d: Diagnostic) => void, runtime: ReadonlySet<string>): void {
   const meta = metaOfTask(task);
   if (!meta) return;
-  let scope: ReturnType<typeof hostScope>;
+  let scoped: ReturnType<typeof hostScope>;
   try {
-    scope = taskScope(playScope, task);
+    scoped = taskScope(playScope, task);
   } catch (err) {
     // An include_vars before the task whose `when` cannot be decided on this host: reported at that when.
     if (!(err instanceof TemplateError)) throw err;
@@ -96,16 +98,34 @@ function checkTask(task: Task, playScope: ReturnType<typeof hostScope>, host: st
     add({ severity: 'error', file: pos.file, line: pos.line, column: pos.column, message: err.detail });
     return;
   }
+  // Issue 13: values set while the play runs stand in as empty mappings; what reads them is judged at plan time.
+  const scope = runtime.size ? withValues(scoped, Object.fromEntries([...runtime].map((n) => [n, {}]))) : scoped;
+  const readsRuntime = (fn: () => unknown): boolean => {
+    if (!runtime.size) return false;
+    const { reads } = scope.scope.track(() => {
+      try {
+        fn();
+      } catch {
+        // judged below, when it reads nothing set at run time
+      }
+    });
+    return [...reads].some((r) => runtime.has(r));
+  };
   const root = meta.src.doc.contents as Node;
   const error = (path: PathPart[], message: string) => {
     const pos = valuePos(meta.src, root, path);
     add({ severity: 'error', file: pos.file, line: pos.line, column: pos.column, length: pos.length, path: formatPath([...meta.root, ...path]), message });
   };
   let renderedOk = true;
+  let runtimeRead = false;
   // Paths are the argument's (plumb's names); where it was written comes from the task's meta.
   const walk = (value: unknown, path: PathPart[], at: (p: PathPart[]) => PathPart[]): void => {
     if (typeof value === 'string') {
       if (!isTemplate(value)) return;
+      if (readsRuntime(() => scope.render(value))) {
+        runtimeRead = true;
+        return;
+      }
       try {
         const unhidden = renderHidden(scope, value);
         if (unhidden) {
@@ -125,7 +145,7 @@ function checkTask(task: Task, playScope: ReturnType<typeof hostScope>, host: st
   if (plumbModule) walk(task.args, [], meta.argPath);
   // Only a name the author wrote: a default name quotes the arguments, already checked.
   if (locate(root, [...meta.path, 'name']).exact) walk(task.name, [...meta.path, 'name'], (p) => p);
-  if (task.when !== undefined) {
+  if (task.when !== undefined && !readsRuntime(() => scope.condition(task.when!))) {
     try {
       scope.condition(task.when);
     } catch (err) {
@@ -133,7 +153,7 @@ function checkTask(task: Task, playScope: ReturnType<typeof hostScope>, host: st
       error([...meta.path, 'when'], err.detail);
     }
   }
-  if (!renderedOk || !plumbModule) return;
+  if (!renderedOk || !plumbModule || runtimeRead) return;
   // Values that were templates are only checkable now that they are rendered: by the rule a literal passes.
   const { value: rendered, leaves } = scope.scope.renderLeaves(task.args);
   const checked = checkRenderedArgs(task.module, argSchemas[task.module as ModuleName], rendered, leaves, {

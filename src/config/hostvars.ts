@@ -74,6 +74,20 @@ export function withFacts(scope: HostScope, facts: Record<string, unknown>): Hos
   return rebuild(facts);
 }
 
+/**
+ * How to layer run-time values (registered results, set_fact, loop variables: issue 13) over a
+ * scope: over everything but -e, which Ansible puts above them. Values are final, never rendered
+ * again (a command's stdout may hold "{{").
+ */
+const layers = new WeakMap<HostScope, (values: Record<string, unknown>, secret: ReadonlySet<string>) => HostScope>();
+
+/** `scope` with run-time values on top; `secret` names those of them computed from a secret. */
+export function withValues(scope: HostScope, values: Record<string, unknown>, secret: ReadonlySet<string> = new Set()): HostScope {
+  const layer = layers.get(scope);
+  if (!layer) throw new Error('withValues: not a scope made by hostScope/taskScope');
+  return layer(values, secret);
+}
+
 /** How to build the scope of a task with scoped variables from a host's play scope; one per scope, each built once. */
 const derived = new WeakMap<HostScope, { build: (scoped: ScopedVars) => HostScope; cache: WeakMap<ScopedVars, HostScope> }>();
 
@@ -123,6 +137,23 @@ export function hostScope(project: Project, play: Play, host: InventoryHost, env
 
   const result = wrap(host, raw, redactor, secretNames, scope);
   rebuilders.set(result, (facts) => hostScope(project, play, host, env, { ...options, facts }));
+  const positionsWith = (scoped?: ScopedVars) => new Map([...(meta?.varPositions ?? []), ...(scoped?.positions ?? []), ...(meta?.secretPositions ?? [])]);
+  const layerOver =
+    (base: Record<string, unknown>, scoped?: ScopedVars, baseSecret: ReadonlySet<string> = secretNames) =>
+    (values: Record<string, unknown>, secret: ReadonlySet<string>): HostScope => {
+      const own = Object.fromEntries(Object.entries(values).filter(([k]) => !Object.hasOwn(project.extraVars, k) && !secretNames.has(k)));
+      const vars = { ...base, ...own };
+      const inner = new VarScope(vars, { env, positions: positionsWith(scoped) });
+      // Secret values (the play's, and vault values a role or include_vars brought) are final, never rendered.
+      for (const name of baseSecret) if (Object.hasOwn(base, name)) inner.setResolved(name, base[name]);
+      for (const [k, v] of Object.entries(own)) inner.setResolved(k, v);
+      const names = new Set([...baseSecret, ...[...secret].filter((k) => Object.hasOwn(own, k))]);
+      const layered = wrap(host, vars, redactor, names, inner);
+      // A layer over a layer (a loop item over registered values, a result over both).
+      layers.set(layered, layerOver(vars, scoped, names));
+      return layered;
+    };
+  layers.set(result, layerOver(raw));
   derived.set(result, {
     cache: new WeakMap(),
     build: (scoped) => {
@@ -139,7 +170,10 @@ export function hostScope(project: Project, play: Play, host: InventoryHost, env
       // A role's or an include_vars file's variable holding a vault value is a secret variable for the tasks it scopes.
       const scopedSecrets = vaultVariables(vars, project.vaultValues).filter((n) => !secretNames.has(n) && typeof vars[n] !== 'object');
       for (const name of scopedSecrets) inner.setResolved(name, vars[name]);
-      return wrap(host, vars, redactor, scopedSecrets.length ? new Set([...secretNames, ...scopedSecrets]) : secretNames, inner);
+      const names = scopedSecrets.length ? new Set([...secretNames, ...scopedSecrets]) : secretNames;
+      const derivedScope = wrap(host, vars, redactor, names, inner);
+      layers.set(derivedScope, layerOver(vars, scoped, names));
+      return derivedScope;
     },
   });
   return result;

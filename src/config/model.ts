@@ -22,6 +22,19 @@ export interface Task {
   ignore_errors: boolean;
   changed_when?: string | boolean;
   pos: SourcePos;
+  // Issue 13, the run-time half of the language (src/config/dynamic-keys.ts checks them; src/engine/dynamic.ts runs them).
+  /** `loop`/`with_*` with `loop_control`: the task runs once per item. */
+  loop?: LoopSpec;
+  /** The variable the task's result is stored in. */
+  register?: string;
+  /** A list is joined with `and`, as Ansible does. */
+  failed_when?: string | boolean;
+  /** Apply only: run again (at most `retries` times, `delay` seconds apart) until this holds. */
+  until?: string;
+  retries?: number;
+  delay?: number;
+  /** `check_mode: false` on a command/shell: the author says it may run at plan time. */
+  check_mode?: boolean;
   /** Variables the task sees besides the host's and the play's: its role's, its include's. */
   scoped?: ScopedVars;
   /** The role the task comes from (listed as "role : task", as Ansible does). */
@@ -32,6 +45,22 @@ export interface Task {
    * with `templates/` or `files/` first. Absent: relative to the playbook only.
    */
   searchDirs?: string[];
+}
+
+export type LoopForm = 'loop' | 'with_items' | 'with_list' | 'with_dict' | 'with_together' | 'with_subelements' | 'with_fileglob' | 'with_first_found';
+
+export interface LoopSpec {
+  form: LoopForm;
+  /** As written (a list, or a template that renders to one), rendered per host. */
+  value: unknown;
+  loop_var: string;
+  index_var?: string;
+  /** Template of what plans and results show for an item. */
+  label?: string;
+  /** Seconds between items at apply. */
+  pause?: number;
+  /** Where `with_fileglob`/`with_first_found` look on the controller (the file's directory; a role's files/ first). */
+  dirs: string[];
 }
 
 /**

@@ -21,6 +21,7 @@ import { isVariableName } from '../source/names.js';
 import { formatPath, keyPos, locate, posOf, readYaml, valuePos, type PathPart, type YamlSource } from '../source/yaml.js';
 import { closest, didYouMean } from '../source/suggest.js';
 import { PlayExpander, unknownNotifies } from './roles.js';
+import { dynamicKeys, setFactArgs, type KeyChecker } from './dynamic-keys.js';
 import {
   moduleSpellings,
   notifiedHandlers,
@@ -56,29 +57,14 @@ export const metaOfPlay = (p: Play): PlayMeta | undefined => playMeta.get(p);
 export const metaOfTask = (t: Task): TaskMeta | undefined => taskMeta.get(t);
 
 /** Ansible keywords plumb knowingly does not implement: say so instead of "unknown key". */
-const UNSUPPORTED_TASK_KEYS = new Set([
-  'vars',
-  'delegate_to',
-  'failed_when',
-  'environment',
-  'no_log',
-  'check_mode',
-  'diff',
-  'retries',
-  'until',
-  'delay',
-  'run_once',
-  'local_action',
-  'async',
-  'poll',
-]);
+const UNSUPPORTED_TASK_KEYS = new Set(['vars', 'delegate_to', 'environment', 'no_log', 'diff', 'run_once', 'local_action', 'async', 'poll']);
 
 /**
  * The dynamic half of Ansible's language (issue 13): named as such, so a role
  * that uses it fails at the construct, not later with a knock-on error (an
  * undefined registered variable, a missing loop item).
  */
-const DYNAMIC_TASK_KEYS = new Set(['register', 'loop', 'loop_control', 'until', 'retries', 'delay', 'block', 'rescue', 'always', 'set_fact', 'with_first_found']);
+const DYNAMIC_TASK_KEYS = new Set(['block', 'rescue', 'always']);
 const isDynamicKey = (key: string) => DYNAMIC_TASK_KEYS.has(key) || /^with_[a-z_]+$/.test(key);
 export const NOT_YET = 'is not supported yet (issue 13: loops, register, facts, blocks)';
 
@@ -124,6 +110,17 @@ export class Checker {
   /** A checker for another file of the same playbook (a role's, an included one). */
   forFile(src: YamlSource): Checker {
     return new Checker(src, src.doc.contents as Node, this.diags, [], this.options);
+  }
+
+  /** The narrow view dynamic-keys.ts checks through. */
+  private keyChecker(): KeyChecker {
+    return {
+      error: (p, m, at) => this.error(p, m, at),
+      warning: (p, m) => this.diags.warning(keyPos(this.src, this.root, p), m, this.dp(p)),
+      templates: (v, p) => this.templates(v, p),
+      conditions: (c, p) => this.conditions(c, p),
+      file: this.src.file,
+    };
   }
 
   dp(path: PathPart[]): string {
@@ -460,6 +457,8 @@ export class Checker {
           ok = false;
           this.error([...path, key], '"listen" belongs on a handler: it names topics a notify may use', 'key');
         } else if (!this.check(taskKeywords.notify, value[key], [...path, key])) ok = false;
+      } else if (shortName(key) === 'set_fact') {
+        modules.push(key);
       } else if (isDynamicKey(shortName(key))) {
         ok = false;
         this.error([...path, key], `"${key}" ${NOT_YET}`, 'key');
@@ -513,7 +512,11 @@ export class Checker {
     let module: string;
     let args: unknown;
     let argPath: (p: PathPart[]) => PathPart[] = (p) => [key, ...p];
-    if (ref.kind === 'plumb') {
+    if (shortName(key) === 'set_fact') {
+      module = 'set_fact';
+      args = setFactArgs(this.keyChecker(), value[key], [...path, key]);
+      if (args === undefined) ok = false;
+    } else if (ref.kind === 'plumb') {
       module = ref.module;
       const spelled = spellArguments(ref.module, key, value[key], value.args, (p) => this.written([...path, ...p]));
       for (const issue of spelled.issues) {
@@ -536,7 +539,9 @@ export class Checker {
     }
     if (!this.templates(value[key], [...path, key])) ok = false;
     if (value.args !== undefined && !this.templates(value.args, [...path, 'args'])) ok = false;
-    for (const key of ['when', 'changed_when'] as const) if (!this.conditions(value[key], [...path, key])) ok = false;
+    if (!this.conditions(value.when, [...path, 'when'])) ok = false;
+    const dynamic = dynamicKeys(this.keyChecker(), value, path, kind);
+    if (!dynamic.ok) ok = false;
     if (typeof value.name === 'string' && !this.templates(value.name, [...path, 'name'])) ok = false;
     if (!ok) return undefined;
     const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? (v as string[]) : [v as string]);
@@ -552,8 +557,8 @@ export class Checker {
       become: value.become as boolean | undefined,
       become_user: value.become_user as string | undefined,
       ignore_errors: (value.ignore_errors as boolean | undefined) ?? false,
-      changed_when: value.changed_when as string | boolean | undefined,
       pos: posOf(this.src, node),
+      ...dynamic.fields,
     };
     taskMeta.set(task, { src: this.src, path, root: this.pathRoot, argPath: (p) => [...path, ...argPath(p)] });
     return task;

@@ -17,7 +17,29 @@ export const taskKeywords = {
   become: z.boolean(),
   become_user: z.string().min(1),
   ignore_errors: z.boolean(),
-  changed_when: z.union([z.string().min(1), z.boolean()]),
+  changed_when: z.union([z.string().min(1), z.boolean(), z.array(z.string().min(1)).min(1)]),
+  // Issue 13 (values checked in src/config/dynamic-keys.ts, with positions).
+  register: z.string().min(1).describe('store the task result in this variable'),
+  failed_when: z.union([z.string().min(1), z.boolean(), z.array(z.string().min(1)).min(1)]),
+  until: z.string().min(1).describe('apply only: run again until this holds'),
+  retries: z.number().int().min(0),
+  delay: z.number().min(0),
+  check_mode: z.boolean().describe('false on a command/shell: it only reads, so plan runs it'),
+  loop: z.unknown().describe('a list (or a template rendering to one): the task runs once per item'),
+  loop_control: z.strictObject({
+    loop_var: z.string().min(1).optional(),
+    index_var: z.string().min(1).optional(),
+    label: z.string().min(1).optional(),
+    pause: z.number().min(0).optional(),
+    extended: z.boolean().optional(),
+  }),
+  with_items: z.unknown(),
+  with_list: z.unknown(),
+  with_dict: z.unknown(),
+  with_together: z.unknown(),
+  with_subelements: z.unknown(),
+  with_fileglob: z.unknown(),
+  with_first_found: z.unknown(),
 } as const;
 export type TaskKeyword = keyof typeof taskKeywords;
 export const taskKeywordNames = Object.keys(taskKeywords) as TaskKeyword[];

@@ -7,7 +7,8 @@
 import { taskScope, type HostScope } from '../config/hostvars.js';
 import type { Play, Task } from '../config/model.js';
 import type { ModuleContext, RunStep } from '../modules/types.js';
-import { UnreachableError, type Transport } from '../transport/types.js';
+import { UnreachableError, type ExecResult, type Transport } from '../transport/types.js';
+import { ApplyRuntime, isDynamic, type ApplyOps } from './dynamic.js';
 import { clearPendingCommand, writePendingCommand, type PendingKeys } from './pending.js';
 import type { RunningCommands } from './running.js';
 import { taskContext } from './context.js';
@@ -54,19 +55,36 @@ export class ApplyStopped extends Error {
 type Track = <T>(task: string, command: string, work: () => Promise<T>) => Promise<T>;
 const untracked: Track = (_task, _command, work) => work();
 
-export async function runSteps(transport: Transport, steps: RunStep[], become: boolean | string, ctx: ModuleContext, task: Task, timeoutMs?: number, track: Track = untracked) {
+/**
+ * Run a task's steps in order; a failing command throws StepError unless `tolerate` (a
+ * command/shell whose result is judged by the caller: register, failed_when). Returns the
+ * last command's output.
+ */
+export async function runSteps(
+  transport: Transport,
+  steps: RunStep[],
+  become: boolean | string,
+  ctx: ModuleContext,
+  task: Task,
+  timeoutMs?: number,
+  track: Track = untracked,
+  tolerate = false,
+): Promise<ExecResult | undefined> {
+  let last: ExecResult | undefined;
   for (const step of steps) {
     if (step.kind === 'write') {
       await track(task.name, step.describe, () => transport.writeFile(step.path, step.content, { mode: step.mode, owner: step.owner, group: step.group, become }));
       continue;
     }
     const result = await track(task.name, step.describe, () => transport.exec(step.command, { stdin: step.stdin, become, timeoutMs, label: task.name }));
-    if (result.code !== 0) {
+    last = result;
+    if (result.code !== 0 && !tolerate) {
       const tail = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-3).join(' | ');
       const how = result.code === null ? `killed by ${result.signal}` : `exited ${result.code}`;
       throw new StepError(ctx.redact(`${step.describe}: ${how}${tail ? `: ${tail}` : ''}`));
     }
   }
+  return last;
 }
 
 function changedWhen(task: Task, scope: HostScope): boolean {
@@ -115,7 +133,7 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<{ r
     pendingWritten = new Set(all);
   };
 
-  const runOne = async (t: PreparedTask, initial: TaskPlan | undefined, handler: boolean): Promise<TaskResult> => {
+  const runOne = async (t: PreparedTask, initial: TaskPlan | undefined, handler: boolean, decide?: Parameters<ApplyOps['runOne']>[2]): Promise<TaskResult> => {
     const name = t.task.name;
     if (t.skip) return { name, status: 'skipped', changes: [], handler };
     const plan = initial && !dirty && initial.outcome !== 'may-change' ? initial : await reprobe(t);
@@ -126,8 +144,23 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<{ r
     if (plan.outcome === 'ok' || plan.outcome === 'skipped') return { name, status: plan.outcome === 'ok' ? 'ok' : 'skipped', changes: [], handler };
     const steps = plan.steps ?? [];
     if (!handler && t.task.notify.length) await recordPending(t.task.notify);
-    await runSteps(transport, steps, becomeOf(play, t.task), ctx, t.task, input.timeoutMs, track);
+    const out = await runSteps(
+      transport,
+      steps,
+      becomeOf(play, t.task),
+      ctx,
+      t.task,
+      input.timeoutMs,
+      track,
+      decide !== undefined && (t.task.module === 'command' || t.task.module === 'shell'),
+    );
     dirty = true;
+    if (decide) {
+      // Issue 13: the result is judged with what really ran (register, changed_when, failed_when).
+      const verdict = decide(out);
+      if (verdict.failed !== undefined) return { name, status: 'failed', changes: [], error: verdict.failed, handler };
+      return { name, status: verdict.changed ? 'changed' : 'ok', changes: verdict.changed ? plan.changes : [], handler };
+    }
     const changed = changedWhen(t.task, scope);
     return { name, status: changed ? 'changed' : 'ok', changes: changed ? plan.changes : [], handler };
   };
@@ -152,7 +185,39 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<{ r
     return result;
   };
 
-  for (const t of planned.prepared) {
+  if (isDynamic(play)) {
+    // Issue 13: loops, register, set_fact — each task expanded with what really ran before it.
+    const runtime = new ApplyRuntime(play, scope, ctx, planned);
+    const ops: ApplyOps = {
+      dirty: () => dirty,
+      runOne: (t, initial, decide) => runOne(t, initial, false, decide),
+      exec: async (command, task) => {
+        const r = await track(task.name, task.name, () => transport.exec(command, { become: becomeOf(play, task), timeoutMs: input.timeoutMs, label: task.name }));
+        return { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
+      },
+      sleep: (s) => new Promise((resolve) => setTimeout(resolve, s * 1000)),
+    };
+    for (const [index, task] of play.tasks.entries()) {
+      if (hooks?.stopped?.()) throw new InterruptedError('interrupted');
+      let instances;
+      try {
+        instances = runtime.expand(task, index);
+      } catch (e) {
+        const failed = await attempt(task, false, () => Promise.reject(e));
+        if (!failed.ignored) return { results, failed: true };
+        continue;
+      }
+      for (const [i, inst] of instances.entries()) {
+        if (hooks?.stopped?.()) throw new InterruptedError('interrupted');
+        if (i > 0 && runtime.pause(task)) await ops.sleep(runtime.pause(task));
+        const result = await attempt(inst.task, false, () => runtime.run(inst, ops));
+        if (result.status === 'failed' && !result.ignored) return { results, failed: true };
+        if (result.status === 'changed') task.notify.forEach((n) => notified.add(n));
+      }
+      runtime.finish(task, instances);
+    }
+  }
+  for (const t of isDynamic(play) ? [] : planned.prepared) {
     if (hooks?.stopped?.()) throw new InterruptedError('interrupted');
     const result = await attempt(t.task, false, () => runOne(t, planned.tasks[t.index], false));
     if (result.status === 'failed' && !result.ignored) return { results, failed: true };

@@ -82,6 +82,18 @@ function tryPrepare(input: GatherInput, i: number, scope: HostScope, ctx: Module
 
 export const hostFactsRef: FactRef<HostFacts> = fact(hostFacts, {});
 
+/** The fact snippet, as one extra probe of a batch. */
+export function factSnippet(): string {
+  return hostFacts.probe({});
+}
+
+/** The facts `play` sees (its gather_subset), from what the fact snippet printed. */
+export function gatheredFacts(play: Play, output: string): HostFacts {
+  const read = parseOf(hostFactsRef, { stdout: output, stderr: '', code: 0 });
+  if (!read.known) throw new ProbeError(`could not gather facts: ${read.reason}`);
+  return factsInSubsets(read.state, subsetsOf(play.gather_subset));
+}
+
 export async function prepareWithFacts(input: GatherInput): Promise<Gathered> {
   const { play, scope, usage } = input;
   // 1. Which probes do not depend on fact values.
@@ -95,15 +107,10 @@ export async function prepareWithFacts(input: GatherInput): Promise<Gathered> {
 
   // 2. One round trip: the fact snippet, the play's extras, the independent probes.
   const gatherIndex = input.extras.length;
-  const extras = usage.gather ? [...input.extras, { snippet: hostFacts.probe({}), become: input.playBecome }] : input.extras;
+  const extras = usage.gather ? [...input.extras, { snippet: factSnippet(), become: input.playBecome }] : input.extras;
   const firstTasks = [...early.values()].map((e) => e.task).filter((t) => !t.skip);
   const first = await probeTasks(input.transport, firstTasks, standInCtx[0], input.becomeOf, extras, input.timeoutMs);
-  let current: HostFacts = {};
-  if (usage.gather) {
-    const read = parseOf(hostFactsRef, { stdout: first.extra[gatherIndex] ?? '', stderr: '', code: 0 });
-    if (!read.known) throw new ProbeError(`could not gather facts: ${read.reason}`);
-    current = factsInSubsets(read.state, subsetsOf(play.gather_subset));
-  }
+  let current: HostFacts = usage.gather ? gatheredFacts(play, first.extra[gatherIndex] ?? '') : {};
 
   // 3. Every task again with the real facts, in order: a fact module's facts reach the tasks after it.
   let real = withFacts(scope, current);

@@ -26,6 +26,8 @@ const task = z.object({
   changes: z.array(change),
   probed: z.string().optional().describe('keyed fingerprint of the state the plan was computed from (see fingerprint_key)'),
   desired: z.string().optional().describe('keyed fingerprint of the desired state, the rendered arguments (see fingerprint_key)'),
+  item: z.object({ index: z.number().int(), label: z.string() }).optional().describe("one item of the task's loop: its position in the list and its label (the name ends with it)"),
+  items: z.string().optional().describe("keyed fingerprint of the loop's whole item list (a changed list makes the host stale)"),
 });
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;

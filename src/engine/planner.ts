@@ -13,9 +13,12 @@ import { parsePending, readPendingSnippet, type PendingKeys } from './pending.js
 import { hasModule, prepareTask, type PreparedTask } from './prepare.js';
 import { probeTasks, type Become, type TaskFacts } from './probe.js';
 import { guardChanges } from './secrecy.js';
+import { isDynamic, readSnippet, commandOf, walkPlan, factKey, readKey, type Knowledge } from './dynamic.js';
 import type { HandlerPlan, TaskPlan } from './types.js';
 import type { FactUsage } from '../config/fact-usage.js';
-import { prepareWithFacts } from './gather.js';
+import { factSnippet, gatheredFacts, prepareWithFacts } from './gather.js';
+import { withFacts } from '../config/hostvars.js';
+import { standInFacts } from '../facts/host-facts.js';
 
 export interface PlanInput {
   transport: Transport;
@@ -39,6 +42,8 @@ export interface PlannedTasks {
   /** Issue 13 facts: the scope and context with the host's facts, when the play read any (apply uses them). */
   scope?: HostScope;
   ctx?: ModuleContext;
+  /** What the probes answered, by instance (issue 13: apply reuses a read-only command's output while nothing changed). */
+  knowledge?: Knowledge;
 }
 
 export function becomeOf(play: Play, task: Pick<Task, 'become' | 'become_user'>): Become {
@@ -83,6 +88,7 @@ export function planHandlers(play: Play, tasks: TaskPlan[], pending: string[]): 
 }
 
 export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
+  if (isDynamic(input.play)) return planDynamic(input);
   const { transport, play } = input;
   let { scope, ctx } = input;
   const filter = { tags: input.tags, skipTags: input.skipTags };
@@ -118,12 +124,86 @@ export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
   const { prepared, facts, extra } = probed;
   const pending = parsePending(extra[0] ?? '').filter((name) => play.handlers.some((h) => h.name === name));
   const tasks = prepared.map((t) => taskPlanFrom(t, facts.get(t.index), taskContext(ctx, t.task)));
-  // Say why an unknown state may settle: apply reads it again after the earlier change.
-  const firstChange = tasks.find((t) => t.outcome === 'change');
-  for (const t of tasks) {
-    if (t.outcome === 'may-change' && firstChange && t.index > firstChange.index) {
-      t.reason = `${t.reason}; read again after "${firstChange.task.name}" changes the host`;
+  noteRereads(tasks);
+  return { prepared, tasks, handlers: planHandlers(play, tasks, pending), pendingHandlers: pending, ...(scope !== input.scope ? { scope, ctx } : {}) };
+}
+
+/** Say why an unknown state may settle: apply reads it again after the earlier change. */
+function noteRereads(tasks: TaskPlan[]): void {
+  const firstChange = tasks.findIndex((t) => t.outcome === 'change');
+  if (firstChange < 0) return;
+  for (const t of tasks.slice(firstChange + 1)) {
+    if (t.outcome === 'may-change' && !t.reason?.startsWith('depends on') && !t.reason?.includes('runs again at apply'))
+      t.reason = `${t.reason}; read again after "${tasks[firstChange].task.name}" changes the host`;
+  }
+}
+
+/**
+ * A play with loops, register or set_fact (issue 13, src/engine/dynamic.ts): walks of the play,
+ * each fetching in one batched script what the last one still needed (facts, read-only
+ * commands), until nothing is missing. Usually one round trip; a second only when arguments
+ * are computed from what a read-only command printed.
+ */
+async function planDynamic(input: PlanInput): Promise<PlannedTasks> {
+  const { transport, play } = input;
+  let { scope, ctx } = input;
+  const gather = input.facts?.usage.gather === true;
+  // Facts: the first walk runs with stand-in facts so that the fact snippet rides in the first
+  // round trip; a probe or read that asks something else under the real facts is asked again
+  // (knowledge is keyed by what was asked: factKey, readKey).
+  if (gather) {
+    scope = withFacts(input.scope, standInFacts(0));
+    ctx = input.facts!.contextOf(scope);
+  } else {
+    play.handlers.forEach((handler, i) => hasModule(handler) && prepareTask(handler, i, scope));
+  }
+  const knowledge: Knowledge = { facts: new Map(), reads: new Map() };
+  const filter = { tags: input.tags, skipTags: input.skipTags };
+  let pendingOutput = '';
+  for (let round = 0; ; round++) {
+    const walkCtx = ctx;
+    const walk = walkPlan({ play, scope, ctx: walkCtx, filter, planFrom: taskPlanFrom }, knowledge);
+    if (round > 0 && !walk.needFacts.length && !walk.needReads.length) {
+      // With facts, handlers are checked once the real facts are in (still before anything changes).
+      if (gather) play.handlers.forEach((handler, i) => hasModule(handler) && prepareTask(handler, i, scope));
+      const pending = parsePending(pendingOutput).filter((name) => play.handlers.some((h) => h.name === name));
+      noteRereads(walk.tasks);
+      return {
+        prepared: walk.prepared,
+        tasks: walk.tasks,
+        handlers: planHandlers(play, walk.tasks, pending),
+        pendingHandlers: pending,
+        knowledge,
+        ...(gather ? { scope, ctx } : {}),
+      };
+    }
+    if (round > play.tasks.length + 1) throw new Error('the plan did not settle: values computed from read-only commands kept changing');
+    const extras =
+      round === 0 ? [{ snippet: readPendingSnippet(input.pending), become: playBecome(play) }, ...(gather ? [{ snippet: factSnippet(), become: playBecome(play) }] : [])] : [];
+    let { needFacts, needReads } = walk;
+    if (round === 0 && gather) {
+      // Only what asks the same under a second, different stand-in: what does not depend on fact values.
+      const other = withFacts(input.scope, standInFacts(1));
+      const otherCtx = input.facts!.contextOf(other);
+      const alt = walkPlan({ play, scope: other, ctx: otherCtx, filter, planFrom: taskPlanFrom }, knowledge);
+      const altFacts = new Set(alt.needFacts.map((inst) => factKey(inst, taskContext(otherCtx, inst.task))));
+      const altReads = new Set(alt.needReads.map((inst) => readKey(inst, commandOf(inst.prepared, taskContext(otherCtx, inst.task))!.command)));
+      needFacts = needFacts.filter((inst) => altFacts.has(factKey(inst, taskContext(walkCtx, inst.task))));
+      needReads = needReads.filter((inst) => altReads.has(readKey(inst, commandOf(inst.prepared, taskContext(walkCtx, inst.task))!.command)));
+    }
+    const commands = needReads.map((inst) => commandOf(inst.prepared, taskContext(walkCtx, inst.task))!.command);
+    const reads = needReads.map((inst, i) => ({ snippet: readSnippet(commands[i]), become: becomeOf(play, inst.task) }));
+    // probeTasks keys facts by index: number this round's instances.
+    const asked = needFacts.map((inst, i) => ({ ...inst.prepared, index: i }));
+    const { facts, extra, extraOutputs } = await probeTasks(transport, asked, walkCtx, (t) => becomeOf(play, t.task), [...extras, ...reads], input.timeoutMs);
+    needFacts.forEach((inst, i) => knowledge.facts.set(factKey(inst, taskContext(walkCtx, inst.task)), facts.get(i) ?? {}));
+    needReads.forEach((inst, i) => knowledge.reads.set(readKey(inst, commands[i]), extraOutputs[extras.length + i]));
+    if (round === 0) {
+      pendingOutput = extra[0] ?? '';
+      if (gather) {
+        scope = withFacts(input.scope, gatheredFacts(play, extra[1] ?? ''));
+        ctx = input.facts!.contextOf(scope);
+      }
     }
   }
-  return { prepared, tasks, handlers: planHandlers(play, tasks, pending), pendingHandlers: pending, ...(scope !== input.scope ? { scope, ctx } : {}) };
 }

@@ -24,6 +24,8 @@ export interface PreparedTask {
   secretValues: string[];
   /** Set when the task does not run on this host, with the reason. */
   skip?: string;
+  /** One item of a loop (issue 13: src/engine/dynamic.ts). */
+  item?: { index: number; label: string };
 }
 
 export class TaskPrepareError extends Error {

@@ -5,7 +5,7 @@
  */
 import { type FactRef, parseOf, type Probed } from '../facts/types.js';
 import { factRefs } from '../modules/contract.js';
-import type { ModuleContext } from '../modules/types.js';
+import type { ModuleContext, ProbeOutput } from '../modules/types.js';
 import type { Transport } from '../transport/types.js';
 import { buildProbeScript, splitProbeOutput } from './probe-script.js';
 import type { PreparedTask } from './prepare.js';
@@ -25,6 +25,8 @@ export type TaskFacts = Record<string, Probed<unknown>>;
 export interface ProbeBatchResult {
   facts: Map<number, TaskFacts>;
   extra: string[];
+  /** Each extra snippet's whole output (a read-only command's rc and stderr too). */
+  extraOutputs: ProbeOutput[];
 }
 
 export class ProbeError extends Error {}
@@ -59,6 +61,7 @@ export async function probeTasks(
 
   const values = new Map<string, Probed<unknown>>();
   const extra: string[] = [];
+  const extraOutputs: ProbeOutput[] = [];
   await Promise.all(
     [...groups.entries()].map(async ([key, { become, items }]) => {
       const list = [...items.values()];
@@ -70,7 +73,10 @@ export async function probeTasks(
       const outputs = splitProbeOutput(script, result.stdout);
       list.forEach((item, i) => {
         if (item.fact) values.set(`${key} ${item.fact.key}`, parseOf(item.fact, outputs[i]));
-        else if (item.extra !== undefined) extra[item.extra] = outputs[i].stdout;
+        else if (item.extra !== undefined) {
+          extra[item.extra] = outputs[i].stdout;
+          extraOutputs[item.extra] = outputs[i];
+        }
       });
     }),
   );
@@ -78,5 +84,5 @@ export async function probeTasks(
   for (const { task, become, refs } of asked) {
     facts.set(task.index, Object.fromEntries(Object.entries(refs).map(([name, ref]) => [name, values.get(`${become} ${ref.key}`)!])));
   }
-  return { facts, extra };
+  return { facts, extra, extraOutputs };
 }

@@ -83,8 +83,15 @@ export function staleReason(saved: PlanDocumentHost | undefined, fresh: HostPlan
   if (!saved) return 'stale: the host was not part of the saved plan';
   if (saved.status === 'unreachable' || saved.status === 'failed') return `stale: the host was ${saved.status} when the plan was made`;
   const reasons: string[] = [];
+  // A loop's instances are told apart by their item (issue 13); its list must be the one reviewed.
+  const sameInstance = (x: PlanDocumentHost['tasks'][number], t: HostPlan['tasks'][number]) => x.index === t.index && x.item?.index === t.item?.index;
+  for (const s of saved.tasks) if (!fresh.tasks.some((t) => sameInstance(s, t))) reasons.push(`${s.name} is in the plan but not in the fresh plan (the loop's list changed)`);
   for (const t of fresh.tasks) {
-    const s = saved.tasks.find((x) => x.index === t.index);
+    const s = saved.tasks.find((x) => sameInstance(x, t));
+    if (s && (s.items !== undefined || t.loopItems !== undefined) && s.items !== (t.loopItems ? fp.desired(t.loopItems, t.secretValues) : undefined)) {
+      reasons.push(`${t.task.name}: the loop's list changed since the plan`);
+      continue;
+    }
     if (!s) {
       reasons.push(`${t.task.name} is not in the plan`);
       continue;

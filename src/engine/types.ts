@@ -31,6 +31,16 @@ export interface TaskPlan {
   probed?: Probed<unknown>;
   /** The steps that make exactly `changes` (outcome change only; never printed or saved). */
   steps?: RunStep[];
+  /** A loop's item (issue 13): the task's name already carries the label, `task (label)`. */
+  item?: LoopItemRef;
+  /** Fingerprint input of the loop's whole item list, for saved plans (never printed). */
+  loopItems?: unknown[];
+}
+
+export interface LoopItemRef {
+  /** Position in the loop's list. */
+  index: number;
+  label: string;
 }
 
 export interface HandlerPlan {

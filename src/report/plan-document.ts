@@ -62,6 +62,7 @@ export function buildPlanDocument(input: DocumentInput): PlanDocument {
         name: t.task.name,
         module: t.task.module,
         outcome: t.outcome,
+        ...(t.item ? { item: t.item } : {}),
         ...(t.reason ? { reason: t.reason } : {}),
         changes: t.changes.map((c) => ({
           summary: c.summary,
@@ -88,8 +89,9 @@ export function buildPlanDocument(input: DocumentInput): PlanDocument {
       ...h,
       tasks: h.tasks.map((t, j) => {
         const planned = plans[i].tasks[j];
-        if (planned.outcome === 'skipped') return t;
-        return { ...t, probed: fp.probed(planned.probed, planned.args, planned.secretValues), desired: fp.desired(planned.args, planned.secretValues) };
+        const items = planned.loopItems ? { items: fp.desired(planned.loopItems, planned.secretValues) } : {};
+        if (planned.outcome === 'skipped') return { ...t, ...items };
+        return { ...t, probed: fp.probed(planned.probed, planned.args, planned.secretValues), desired: fp.desired(planned.args, planned.secretValues), ...items };
       }),
     })),
   };

@@ -200,8 +200,8 @@ describe('positioned errors and warnings', () => {
     ],
     [
       'a construct plumb lacks yet under its FQCN',
-      '    - ansible.builtin.set_fact: x=1',
-      ['3:7: error: "ansible.builtin.set_fact" is not supported yet (issue 13: loops, register, facts, blocks)'],
+      '    - ansible.builtin.block: []',
+      ['3:7: error: "ansible.builtin.block" is not supported yet (issue 13: loops, register, facts, blocks)'],
     ],
     [
       'an include under its FQCN is the include (its file is looked for)',

@@ -116,6 +116,42 @@ describe('facts in the plan', () => {
     expect(planned.tasks.map((t) => t.outcome)).toEqual(['change', 'change']);
   });
 
+  it('a play with a loop and a registered read-only command gathers in the same round trip too', async () => {
+    const conf = join(dir, 'main.cf');
+    writeFileSync(conf, 'myhostname = old\n');
+    const { planned, scripts } = await plan({
+      tasks: [
+        { name: 'read', command: `cat ${conf}`, register: 'current', changed_when: false },
+        {
+          name: 'keys',
+          lineinfile: { path: conf, regexp: '^{{ item }} ', line: '{{ item }} = {{ ansible_hostname }}' },
+          loop: ['myhostname', 'mydomain'],
+          when: "'myhostname' in current.stdout",
+        },
+      ],
+    });
+    expect(scripts).toHaveLength(1);
+    expect(gathers(scripts[0])).toBe(true);
+    expect(planned.tasks.map((t) => t.changes.map((c) => c.summary))).toEqual([
+      [],
+      [`replace line myhostname = old → myhostname = ${nodename.split('.')[0]}`],
+      [`add line mydomain = ${nodename.split('.')[0]}`],
+    ]);
+  });
+
+  it('in such a play, a probe that depends on a fact value waits for the real facts: no stand-in path is read', async () => {
+    const { planned, scripts } = await plan({
+      tasks: [
+        { name: 'read', command: 'true', register: 'r', changed_when: false },
+        { name: 'per host', lineinfile: { path: `${dir}/{{ ansible_hostname }}-{{ item }}.conf`, line: 'x', create: true }, loop: ['a'] },
+      ],
+    });
+    expect(scripts).toHaveLength(2);
+    expect(scripts.join('\n')).not.toContain('plumb-standin');
+    expect(scripts[1]).toContain(`${dir}/${nodename.split('.')[0]}-a.conf`);
+    expect(planned.tasks.map((t) => t.outcome)).toEqual(['ok', 'change']);
+  });
+
   it('gather_facts: false makes a fact an undefined variable, as in Ansible', async () => {
     await expect(plan({ gather_facts: false, tasks: [{ lineinfile: { path: join(dir, 'x'), line: '{{ ansible_hostname }}', create: true } }] })).rejects.toThrow(
       /undefined variable "ansible_hostname"/,
