@@ -56,20 +56,7 @@ export const metaOfPlay = (p: Play): PlayMeta | undefined => playMeta.get(p);
 export const metaOfTask = (t: Task): TaskMeta | undefined => taskMeta.get(t);
 
 /** Ansible keywords plumb knowingly does not implement: say so instead of "unknown key". */
-const UNSUPPORTED_TASK_KEYS = new Set([
-  'vars',
-  'failed_when',
-  'environment',
-  'no_log',
-  'check_mode',
-  'diff',
-  'retries',
-  'until',
-  'delay',
-  'local_action',
-  'async',
-  'poll',
-]);
+const UNSUPPORTED_TASK_KEYS = new Set(['vars', 'failed_when', 'environment', 'no_log', 'check_mode', 'diff', 'retries', 'until', 'delay', 'local_action', 'async', 'poll']);
 
 /**
  * The dynamic half of Ansible's language (issue 13): named as such, so a role

@@ -14,6 +14,8 @@ import { hasModule, prepareTask, type PreparedTask } from './prepare.js';
 import { probeTasks, type Become, type TaskFacts } from './probe.js';
 import { guardChanges } from './secrecy.js';
 import type { HandlerPlan, TaskPlan } from './types.js';
+import { planHandlersAtFlushPoints } from './flush.js';
+import { markBlockPlans, probeDelegated } from './task-keywords.js';
 
 export interface PlanInput {
   transport: Transport;
@@ -25,6 +27,10 @@ export interface PlanInput {
   timeoutMs?: number;
   /** Where this play's owed handlers are kept on the host. */
   pending: PendingKeys;
+  /** The control machine, for tasks with delegate_to: localhost (probed there, read-only). */
+  local?: Transport;
+  /** The host a run_once task runs on (the batch's first); absent: this one. */
+  runOnceHost?: string;
 }
 
 export interface PlannedTasks {
@@ -48,31 +54,13 @@ export function playBecome(play: Play): Become {
 export function taskPlanFrom(t: PreparedTask, facts: TaskFacts | undefined, ctx: ModuleContext): TaskPlan {
   const base = { index: t.index, task: t.task, args: t.args, secretValues: t.secretValues };
   if (t.skip) return { ...base, outcome: 'skipped', changes: [], reason: t.skip };
+  if (t.task.meta) return { ...base, outcome: 'ok', changes: [], reason: `meta: ${t.task.meta}` };
   if (!facts) return { ...base, outcome: 'may-change', changes: [], reason: 'not probed' };
   const { probed, changes, steps, error } = evaluate(t.module, t.args, facts, ctx);
   if (!probed.known) return { ...base, outcome: 'may-change', changes: [], reason: probed.reason, probed };
   if (error !== undefined) return { ...base, outcome: 'error', changes: [], reason: error, probed };
   const guarded = guardChanges(changes, ctx);
   return { ...base, outcome: guarded.length ? 'change' : 'ok', changes: guarded, probed, steps };
-}
-
-export function planHandlers(play: Play, tasks: TaskPlan[], pending: string[]): HandlerPlan[] {
-  const plans: HandlerPlan[] = [];
-  for (const handler of play.handlers) {
-    const will = tasks.filter((t) => t.outcome === 'change' && t.task.notify.includes(handler.name)).map((t) => t.task.name);
-    const may = tasks.filter((t) => t.outcome === 'may-change' && t.task.notify.includes(handler.name)).map((t) => t.task.name);
-    const owed = pending.includes(handler.name);
-    if (will.length || owed) {
-      plans.push({
-        name: handler.name,
-        runs: 'will',
-        because: [...will.map((n) => `${n} changes`), ...(owed ? ['an earlier run changed what it depends on and stopped before running it'] : [])],
-      });
-    } else if (may.length) {
-      plans.push({ name: handler.name, runs: 'may', because: may.map((n) => `${n} may change`) });
-    }
-  }
-  return plans;
 }
 
 export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
@@ -82,16 +70,24 @@ export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
   // anything runs on it, not after the tasks that notify the handler have changed it.
   // (An Ansible module plumb lacks fails a handler only if it is notified.)
   play.handlers.forEach((handler, i) => hasModule(handler) && prepareTask(handler, i, scope));
-  const { facts, extra } = await probeTasks(
-    transport,
-    prepared,
-    ctx,
-    (t) => becomeOf(play, t.task),
-    [{ snippet: readPendingSnippet(input.pending), become: playBecome(play) }],
-    input.timeoutMs,
-  );
+  const [{ facts, extra }, delegated] = await Promise.all([
+    probeTasks(
+      transport,
+      prepared.filter((t) => !t.task.delegate_to),
+      ctx,
+      (t) => becomeOf(play, t.task),
+      [{ snippet: readPendingSnippet(input.pending), become: playBecome(play) }],
+      input.timeoutMs,
+    ),
+    probeDelegated(input.local, prepared, ctx, (t) => becomeOf(play, t.task), input.timeoutMs),
+  ]);
+  for (const [index, f] of delegated) facts.set(index, f);
   const pending = parsePending(extra[0] ?? '').filter((name) => play.handlers.some((h) => h.name === name));
-  const tasks = prepared.map((t) => taskPlanFrom(t, facts.get(t.index), taskContext(ctx, t.task)));
+  const tasks = markBlockPlans(
+    prepared.map((t) => taskPlanFrom(t, facts.get(t.index), taskContext(ctx, t.task))),
+    transport.host,
+    input.runOnceHost,
+  );
   // Say why an unknown state may settle: apply reads it again after the earlier change.
   const firstChange = tasks.find((t) => t.outcome === 'change');
   for (const t of tasks) {
@@ -99,5 +95,5 @@ export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
       t.reason = `${t.reason}; read again after "${firstChange.task.name}" changes the host`;
     }
   }
-  return { prepared, tasks, handlers: planHandlers(play, tasks, pending), pendingHandlers: pending };
+  return { prepared, tasks, handlers: planHandlersAtFlushPoints(play, tasks, pending), pendingHandlers: pending };
 }
