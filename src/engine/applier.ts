@@ -215,6 +215,7 @@ async function walkPlay(input: ApplyInput, prepared: PreparedTask[], results: Ta
   const host = input.transport.host;
   let stopError: string | undefined;
   const runTask = async (t: PreparedTask, rescuable: boolean): Promise<WalkEnd> => {
+    await batch?.reach(host, t.index);
     if (hooks?.stopped?.()) throw new InterruptedError('interrupted');
     if (batch?.fatal) {
       // Not this host's failure: nothing of it runs any more, not even a rescue or always.

@@ -2,10 +2,15 @@
  * What the hosts of one batch share while they apply: a task with `run_once` (and `meta:
  * end_play`, which Ansible decides on the batch's first host) runs on the first host of the batch
  * still running, and the others take its result; a failure under `any_errors_fatal` and an
- * `end_play` stop every host before its next task. plumb runs hosts independently, not in
- * Ansible's lock-step, so a host that is ahead may already have run later tasks.
+ * `end_play` stop every host before its next task.
  *
- * No deadlock: a host only ever waits for hosts before it in the batch, which started first.
+ * plumb runs hosts independently; a play that uses any_errors_fatal or end_play runs in Ansible's
+ * lock-step instead (no host starts a task before every other has finished the ones before it),
+ * when every host of the batch runs at once (forks ≥ batch size): otherwise hosts waiting for a
+ * fork would never arrive. Without lock-step a host that is ahead may already have run later tasks.
+ *
+ * No deadlock: at a run_once task a host only waits for hosts before it in the batch, which
+ * started first; in lock-step the host furthest behind never waits.
  */
 import type { TaskResult } from './types.js';
 
@@ -27,8 +32,29 @@ export class BatchState {
   endPlay?: string;
   private readonly slots = new Map<string, Slot>();
   private readonly finished = new Set<string>();
+  /** Lock-step: the index of the task each host is about to start (it has finished all before). */
+  private readonly progress = new Map<string, number>();
+  private waiters: Array<() => void> = [];
 
-  constructor(readonly hosts: string[]) {}
+  constructor(
+    readonly hosts: string[],
+    readonly lockstep = false,
+  ) {}
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    w.forEach((f) => f());
+  }
+
+  /** Lock-step: wait until every other host of the batch has finished the tasks before `index`, or is done. */
+  async reach(host: string, index: number): Promise<void> {
+    if (!this.lockstep) return;
+    this.progress.set(host, index);
+    this.wake();
+    const behind = () => this.hosts.some((h) => h !== host && !this.finished.has(h) && (this.progress.get(h) ?? -1) < index);
+    while (behind()) await new Promise<void>((r) => this.waiters.push(r));
+  }
 
   private slot(index: number, host: string): Slot {
     const key = `${index}\0${host}`;
@@ -48,6 +74,7 @@ export class BatchState {
   hostFinished(host: string): void {
     this.finished.add(host);
     for (const [key, s] of this.slots) if (key.endsWith(`\0${host}`)) s.resolve(undefined);
+    this.wake();
   }
 
   /**

@@ -181,7 +181,7 @@ async function runPlay(state: RunState, play: Play): Promise<void> {
   let failedInPlay = 0;
   for (const size of batchSizes(hosts.length, play.serial)) {
     const batch = hosts.slice(offset, (offset += size));
-    const shared = new BatchState(batch);
+    const shared = new BatchState(batch, needsLockstep(play) && batch.length <= Math.max(1, options.forks));
     const batchResults = await Promise.all(batch.map((name) => limit(() => startHost(state, play, name, shared))));
     failedInPlay += recordResults(state, batchResults);
     if (shared.fatal) {
@@ -330,6 +330,11 @@ async function runHost(state: RunState, play: Play, name: string, batch?: BatchS
     }
     return stoppedBy(e instanceof UnreachableError ? 'unreachable' : 'failed', scope.redactor.redact((e as Error).message));
   }
+}
+
+/** Ansible's lock-step matters where one host's failure or end_play must stop the others at the same task. */
+function needsLockstep(play: Play): boolean {
+  return Boolean(play.any_errors_fatal) || play.tasks.some((t) => t.any_errors_fatal || t.meta === 'end_play');
 }
 
 /** The control machine's connection, opened once per run for the first play with a delegated task. */
