@@ -172,7 +172,7 @@ export function readMeta(checker: Checker, value: unknown, path: PathPart[]): Me
 /** `delegate_to:` names the control machine, written literally; anything else is refused here. */
 export function readDelegate(checker: Checker, value: unknown, path: PathPart[]): 'localhost' | undefined {
   if (value === 'localhost' || value === '127.0.0.1') return 'localhost';
-  const why = typeof value === 'string' && isTemplate(value) ? 'a templated delegate_to' : `delegate_to: ${describeValue(value)}`;
+  const why = typeof value !== 'string' ? `delegate_to: ${describeValue(value)}` : isTemplate(value) ? 'a templated delegate_to' : `delegate_to: ${JSON.stringify(value)}`;
   checker.error(path, `${why} is not supported yet: plumb delegates only to the control machine (delegate_to: localhost or 127.0.0.1)`);
   return undefined;
 }
