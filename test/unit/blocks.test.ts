@@ -22,6 +22,9 @@ import { DiagnosticList } from '../../src/source/diagnostics.js';
 import { openTransport } from '../../src/transport/index.js';
 import { UnreachableError, type Transport } from '../../src/transport/types.js';
 import { plumb } from '../e2e/plumb.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { parse } from 'yaml';
+import { jsonSchema } from '../../src/config/jsonschema.js';
 import { writeIn } from '../write-file.js';
 
 let dir: string;
@@ -166,6 +169,15 @@ describe('loading blocks', () => {
   });
 });
 
+describe('the editor schema (plumb schema playbook)', () => {
+  it('accepts blocks, nested blocks and meta tasks; rejects a misspelt section', () => {
+    const validate = new Ajv2020({ allErrors: true, strict: false }).compile(jsonSchema('playbook'));
+    const cases = parse(readFileSync('test/fixtures/ansible/blocks/cases.yml', 'utf8'));
+    expect(validate(cases), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+    expect(validate([{ hosts: 'all', tasks: [{ block: [{ command: 'true' }], resuce: [] }] }])).toBe(false);
+  });
+});
+
 describe('plans', () => {
   it('say which rescue tasks may run, and where handlers flush, in text, markdown and JSON', async () => {
     const pb = write('site.yaml', [
@@ -297,7 +309,7 @@ describe('faults', () => {
       const exec = t.exec.bind(t);
       return Object.assign(Object.create(t), {
         exec: (command: string, opts: Parameters<Transport['exec']>[1]) =>
-          command.includes('echo flaky') ? Promise.reject(new UnreachableError('connection lost')) : exec(command, opts),
+          command.includes('echo flaky') ? Promise.reject(new UnreachableError('connection lost', 'here')) : exec(command, opts),
       });
     });
     expect(r.failed).toBe(false);
