@@ -55,7 +55,8 @@ export function listing(project: Project, what: ListWhat, limit: string | undefi
       );
     }
     if (!what.tasks && !what.tags) return;
-    const selected = play.tasks.filter((t) => selectedByTags(t, tags));
+    // As ansible-playbook lists them: a block's rescue and always tasks are not listed.
+    const selected = play.tasks.filter((t) => selectedByTags(t, tags) && !t.blocks?.some((f) => f.section !== 'block'));
     if (what.tasks) {
       lines.push('    tasks:');
       for (const t of selected) lines.push(`      ${listedName(t)}\tTAGS: [${[...t.tags].sort().join(', ')}]`);

@@ -4,6 +4,7 @@
  * to an exit code. Everything it prints goes through `io`.
  */
 import { hostScope, type HostScope } from '../config/hostvars.js';
+import { countsAsChange } from '../engine/blocks.js';
 import { checkRendering } from '../config/check.js';
 import { formatDiagnostics, sortDiagnostics, ValidationFailed } from '../source/diagnostics.js';
 import type { Play } from '../config/model.js';
@@ -125,7 +126,7 @@ function exitCode(mode: 'plan' | 'apply', result: RunResult): number {
   if (rows.some((r) => r.status === 'failed' || r.status === 'refused')) return EXIT.error;
   if (result.plans.some((p) => p.tasks.some((t) => t.outcome === 'error'))) return EXIT.error;
   if (rows.some((r) => r.status === 'unreachable')) return EXIT.unreachable;
-  if (mode === 'plan' && result.plans.some((p) => p.tasks.some((t) => t.outcome === 'change' || t.outcome === 'may-change') || p.handlers.length)) return EXIT.changes;
+  if (mode === 'plan' && result.plans.some((p) => p.tasks.some(countsAsChange) || p.handlers.length)) return EXIT.changes;
   return EXIT.ok;
 }
 

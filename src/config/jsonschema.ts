@@ -21,12 +21,40 @@ function moduleArgs(name: keyof typeof argSchemas): z.ZodType {
 function taskSchema(kind: 'task' | 'handler'): z.ZodType {
   const keywords = Object.fromEntries(Object.entries(taskKeywords).map(([k, s]) => [k, kind === 'handler' && k === 'name' ? s : (s as z.ZodType).optional()]));
   const ansible = { args: z.record(z.string(), z.unknown()).optional(), ...(kind === 'handler' ? { listen: taskKeywords.notify.optional() } : {}) };
-  const variants = moduleNames.flatMap((m) =>
+  const variants: z.ZodType[] = moduleNames.flatMap((m) =>
     moduleSpellings()
       .filter((key) => key === m || key.endsWith(`.${m}`))
       .map((key) => z.strictObject({ ...keywords, ...ansible, [key]: moduleArgs(m) }).describe(`a ${kind} using the ${m} module: ${modules[m].summary}`)),
   );
-  return z.union(variants as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]]);
+  if (kind !== 'task') return z.union(variants as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]]);
+  // A block's sections are task lists again: one schema, referred to from inside itself.
+  taskOrBlock ??= z.union([...variants, ...blockAndMeta(keywords)] as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]]);
+  return taskOrBlock;
+}
+
+let taskOrBlock: z.ZodType | undefined;
+
+/** A block (its sections are task lists again) and a meta task. */
+function blockAndMeta(keywords: Record<string, z.ZodType>): z.ZodType[] {
+  const { name, when, tags, notify, become, become_user, ignore_errors, run_once, delegate_to, any_errors_fatal, ignore_unreachable } = keywords;
+  const inherited = { name, when, tags, notify, become, become_user, ignore_errors, run_once, delegate_to, any_errors_fatal, ignore_unreachable };
+  const block: z.ZodType = z
+    .strictObject({
+      ...inherited,
+      vars: z.record(z.string(), z.unknown()).nullable().optional(),
+      get block(): z.ZodType {
+        return z.array(taskOrBlock!).nullable();
+      },
+      get rescue(): z.ZodType {
+        return z.array(taskOrBlock!).nullable().optional();
+      },
+      get always(): z.ZodType {
+        return z.array(taskOrBlock!).nullable().optional();
+      },
+    })
+    .describe('a block: tasks with a rescue (runs if one fails) and always (runs anyway); its keywords apply to each task');
+  const meta = z.strictObject({ name, when, tags, meta: z.enum(['flush_handlers', 'end_host', 'end_play', 'noop']) }).describe('a meta action');
+  return [block, meta];
 }
 
 /** Ansible's aliases of a module's arguments, as properties beside the argument (either may be given). */

@@ -45,6 +45,34 @@ export interface Task {
    * with `templates/` or `files/` first. Absent: relative to the playbook only.
    */
   searchDirs?: string[];
+  // --- blocks, meta, run_once, delegation (src/config/blocks.ts) ---
+  /** The blocks the task is inside, outermost first, and which part of each. */
+  blocks?: BlockFrame[];
+  /** The play section it belongs to; handlers flush after each (absent: roles and tasks). */
+  phase?: 'pre_tasks' | 'post_tasks';
+  /** `meta:` tasks: what they do instead of a module. */
+  meta?: MetaAction;
+  run_once?: boolean;
+  /** Only the control machine for now: the task runs there, through the local connection. */
+  delegate_to?: 'localhost';
+  any_errors_fatal?: boolean;
+  ignore_unreachable?: boolean;
+}
+
+export type MetaAction = 'flush_handlers' | 'end_host' | 'end_play' | 'noop';
+
+/** One `block:` of a task list; its tasks carry it in `Task.blocks`. */
+export interface Block {
+  /** Unique within the play. */
+  id: number;
+  name?: string;
+  pos: SourcePos;
+  hasRescue: boolean;
+}
+
+export interface BlockFrame {
+  block: Block;
+  section: 'block' | 'rescue' | 'always';
 }
 
 export type LoopForm = 'loop' | 'with_items' | 'with_list' | 'with_dict' | 'with_together' | 'with_subelements' | 'with_fileglob' | 'with_first_found';
@@ -104,6 +132,7 @@ export interface Play {
   gather_facts?: boolean;
   /** Ansible's `gather_subset` (`all`, `min`, `hardware`, `network`, `!…`); absent means all. */
   gather_subset?: string[];
+  any_errors_fatal?: boolean;
   vars: Record<string, unknown>;
   vars_files: string[];
   /** Secret name → raw template; rendered values are redacted everywhere. */

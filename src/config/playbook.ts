@@ -22,6 +22,7 @@ import { formatPath, keyPos, locate, posOf, readYaml, valuePos, type PathPart, t
 import { closest, didYouMean } from '../source/suggest.js';
 import { PlayExpander, unknownNotifies } from './roles.js';
 import { dynamicKeys, setFactArgs, type KeyChecker } from './dynamic-keys.js';
+import { readDelegate, readMeta } from './blocks.js';
 import {
   moduleSpellings,
   notifiedHandlers,
@@ -57,14 +58,15 @@ export const metaOfPlay = (p: Play): PlayMeta | undefined => playMeta.get(p);
 export const metaOfTask = (t: Task): TaskMeta | undefined => taskMeta.get(t);
 
 /** Ansible keywords plumb knowingly does not implement: say so instead of "unknown key". */
-const UNSUPPORTED_TASK_KEYS = new Set(['vars', 'delegate_to', 'environment', 'no_log', 'diff', 'run_once', 'local_action', 'async', 'poll']);
+const UNSUPPORTED_TASK_KEYS = new Set(['vars', 'environment', 'no_log', 'diff', 'local_action', 'async', 'poll']);
 
 /**
  * The dynamic half of Ansible's language (issue 13): named as such, so a role
  * that uses it fails at the construct, not later with a knock-on error (an
  * undefined registered variable, a missing loop item).
  */
-const DYNAMIC_TASK_KEYS = new Set(['block', 'rescue', 'always']);
+// Every named one is built now (loops, register, blocks…); the with_* lookups plumb lacks remain.
+const DYNAMIC_TASK_KEYS = new Set<string>();
 const isDynamicKey = (key: string) => DYNAMIC_TASK_KEYS.has(key) || /^with_[a-z_]+$/.test(key);
 export const NOT_YET = 'is not supported yet (issue 13: loops, register, facts, blocks)';
 
@@ -208,6 +210,7 @@ export class Checker {
       max_fail_percentage: raw.max_fail_percentage as number | undefined,
       gather_facts: raw.gather_facts as boolean | undefined,
       gather_subset: raw.gather_subset === undefined ? undefined : stringList(raw.gather_subset).flatMap((s) => s.split(',').map((p) => p.trim())),
+      ...(raw.any_errors_fatal !== undefined ? { any_errors_fatal: raw.any_errors_fatal as boolean } : {}),
       vars: vars.values,
       vars_files: vars.files,
       secrets: secrets.values,
@@ -447,6 +450,7 @@ export class Checker {
     const value = yaml11Keywords(written, taskKeywords, (k) => this.written([...path, k]));
     let ok = true;
     const modules: string[] = [];
+    let metaKey: string | undefined; // blocks/meta hook: `meta:` is not a module
     for (const key of Object.keys(value)) {
       if ((taskKeywordNames as string[]).includes(key)) {
         if (!this.check(taskKeywords[key as TaskKeyword], value[key], [...path, key])) ok = false;
@@ -462,6 +466,14 @@ export class Checker {
       } else if (isDynamicKey(shortName(key))) {
         ok = false;
         this.error([...path, key], `"${key}" ${NOT_YET}`, 'key');
+      } else if (key === 'block' || key === 'rescue' || key === 'always') {
+        ok = false;
+        this.error([...path, key], `"${key}" in handlers is not supported: plumb's handlers are single tasks`, 'key');
+      } else if (shortName(key) === 'meta') {
+        if (kind === 'handler') {
+          ok = false;
+          this.error([...path, key], '"meta" in handlers is not supported: plumb\'s handlers are single tasks', 'key');
+        } else metaKey = key;
       } else if (INCLUDE_KEYS.has(shortName(key))) {
         ok = false;
         this.error(
@@ -499,6 +511,13 @@ export class Checker {
       ok = false;
       this.diags.error(posOf(this.src, node), 'a handler needs a "name": tasks notify it by name', this.dp(path));
     }
+    if (metaKey !== undefined && modules.length > 0) {
+      this.error([...path, modules[0]], `the task has "${metaKey}" and a module ("${modules[0]}"); split it into one task each`, 'key');
+      return undefined;
+    }
+    const delegate = value.delegate_to === undefined ? undefined : readDelegate(this, value.delegate_to, [...path, 'delegate_to']);
+    if (value.delegate_to !== undefined && !delegate) ok = false;
+    if (metaKey !== undefined) return this.metaTask(value, path, metaKey, ok);
     if (modules.length === 0) {
       if (ok) this.diags.error(posOf(this.src, node), `the ${kind} has no module; add one of: ${moduleNames.join(', ')}`, this.dp(path));
       return undefined;
@@ -559,10 +578,48 @@ export class Checker {
       ignore_errors: (value.ignore_errors as boolean | undefined) ?? false,
       pos: posOf(this.src, node),
       ...dynamic.fields,
+      ...taskRunKeywords(value, delegate),
     };
     taskMeta.set(task, { src: this.src, path, root: this.pathRoot, argPath: (p) => [...path, ...argPath(p)] });
     return task;
   }
+
+  /** A `meta:` task (blocks/meta hook): its action instead of a module. */
+  private metaTask(value: Record<string, unknown>, path: PathPart[], key: string, ok: boolean): Task | undefined {
+    const action = readMeta(this, value[key], [...path, key]);
+    for (const k of ['when'] as const) if (!this.conditions(value[k], [...path, k])) ok = false;
+    for (const k of ['notify', 'changed_when', 'delegate_to'] as const) {
+      if (value[k] === undefined) continue;
+      ok = false;
+      this.error([...path, k], `"${k}" has no meaning on a meta task`, 'key');
+    }
+    if (!action || !ok) return undefined;
+    const when = value.when;
+    const task: Task = {
+      name: (value.name as string | undefined) ?? `meta: ${action}`,
+      module: 'meta',
+      args: action,
+      meta: action,
+      notify: [],
+      tags: value.tags === undefined ? [] : Array.isArray(value.tags) ? (value.tags as string[]) : [value.tags as string],
+      when: when === undefined ? undefined : typeof when === 'boolean' ? String(when) : Array.isArray(when) ? when.map((c) => `(${c})`).join(' and ') : (when as string),
+      ignore_errors: false,
+      pos: posOf(this.src, locate(this.root, path).node),
+      ...taskRunKeywords(value, undefined),
+    };
+    taskMeta.set(task, { src: this.src, path, root: this.pathRoot, argPath: (p) => [...path, key, ...p] });
+    return task;
+  }
+}
+
+/** run_once, delegate_to, any_errors_fatal, ignore_unreachable: only those written (a block may give the others). */
+function taskRunKeywords(value: Record<string, unknown>, delegate: 'localhost' | undefined): Partial<Task> {
+  const out: Partial<Task> = {};
+  if (value.run_once !== undefined) out.run_once = value.run_once as boolean;
+  if (delegate) out.delegate_to = delegate;
+  if (value.any_errors_fatal !== undefined) out.any_errors_fatal = value.any_errors_fatal as boolean;
+  if (value.ignore_unreachable !== undefined) out.ignore_unreachable = value.ignore_unreachable as boolean;
+  return out;
 }
 
 /** Whether `path` lands on or inside a template string of `value`. */

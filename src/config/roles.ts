@@ -16,9 +16,14 @@ import { closest, didYouMean } from '../source/suggest.js';
 import { isVariableName } from '../source/names.js';
 import type { SourcePos } from '../source/pos.js';
 import { locate, posOf, readYaml, type PathPart, type YamlSource } from '../source/yaml.js';
-import type { IncludedVars, ScopedVars, Task } from './model.js';
+import type { BlockFrame, IncludedVars, ScopedVars, Task } from './model.js';
 import { includeVarsKey, loadIncludeVars } from './include-vars.js';
-import type { Checker } from './playbook.js';
+import { metaOfTask, type Checker } from './playbook.js';
+import { isBlockEntry, readBlock, type BlockKeywords } from './blocks.js';
+import { valueAt } from '../source/issues.js';
+
+/** The keywords enclosing blocks give their tasks, and the chain of blocks. */
+type BlockInherited = Omit<BlockKeywords, 'when' | 'tags' | 'vars'> & { frames: BlockFrame[] };
 
 /** What the enclosing constructs (a role entry, an include) give the tasks inside them. */
 interface Inherited {
@@ -34,6 +39,8 @@ interface Inherited {
   files: string[];
   /** Role directories being expanded through dependencies and role includes. */
   roles: string[];
+  /** What enclosing blocks give (src/config/blocks.ts). */
+  block?: BlockInherited;
 }
 
 interface RoleRun {
@@ -90,8 +97,11 @@ export class PlayExpander {
     for (const key of ['pre_tasks', 'roles', 'tasks', 'post_tasks'] as const) {
       const value = raw[key];
       if (!Array.isArray(value)) continue;
+      const before = out.length;
       if (key === 'roles') value.forEach((entry, i) => out.push(...this.roleEntry(this.playbook, entry, [...path, key, i], top).tasks));
       else out.push(...this.taskList(this.playbook, value, [...path, key], top));
+      // Handlers flush after pre_tasks, after roles and tasks, after post_tasks.
+      if (key === 'pre_tasks' || key === 'post_tasks') for (const t of out.slice(before)) t.phase = key;
     }
     return out;
   }
@@ -104,6 +114,7 @@ export class PlayExpander {
       const key = isRecord(entry) ? ['import_tasks', 'include_tasks', 'import_role', 'include_role'].find((k) => k in entry) : undefined;
       const varsKey = isRecord(entry) ? includeVarsKey(entry) : undefined;
       if (varsKey) this.includeVars(checker, entry as Record<string, unknown>, at, varsKey, inh);
+      else if (isBlockEntry(entry)) out.push(...this.block(checker, entry, at, inh));
       else if (key === 'import_tasks' || key === 'include_tasks') out.push(...this.includeTasks(checker, entry as Record<string, unknown>, at, key, inh));
       else if (key === 'import_role' || key === 'include_role') out.push(...this.includeRole(checker, entry as Record<string, unknown>, at, key, inh));
       else {
@@ -123,6 +134,7 @@ export class PlayExpander {
     task.become_user ??= inh.become_user;
     const scoped = this.withIncluded(inh.scoped);
     if (scoped) task.scoped = scoped;
+    if (inh.block) inheritFromBlocks(task, inh.block);
     if (inh.role) task.role = inh.role.name;
     const fileDir = dirname(checker.src.file);
     if (inh.role || fileDir !== this.playbookDir) task.searchDirs = [...new Set([...(inh.role ? [inh.role.dir] : []), fileDir, this.playbookDir])];
@@ -165,6 +177,45 @@ export class PlayExpander {
       const scoped = this.withIncluded(h.scoped);
       if (scoped) h.scoped = scoped;
     }
+  }
+
+  /** A block: its sections expanded in place, each task carrying the block and inheriting its keywords. */
+  private block(checker: Checker, entry: Record<string, unknown>, path: PathPart[], inh: Inherited): Task[] {
+    const read = readBlock(checker, entry, path);
+    if (!read) return [];
+    const k = read.keywords;
+    let scoped = inh.scoped;
+    if (k.vars) {
+      const positions = new Map<string, SourcePos>();
+      checker.variables(k.vars, [...path, 'vars'], positions, checker.src, checker.root);
+      const base = inh.scoped ?? { defaults: {}, vars: {}, positions: new Map() };
+      scoped = { defaults: base.defaults, vars: { ...base.vars, ...k.vars }, positions: new Map([...base.positions, ...positions]) };
+    }
+    const outer = inh.block;
+    const out: Task[] = [];
+    for (const { section, list, path: at } of read.sections) {
+      // Notify names inside a block are checked with the play's handlers like any other task list's.
+      this.notifySites.push({ checker, list, path: at });
+      const inner: Inherited = {
+        ...inh,
+        tags: [...inh.tags, ...k.tags],
+        when: [...inh.when, ...k.when],
+        scoped,
+        become: k.become ?? inh.become,
+        become_user: k.become_user ?? inh.become_user,
+        block: {
+          frames: [...(outer?.frames ?? []), { block: read.block, section }],
+          notify: [...(outer?.notify ?? []), ...k.notify],
+          ignore_errors: k.ignore_errors ?? outer?.ignore_errors,
+          run_once: k.run_once ?? outer?.run_once,
+          delegate_to: k.delegate_to ?? outer?.delegate_to,
+          any_errors_fatal: k.any_errors_fatal ?? outer?.any_errors_fatal,
+          ignore_unreachable: k.ignore_unreachable ?? outer?.ignore_unreachable,
+        },
+      };
+      out.push(...this.taskList(checker, list, at, inner));
+    }
+    return out;
   }
 
   /** Keys of an include or a role entry: the known ones checked, the rest reported (or, for a role entry, its parameters). */
@@ -510,6 +561,20 @@ export class PlayExpander {
     }
     return ok;
   }
+}
+
+/** What a task's enclosing blocks give it: a keyword the task writes itself wins. */
+function inheritFromBlocks(task: Task, b: BlockInherited): void {
+  task.blocks = [...b.frames, ...(task.blocks ?? [])];
+  if (!task.meta) task.notify = [...new Set([...b.notify, ...task.notify])];
+  const meta = metaOfTask(task);
+  const written = meta ? valueAt(meta.src.value, meta.path) : undefined;
+  if (b.ignore_errors !== undefined && !(written && typeof written === 'object' && 'ignore_errors' in written)) task.ignore_errors = b.ignore_errors;
+  task.run_once ??= b.run_once;
+  if (!task.meta) task.delegate_to ??= b.delegate_to;
+  task.any_errors_fatal ??= b.any_errors_fatal;
+  task.ignore_unreachable ??= b.ignore_unreachable;
+  for (const key of ['run_once', 'delegate_to', 'any_errors_fatal', 'ignore_unreachable'] as const) if (task[key] === undefined) delete task[key];
 }
 
 /** Check every `notify` of the raw task lists read from other files against the play's handler names. */

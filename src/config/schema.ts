@@ -40,6 +40,10 @@ export const taskKeywords = {
   with_subelements: z.unknown(),
   with_fileglob: z.unknown(),
   with_first_found: z.unknown(),
+  run_once: z.boolean(),
+  delegate_to: z.string().min(1),
+  any_errors_fatal: z.boolean(),
+  ignore_unreachable: z.boolean(),
 } as const;
 export type TaskKeyword = keyof typeof taskKeywords;
 export const taskKeywordNames = Object.keys(taskKeywords) as TaskKeyword[];
@@ -53,6 +57,7 @@ export const playKeywords = {
   become_user: z.string().min(1),
   serial: z.union([z.number().int().positive(), z.string().regex(/^(100|[1-9][0-9]?)%$/, 'serial is a count such as 5 or a percentage such as "25%"')]),
   max_fail_percentage: z.number().min(0).max(100),
+  any_errors_fatal: z.boolean(),
   vars: varsMap,
   vars_files: z.array(z.string().min(1)).nullable(),
   secrets: z.record(z.string(), z.string()).nullable(),

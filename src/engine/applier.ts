@@ -1,8 +1,10 @@
 /**
  * The applier: the only code that changes hosts. It walks a host's plan in
- * task order, re-probes a task whose state was unknown or that follows a
- * change, runs the module's steps, then runs notified handlers once, in the
- * order they are defined.
+ * task order (blocks, rescue and always as Ansible walks them: engine/blocks.ts),
+ * re-probes a task whose state was unknown or that follows a change, runs the
+ * module's steps, and runs notified handlers, in the order they are defined,
+ * at each flush point (after pre_tasks, after roles and tasks, after
+ * post_tasks, at meta: flush_handlers).
  */
 import { taskScope, type HostScope } from '../config/hostvars.js';
 import type { Play, Task } from '../config/model.js';
@@ -16,6 +18,9 @@ import { becomeOf, playBecome, taskPlanFrom, type PlannedTasks } from './planner
 import { prepareTask, type PreparedTask } from './prepare.js';
 import { probeTasks } from './probe.js';
 import type { TaskPlan, TaskResult } from './types.js';
+import type { BatchState } from './batch.js';
+import { phasesOf, taskTree, walk, type WalkEnd } from './blocks.js';
+import { controllerTransport } from './task-keywords.js';
 
 export interface ApplyHooks {
   taskStart?(name: string): void;
@@ -36,6 +41,17 @@ export interface ApplyInput {
   pending: PendingKeys;
   /** Commands in flight, for the second Ctrl-C. */
   running?: RunningCommands;
+  /** The control machine, for tasks with delegate_to: localhost. */
+  local?: Transport;
+  /** What the hosts of the batch share: run_once results, any_errors_fatal, end_play. */
+  batch?: BatchState;
+}
+
+/** How one host's apply ended; `error` says why when the host failed without a failed task of its own. */
+export interface Applied {
+  results: TaskResult[];
+  failed: boolean;
+  error?: string;
 }
 
 export class StepError extends Error {}
@@ -98,7 +114,7 @@ function changedWhen(task: Task, scope: HostScope): boolean {
  * (Ctrl-C, lost connection) throws ApplyStopped with the results so far, so
  * the recap still counts what changed.
  */
-export async function applyHost(input: ApplyInput): Promise<{ results: TaskResult[]; failed: boolean }> {
+export async function applyHost(input: ApplyInput): Promise<Applied> {
   const results: TaskResult[] = [];
   try {
     return await applyTasks(input, results);
@@ -107,17 +123,20 @@ export async function applyHost(input: ApplyInput): Promise<{ results: TaskResul
   }
 }
 
-async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<{ results: TaskResult[]; failed: boolean }> {
+async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<Applied> {
   const { transport, play, scope, ctx, planned, hooks } = input;
   const host = transport.host;
   const track: Track = input.running ? (task, command, work) => input.running!.track(host, task, command, work) : untracked;
   const notified = new Set<string>(planned.pendingHandlers);
   let pendingWritten = new Set<string>(planned.pendingHandlers);
   let dirty = false; // an earlier task changed the host: later probes may be stale
+  let local = input.local;
+  /** Where a task runs: the host, or the control machine for delegate_to: localhost. */
+  const on = (task: Task): Transport => (task.delegate_to ? (local ??= controllerTransport(input.timeoutMs ?? 0)) : transport);
 
   const reprobe = async (t: PreparedTask): Promise<TaskPlan> => {
     // Only this task's facts: what it changes is read again just before it changes it.
-    const { facts } = await track(t.task.name, 'probe (read-only)', () => probeTasks(transport, [t], ctx, (p) => becomeOf(play, p.task), [], input.timeoutMs));
+    const { facts } = await track(t.task.name, 'probe (read-only)', () => probeTasks(on(t.task), [t], ctx, (p) => becomeOf(play, p.task), [], input.timeoutMs));
     return taskPlanFrom(t, facts.get(t.index), taskContext(ctx, t.task));
   };
 
@@ -136,7 +155,9 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<{ r
   const runOne = async (t: PreparedTask, initial: TaskPlan | undefined, handler: boolean, decide?: Parameters<ApplyOps['runOne']>[2]): Promise<TaskResult> => {
     const name = t.task.name;
     if (t.skip) return { name, status: 'skipped', changes: [], handler };
-    const plan = initial && !dirty && initial.outcome !== 'may-change' ? initial : await reprobe(t);
+    // A plan that skipped a task that runs after all (run_once taken over from a host that stopped) is no plan.
+    const usable = initial && !dirty && initial.outcome !== 'may-change' && initial.outcome !== 'skipped';
+    const plan = usable ? initial : await reprobe(t);
     if (plan.outcome === 'may-change') {
       return { name, status: 'failed', changes: [], error: `cannot tell the current state: ${plan.reason}`, handler };
     }
@@ -145,7 +166,7 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<{ r
     const steps = plan.steps ?? [];
     if (!handler && t.task.notify.length) await recordPending(t.task.notify);
     const out = await runSteps(
-      transport,
+      on(t.task),
       steps,
       becomeOf(play, t.task),
       ctx,
@@ -176,69 +197,158 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<{ r
     try {
       result = await work();
     } catch (e) {
-      if (e instanceof UnreachableError || e instanceof InterruptedError) throw e;
-      result = { name: task.name, status: 'failed', changes: [], error: ctx.redact(e instanceof Error ? e.message : String(e)), handler };
+      if (e instanceof InterruptedError || (e instanceof UnreachableError && !task.ignore_unreachable)) throw e;
+      const message = ctx.redact(e instanceof Error ? e.message : String(e));
+      result = { name: task.name, status: 'failed', changes: [], error: e instanceof UnreachableError ? `unreachable: ${message}` : message, handler };
     }
-    if (result.status === 'failed' && task.ignore_errors) result.ignored = true;
+    // ignore_unreachable: the host's lost connection is this task's ignored failure; the next task tries again.
+    if (result.status === 'failed' && (task.ignore_errors || (task.ignore_unreachable && result.error?.startsWith('unreachable: ')))) result.ignored = true;
     results.push(result);
     hooks?.taskDone?.(result);
     return result;
   };
 
-  if (isDynamic(play)) {
-    // Issue 13: loops, register, set_fact — each task expanded with what really ran before it.
-    const runtime = new ApplyRuntime(play, scope, ctx, planned);
-    const ops: ApplyOps = {
-      dirty: () => dirty,
-      runOne: (t, initial, decide) => runOne(t, initial, false, decide),
-      exec: async (command, task) => {
-        const r = await track(task.name, task.name, () => transport.exec(command, { become: becomeOf(play, task), timeoutMs: input.timeoutMs, label: task.name }));
-        return { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
-      },
-      sleep: (s) => new Promise((resolve) => setTimeout(resolve, s * 1000)),
-    };
-    for (const [index, task] of play.tasks.entries()) {
+  // Issue 13: a play with loops, register or set_fact expands each task with what really ran before it.
+  const runtime = isDynamic(play) ? new ApplyRuntime(play, scope, ctx, planned) : undefined;
+  const ops: ApplyOps = {
+    dirty: () => dirty,
+    runOne: (t, initial, decide) => runOne(t, initial, false, decide),
+    exec: async (command, task) => {
+      const r = await track(task.name, task.name, () => on(task).exec(command, { become: becomeOf(play, task), timeoutMs: input.timeoutMs, label: task.name }));
+      return { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
+    },
+    sleep: (s) => new Promise((resolve) => setTimeout(resolve, s * 1000)),
+  };
+  /** One task of a dynamic play: its instances (loop items) in order; the result the walk sees sums them up. */
+  const runDynamic = async (task: Task, index: number): Promise<TaskResult> => {
+    let instances;
+    try {
+      instances = runtime!.expand(task, index);
+    } catch (e) {
+      return attempt(task, false, () => Promise.reject(e));
+    }
+    let changed = false;
+    let failed: TaskResult | undefined;
+    // As Ansible: every item runs even after one failed; the task fails after its last item.
+    for (const [i, inst] of instances.entries()) {
       if (hooks?.stopped?.()) throw new InterruptedError('interrupted');
-      let instances;
-      try {
-        instances = runtime.expand(task, index);
-      } catch (e) {
-        const failed = await attempt(task, false, () => Promise.reject(e));
-        if (!failed.ignored) return { results, failed: true };
-        continue;
-      }
-      for (const [i, inst] of instances.entries()) {
-        if (hooks?.stopped?.()) throw new InterruptedError('interrupted');
-        if (i > 0 && runtime.pause(task)) await ops.sleep(runtime.pause(task));
-        const result = await attempt(inst.task, false, () => runtime.run(inst, ops));
-        if (result.status === 'failed' && !result.ignored) return { results, failed: true };
-        if (result.status === 'changed') task.notify.forEach((n) => notified.add(n));
-      }
-      runtime.finish(task, instances);
+      if (i > 0 && runtime!.pause(task)) await ops.sleep(runtime!.pause(task));
+      const result = await attempt(inst.task, false, () => runtime!.run(inst, ops));
+      if (result.status === 'failed' && !result.ignored) failed ??= result;
+      changed ||= result.status === 'changed';
     }
+    // Registered even when it failed: a rescue or a later ignore_errors task reads it.
+    runtime!.finish(task, instances);
+    if (failed) return failed;
+    return { name: task.name, status: changed ? 'changed' : instances.length && instances.every((i) => i.prepared.skip) ? 'skipped' : 'ok', changes: [] };
+  };
+  const units: Unit[] = runtime ? play.tasks.map((task, index) => ({ index, task })) : planned.prepared;
+  const byIndex = new Map(planned.prepared.map((t) => [t.index, t]));
+  try {
+    return await walkPlay(input, units, results, {
+      attempt: (u) => (runtime ? runDynamic(u.task, u.index) : attempt(u.task, false, () => runOne(byIndex.get(u.index)!, planned.tasks[u.index], false))),
+      // A meta task's `when`, decided as the task would be: with what ran before it in a dynamic play.
+      skipOf: (u) => (runtime ? (u.task.meta ? runtime.expand(u.task, u.index)[0]?.prepared.skip : undefined) : byIndex.get(u.index)?.skip),
+      notify: (names) => names.forEach((n) => notified.add(n)),
+      flush: async () => {
+        for (const [i, handler] of play.handlers.entries()) {
+          if (!notified.has(handler.name)) continue;
+          if (hooks?.stopped?.()) throw new InterruptedError('interrupted');
+          const result = await attempt(handler, true, () => runOne(prepareTask(handler, i, scope), undefined, true));
+          if (result.status === 'failed' && !result.ignored) return false;
+        }
+        notified.clear();
+        if (pendingWritten.size) {
+          const r = await track('clear pending handlers', 'remove the record of owed handlers', () =>
+            transport.exec(clearPendingCommand(input.pending), { become: playBecome(play), timeoutMs: input.timeoutMs }),
+          );
+          if (r.code !== 0) throw new StepError(`could not clear pending handlers: ${r.stderr.trim()}`);
+          pendingWritten = new Set();
+        }
+        return true;
+      },
+    });
+  } finally {
+    if (local && !input.local) await local.close();
   }
-  for (const t of isDynamic(play) ? [] : planned.prepared) {
-    if (hooks?.stopped?.()) throw new InterruptedError('interrupted');
-    const result = await attempt(t.task, false, () => runOne(t, planned.tasks[t.index], false));
-    if (result.status === 'failed' && !result.ignored) return { results, failed: true };
-    if (result.status === 'changed') t.task.notify.forEach((n) => notified.add(n));
-  }
+}
 
-  let handlersFailed = false;
-  for (const [i, handler] of play.handlers.entries()) {
-    if (!notified.has(handler.name)) continue;
+/** What the walk needs of a task: which one it is (its blocks, its phase). */
+type Unit = Pick<PreparedTask, 'index' | 'task'>;
+
+interface PlayHooks {
+  attempt(t: Unit): Promise<TaskResult>;
+  /** Why a task does not run on this host (its when, its tags), if it does not. */
+  skipOf(t: Unit): string | undefined;
+  notify(names: string[]): void;
+  /** Run the notified handlers; false when one failed. */
+  flush(): Promise<boolean>;
+}
+
+/** The play's sections in order, each walked as blocks, with the handlers flushed after each. */
+async function walkPlay(input: ApplyInput, prepared: Unit[], results: TaskResult[], h: PlayHooks): Promise<Applied> {
+  const { play, batch, hooks } = input;
+  const host = input.transport.host;
+  let stopError: string | undefined;
+  const runTask = async (t: Unit, rescuable: boolean): Promise<WalkEnd> => {
+    await batch?.reach(host, t.index);
     if (hooks?.stopped?.()) throw new InterruptedError('interrupted');
-    const result = await attempt(handler, true, () => runOne(prepareTask(handler, i, scope), undefined, true));
-    if (result.status === 'failed' && !result.ignored) {
-      handlersFailed = true;
-      break;
+    if (batch?.fatal) {
+      // Not this host's failure: nothing of it runs any more, not even a rescue or always.
+      stopError = batch.fatal;
+      return 'end';
     }
+    if (batch?.endPlay) return 'end';
+    if (t.task.meta) return metaAction(t);
+    let result: TaskResult;
+    if (t.task.run_once && batch) {
+      const once = await batch.runOnce(t.index, host, () => h.attempt(t));
+      if (once.ranOn === undefined) result = once.result;
+      else if (once.result.status === 'failed' && !once.result.ignored) {
+        // Ansible fails every host of the batch with the one that ran it.
+        result = { name: t.task.name, status: 'failed', changes: [], error: `run_once: failed on ${once.ranOn}: ${once.result.error ?? ''}` };
+        results.push(result);
+        hooks?.taskDone?.(result);
+      } else return 'ok';
+    } else result = await h.attempt(t);
+    if (result.status === 'changed') h.notify(t.task.notify);
+    if (result.status !== 'failed' || result.ignored) return 'ok';
+    if (batch && !rescuable && (t.task.any_errors_fatal ?? play.any_errors_fatal))
+      batch.fatal ??= `stopped: ${host} failed "${t.task.name}", and any_errors_fatal stops the play for every host`;
+    return 'failed';
+  };
+  const metaAction = async (t: Unit): Promise<WalkEnd> => {
+    const skip = h.skipOf(t);
+    if (skip && t.task.meta !== 'end_play') return 'ok';
+    switch (t.task.meta) {
+      case 'flush_handlers':
+        return (await h.flush()) ? 'ok' : 'failed';
+      case 'end_host':
+        return 'end';
+      case 'end_play':
+        // Decided once for the batch (on its first host), as Ansible does.
+        if (!batch) return skip ? 'ok' : 'end';
+        await batch.runOnce(t.index, host, async () => {
+          if (!skip) batch.endPlay ??= t.task.name;
+          return { name: t.task.name, status: 'ok', changes: [] };
+        });
+        return batch.endPlay ? 'end' : 'ok';
+      default:
+        return 'ok';
+    }
+  };
+  const phases = phasesOf(prepared);
+  for (const phase of phases.length ? phases : [[]]) {
+    const end = await walk(taskTree(phase), {
+      task: runTask,
+      // Every failure not yet ignored or rescued is this block's: an earlier one would have stopped the host.
+      rescued: () => {
+        for (const r of results) if (r.status === 'failed' && !r.ignored) r.rescued = true;
+      },
+    });
+    if (end === 'failed') return { results, failed: true };
+    if (end === 'end') return stopError ? { results, failed: true, error: stopError } : { results, failed: false };
+    if (!(await h.flush())) return { results, failed: true };
   }
-  if (!handlersFailed && pendingWritten.size) {
-    const r = await track('clear pending handlers', 'remove the record of owed handlers', () =>
-      transport.exec(clearPendingCommand(input.pending), { become: playBecome(play), timeoutMs: input.timeoutMs }),
-    );
-    if (r.code !== 0) throw new StepError(`could not clear pending handlers: ${r.stderr.trim()}`);
-  }
-  return { results, failed: handlersFailed };
+  return { results, failed: false };
 }

@@ -108,7 +108,8 @@ export async function prepareWithFacts(input: GatherInput): Promise<Gathered> {
   // 2. One round trip: the fact snippet, the play's extras, the independent probes.
   const gatherIndex = input.extras.length;
   const extras = usage.gather ? [...input.extras, { snippet: factSnippet(), become: input.playBecome }] : input.extras;
-  const firstTasks = [...early.values()].map((e) => e.task).filter((t) => !t.skip);
+  // Delegated tasks (delegate_to: localhost) are probed on the controller by the planner, not here.
+  const firstTasks = [...early.values()].map((e) => e.task).filter((t) => !t.skip && !t.task.delegate_to);
   const first = await probeTasks(input.transport, firstTasks, standInCtx[0], input.becomeOf, extras, input.timeoutMs);
   let current: HostFacts = usage.gather ? gatheredFacts(play, first.extra[gatherIndex] ?? '') : {};
 
@@ -126,7 +127,7 @@ export async function prepareWithFacts(input: GatherInput): Promise<Gathered> {
     const known = guess && guess.identity === probeIdentity(t, ctx, input.becomeOf(t)) ? first.facts.get(i) : undefined;
     if (known) facts.set(i, known);
     if (!t.module.setsFacts) {
-      if (!known) late.push(t);
+      if (!known && !t.task.delegate_to) late.push(t);
       continue;
     }
     // A fact module whose own probe depended on facts: read now, the tasks after it need its values.

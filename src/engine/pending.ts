@@ -79,7 +79,8 @@ export function parsePending(stdout: string): string[] {
 export function writePendingCommand(keys: PendingKeys): { command: string; content: (names: string[]) => string } {
   const file = `"$d"/${quote(keys.key + '.json')}`;
   return {
-    command: `d=${DIR} && mkdir -p "$d" && umask 077 && cat > ${file}.tmp && mv -f ${file}.tmp ${file}`,
+    // $$: two writers of one record (hosts that are the same machine) never share a temp file.
+    command: `d=${DIR} && mkdir -p "$d" && umask 077 && cat > ${file}.tmp.$$ && mv -f ${file}.tmp.$$ ${file}`,
     content: (names) => JSON.stringify([...new Set(names)].sort()),
   };
 }

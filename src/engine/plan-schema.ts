@@ -23,6 +23,7 @@ const task = z.object({
   module: z.string(),
   outcome: z.enum(['ok', 'change', 'may-change', 'skipped', 'error']),
   reason: z.string().optional(),
+  runs_if: z.string().optional().describe('a rescue task: it runs only if this happens (a task of its block fails)'),
   changes: z.array(change),
   probed: z.string().optional().describe('keyed fingerprint of the state the plan was computed from (see fingerprint_key)'),
   desired: z.string().optional().describe('keyed fingerprint of the desired state, the rendered arguments (see fingerprint_key)'),
@@ -62,7 +63,14 @@ const host = z.object({
   error: z.string().optional(),
   pending_handlers: z.array(z.string()),
   tasks: z.array(task),
-  handlers: z.array(z.object({ name: z.string(), runs: z.enum(['will', 'may']), because: z.array(z.string()) })),
+  handlers: z.array(
+    z.object({
+      name: z.string(),
+      runs: z.enum(['will', 'may']),
+      because: z.array(z.string()),
+      at: z.string().optional().describe('the flush point it runs at, when the play has more than one (after pre_tasks, at a meta: flush_handlers task, …)'),
+    }),
+  ),
 });
 
 export const planDocumentSchema = z.object({

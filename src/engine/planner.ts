@@ -19,6 +19,8 @@ import type { FactUsage } from '../config/fact-usage.js';
 import { factSnippet, gatheredFacts, prepareWithFacts } from './gather.js';
 import { withFacts } from '../config/hostvars.js';
 import { standInFacts } from '../facts/host-facts.js';
+import { planHandlersAtFlushPoints } from './flush.js';
+import { markBlockPlans, probeDelegated } from './task-keywords.js';
 
 export interface PlanInput {
   transport: Transport;
@@ -32,6 +34,10 @@ export interface PlanInput {
   pending: PendingKeys;
   /** Issue 13 facts: what the play reads of facts, and how to make a module context for a scope with facts. */
   facts?: { usage: FactUsage; contextOf: (scope: HostScope) => ModuleContext };
+  /** The control machine, for tasks with delegate_to: localhost (probed there, read-only). */
+  local?: Transport;
+  /** The host a run_once task runs on (the batch's first); absent: this one. */
+  runOnceHost?: string;
 }
 
 export interface PlannedTasks {
@@ -60,31 +66,13 @@ export function playBecome(play: Play): Become {
 export function taskPlanFrom(t: PreparedTask, facts: TaskFacts | undefined, ctx: ModuleContext): TaskPlan {
   const base = { index: t.index, task: t.task, args: t.args, secretValues: t.secretValues };
   if (t.skip) return { ...base, outcome: 'skipped', changes: [], reason: t.skip };
+  if (t.task.meta) return { ...base, outcome: 'ok', changes: [], reason: `meta: ${t.task.meta}` };
   if (!facts) return { ...base, outcome: 'may-change', changes: [], reason: 'not probed' };
   const { probed, changes, steps, error } = evaluate(t.module, t.args, facts, ctx);
   if (!probed.known) return { ...base, outcome: 'may-change', changes: [], reason: probed.reason, probed };
   if (error !== undefined) return { ...base, outcome: 'error', changes: [], reason: error, probed };
   const guarded = guardChanges(changes, ctx);
   return { ...base, outcome: guarded.length ? 'change' : 'ok', changes: guarded, probed, steps };
-}
-
-export function planHandlers(play: Play, tasks: TaskPlan[], pending: string[]): HandlerPlan[] {
-  const plans: HandlerPlan[] = [];
-  for (const handler of play.handlers) {
-    const will = tasks.filter((t) => t.outcome === 'change' && t.task.notify.includes(handler.name)).map((t) => t.task.name);
-    const may = tasks.filter((t) => t.outcome === 'may-change' && t.task.notify.includes(handler.name)).map((t) => t.task.name);
-    const owed = pending.includes(handler.name);
-    if (will.length || owed) {
-      plans.push({
-        name: handler.name,
-        runs: 'will',
-        because: [...will.map((n) => `${n} changes`), ...(owed ? ['an earlier run changed what it depends on and stopped before running it'] : [])],
-      });
-    } else if (may.length) {
-      plans.push({ name: handler.name, runs: 'may', because: may.map((n) => `${n} may change`) });
-    }
-  }
-  return plans;
 }
 
 export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
@@ -110,6 +98,9 @@ export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
       timeoutMs: input.timeoutMs,
     });
     ({ scope, ctx } = gathered);
+    // Delegated tasks are left out of the host's probes (gather.ts); they are read on the controller.
+    const delegated = await probeDelegated(input.local, gathered.prepared, ctx, (t) => becomeOf(play, t.task), input.timeoutMs);
+    for (const [index, f] of delegated) gathered.facts.set(index, f);
     probed = gathered;
     // Handlers with the facts, still before anything changes on the host.
     play.handlers.forEach((handler, i) => hasModule(handler) && prepareTask(handler, i, scope));
@@ -119,13 +110,29 @@ export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
     // anything runs on it, not after the tasks that notify the handler have changed it.
     // (An Ansible module plumb lacks fails a handler only if it is notified.)
     play.handlers.forEach((handler, i) => hasModule(handler) && prepareTask(handler, i, scope));
-    probed = { prepared, ...(await probeTasks(transport, prepared, ctx, (t) => becomeOf(play, t.task), extras, input.timeoutMs)) };
+    const [remote, delegated] = await Promise.all([
+      probeTasks(
+        transport,
+        prepared.filter((t) => !t.task.delegate_to),
+        ctx,
+        (t) => becomeOf(play, t.task),
+        extras,
+        input.timeoutMs,
+      ),
+      probeDelegated(input.local, prepared, ctx, (t) => becomeOf(play, t.task), input.timeoutMs),
+    ]);
+    for (const [index, f] of delegated) remote.facts.set(index, f);
+    probed = { prepared, ...remote };
   }
   const { prepared, facts, extra } = probed;
   const pending = parsePending(extra[0] ?? '').filter((name) => play.handlers.some((h) => h.name === name));
-  const tasks = prepared.map((t) => taskPlanFrom(t, facts.get(t.index), taskContext(ctx, t.task)));
+  const tasks = markBlockPlans(
+    prepared.map((t) => taskPlanFrom(t, facts.get(t.index), taskContext(ctx, t.task))),
+    transport.host,
+    input.runOnceHost,
+  );
   noteRereads(tasks);
-  return { prepared, tasks, handlers: planHandlers(play, tasks, pending), pendingHandlers: pending, ...(scope !== input.scope ? { scope, ctx } : {}) };
+  return { prepared, tasks, handlers: planHandlersAtFlushPoints(play, tasks, pending), pendingHandlers: pending, ...(scope !== input.scope ? { scope, ctx } : {}) };
 }
 
 /** Say why an unknown state may settle: apply reads it again after the earlier change. */
@@ -167,11 +174,12 @@ async function planDynamic(input: PlanInput): Promise<PlannedTasks> {
       // With facts, handlers are checked once the real facts are in (still before anything changes).
       if (gather) play.handlers.forEach((handler, i) => hasModule(handler) && prepareTask(handler, i, scope));
       const pending = parsePending(pendingOutput).filter((name) => play.handlers.some((h) => h.name === name));
-      noteRereads(walk.tasks);
+      const tasks = markBlockPlans(walk.tasks, transport.host, input.runOnceHost);
+      noteRereads(tasks);
       return {
         prepared: walk.prepared,
-        tasks: walk.tasks,
-        handlers: planHandlers(play, walk.tasks, pending),
+        tasks,
+        handlers: planHandlersAtFlushPoints(play, tasks, pending),
         pendingHandlers: pending,
         knowledge,
         ...(gather ? { scope, ctx } : {}),
@@ -195,7 +203,18 @@ async function planDynamic(input: PlanInput): Promise<PlannedTasks> {
     const reads = needReads.map((inst, i) => ({ snippet: readSnippet(commands[i]), become: becomeOf(play, inst.task) }));
     // probeTasks keys facts by index: number this round's instances.
     const asked = needFacts.map((inst, i) => ({ ...inst.prepared, index: i }));
-    const { facts, extra, extraOutputs } = await probeTasks(transport, asked, walkCtx, (t) => becomeOf(play, t.task), [...extras, ...reads], input.timeoutMs);
+    const [{ facts, extra, extraOutputs }, delegated] = await Promise.all([
+      probeTasks(
+        transport,
+        asked.filter((t) => !t.task.delegate_to),
+        walkCtx,
+        (t) => becomeOf(play, t.task),
+        [...extras, ...reads],
+        input.timeoutMs,
+      ),
+      probeDelegated(input.local, asked, walkCtx, (t) => becomeOf(play, t.task), input.timeoutMs),
+    ]);
+    for (const [index, f] of delegated) facts.set(index, f);
     needFacts.forEach((inst, i) => knowledge.facts.set(factKey(inst, taskContext(walkCtx, inst.task)), facts.get(i) ?? {}));
     needReads.forEach((inst, i) => knowledge.reads.set(readKey(inst, commands[i]), extraOutputs[extras.length + i]));
     if (round === 0) {

@@ -89,6 +89,10 @@ export function prepareTask(task: Task, index: number, playScope: HostScope, fil
     throw e;
   }
   const module: Module = hasModule(task) ? modules[task.module as keyof typeof modules] : absent;
+  // meta tasks (blocks hook): no module, nothing to render; the applier carries out the action.
+  if (task.meta && (!filter || selectedByTags(task, filter)) && (task.when === undefined || scope.condition(task.when, task.pos))) {
+    return { index, task, module, args: task.meta, leaves: [], secretValues: [] };
+  }
   if (filter && !selectedByTags(task, filter)) return { index, task, module, args: undefined, leaves: [], secretValues: [], skip: 'not selected by --tags/--skip-tags' };
   if (task.when !== undefined && !scope.condition(task.when, task.pos)) {
     return { index, task, module, args: undefined, leaves: [], secretValues: [], skip: `when: ${task.when} is false` };

@@ -6,6 +6,7 @@
  * later plays).
  */
 import { dirname } from 'node:path';
+
 import pLimit from 'p-limit';
 import { hostScope, type HostScope } from '../config/hostvars.js';
 import type { Play } from '../config/model.js';
@@ -21,6 +22,8 @@ import { playFactUsage } from './fact-usage.js';
 import { planTasks } from './planner.js';
 import { selectedByTags, TaskPrepareError } from './prepare.js';
 import type { HostPlan, HostResult, Reporter, TaskResult } from './types.js';
+import { BatchState } from './batch.js';
+import { controllerTransport } from './task-keywords.js';
 
 export interface RunOptions {
   mode: 'plan' | 'apply';
@@ -69,11 +72,11 @@ function emptyResult(host: string, status: HostResult['status'], seconds: number
 
 /** The recap's error line says which task failed, not only how. */
 function failedTaskError(tasks: TaskResult[]): string | undefined {
-  const t = tasks.find((r) => r.status === 'failed' && !r.ignored);
+  const t = tasks.find((r) => r.status === 'failed' && !r.ignored && !r.rescued);
   return t ? `${t.handler ? 'handler' : 'task'} "${t.name}": ${t.error}` : undefined;
 }
 
-function tally(host: string, tasks: TaskResult[], failed: boolean, seconds: number): HostResult {
+function tally(host: string, tasks: TaskResult[], failed: boolean, seconds: number, error?: string): HostResult {
   const count = (s: TaskResult['status']) => tasks.filter((t) => t.status === s).length;
   const changed = count('changed');
   return {
@@ -81,10 +84,10 @@ function tally(host: string, tasks: TaskResult[], failed: boolean, seconds: numb
     status: failed ? 'failed' : changed ? 'changed' : 'ok',
     ok: count('ok'),
     changed,
-    failed: tasks.filter((t) => t.status === 'failed' && !t.ignored).length,
+    failed: tasks.filter((t) => t.status === 'failed' && !t.ignored && !t.rescued).length,
     skipped: count('skipped'),
     tasks,
-    error: failed ? failedTaskError(tasks) : undefined,
+    error: failed ? (failedTaskError(tasks) ?? error) : undefined,
     seconds,
   };
 }
@@ -132,6 +135,8 @@ interface RunState {
   /** Failed or unreachable: left out of later plays. */
   dead: Set<string>;
   stopAll: boolean;
+  /** The control machine, opened for the first delegated task. */
+  local?: Transport;
 }
 
 function stopped(state: RunState): boolean {
@@ -156,6 +161,7 @@ export async function run(project: Project, options: RunOptions): Promise<RunRes
       await runPlay(state, play);
     }
   } finally {
+    await state.local?.close().catch(() => undefined);
     await Promise.all([...state.connections.values()].map((c) => c.then((t) => t.close()).catch(() => undefined)));
   }
   // Hosts finish in any order; report them in play order, then inventory order.
@@ -176,8 +182,19 @@ async function runPlay(state: RunState, play: Play): Promise<void> {
   let failedInPlay = 0;
   for (const size of batchSizes(hosts.length, play.serial)) {
     const batch = hosts.slice(offset, (offset += size));
-    const batchResults = await Promise.all(batch.map((name) => limit(() => startHost(state, play, name))));
+    const shared = new BatchState(batch, needsLockstep(play) && batch.length <= Math.max(1, options.forks));
+    const batchResults = await Promise.all(batch.map((name) => limit(() => startHost(state, play, name, shared))));
     failedInPlay += recordResults(state, batchResults);
+    if (shared.fatal) {
+      options.reporter.notice(`${play.name}: ${shared.fatal}`);
+      state.stopAll = true;
+    }
+    // meta: end_play ends this play for every host, later batches too; the next play runs.
+    if (shared.endPlay) {
+      for (const name of hosts.slice(offset))
+        if (!state.results.has(name)) state.results.set(name, emptyResult(name, 'not-run', 0, `not started: "${shared.endPlay}" ended the play`));
+      break;
+    }
     if (play.max_fail_percentage !== undefined && hosts.length > 0 && (failedInPlay * 100) / hosts.length > play.max_fail_percentage) {
       options.reporter.notice(`${play.name}: ${failedInPlay} of ${hosts.length} hosts failed, above max_fail_percentage ${play.max_fail_percentage}; stopping`);
       state.stopAll = true;
@@ -190,9 +207,17 @@ async function runPlay(state: RunState, play: Play): Promise<void> {
   }
 }
 
-async function startHost(state: RunState, play: Play, name: string): Promise<HostResult> {
-  if (stopped(state)) return emptyResult(name, 'not-run', 0, 'not started: run stopped');
-  const r = await runHost(state, play, name);
+async function startHost(state: RunState, play: Play, name: string, batch?: BatchState): Promise<HostResult> {
+  if (stopped(state)) {
+    batch?.hostFinished(name);
+    return emptyResult(name, 'not-run', 0, 'not started: run stopped');
+  }
+  let r: HostResult;
+  try {
+    r = await runHost(state, play, name, batch);
+  } finally {
+    batch?.hostFinished(name);
+  }
   if ((r.status === 'failed' || r.status === 'unreachable') && state.options.failFast) state.stopAll = true;
   return r;
 }
@@ -222,7 +247,7 @@ function connect(state: RunState, name: string): Promise<Transport> {
 }
 
 /** The per-host pipeline: connect, resolve the host's scope, probe and plan, then (apply) gate and apply. */
-async function runHost(state: RunState, play: Play, name: string): Promise<HostResult> {
+async function runHost(state: RunState, play: Play, name: string, batch?: BatchState): Promise<HostResult> {
   const { project, options } = state;
   const { reporter } = options;
   const started = performance.now();
@@ -269,6 +294,8 @@ async function runHost(state: RunState, play: Play, name: string): Promise<HostR
         timeoutMs: options.taskTimeoutMs,
         pending,
         facts: { usage: playFactUsage(play, scope), contextOf: (s) => moduleContext(s, state.baseDir) },
+        local: controller(state, play),
+        runOnceHost: batch?.hosts[0],
       }),
     );
     const plan: HostPlan = { host: name, play, status: 'planned', tasks: planned.tasks, handlers: planned.handlers, pendingHandlers: planned.pendingHandlers, seconds: seconds() };
@@ -277,7 +304,11 @@ async function runHost(state: RunState, play: Play, name: string): Promise<HostR
     if (options.mode === 'plan') return planResult(name, plan, seconds());
     const refusal = options.gate?.(plan);
     if (refusal) return emptyResult(name, 'refused', seconds(), refusal);
-    const { results: taskResults, failed } = await applyHost({
+    const {
+      results: taskResults,
+      failed,
+      error,
+    } = await applyHost({
       transport,
       play,
       // Issue 13: with the host's facts when the play read any.
@@ -287,13 +318,15 @@ async function runHost(state: RunState, play: Play, name: string): Promise<HostR
       timeoutMs: options.taskTimeoutMs,
       pending,
       running,
+      local: controller(state, play),
+      batch,
       hooks: {
         taskStart: (task) => reporter.hostActivity(name, task),
         taskDone: (r) => reporter.taskDone(name, r),
         stopped: () => stopped(state),
       },
     });
-    return tally(name, taskResults, failed, seconds());
+    return tally(name, taskResults, failed, seconds(), error);
   } catch (e) {
     if (e instanceof ApplyStopped) return stoppedDuringApply(name, e, seconds(), (t) => scope.redactor.redact(t));
     if (e instanceof InterruptedError) return emptyResult(name, 'not-run', seconds(), 'interrupted');
@@ -306,12 +339,23 @@ async function runHost(state: RunState, play: Play, name: string): Promise<HostR
   }
 }
 
+/** Ansible's lock-step matters where one host's failure or end_play must stop the others at the same task. */
+function needsLockstep(play: Play): boolean {
+  return Boolean(play.any_errors_fatal) || play.tasks.some((t) => t.any_errors_fatal || t.meta === 'end_play');
+}
+
+/** The control machine's connection, opened once per run for the first play with a delegated task. */
+function controller(state: RunState, play: Play): Transport | undefined {
+  if (!play.tasks.some((t) => t.delegate_to)) return undefined;
+  return (state.local ??= controllerTransport(state.options.transport.commandTimeoutMs ?? 0, state.options.transport.localEnv));
+}
+
 /** plan's recap row: a task that cannot be carried out is a failure of the plan, not a change to come. */
 function planResult(name: string, plan: HostPlan, seconds: number): HostResult {
   const tasks: TaskResult[] = plan.tasks.map((t) =>
     t.outcome === 'error'
       ? { name: t.task.name, status: 'failed', changes: [], error: t.reason }
-      : { name: t.task.name, status: t.outcome === 'ok' ? 'ok' : t.outcome === 'skipped' ? 'skipped' : 'changed', changes: t.changes },
+      : { name: t.task.name, status: t.outcome === 'ok' ? 'ok' : t.outcome === 'skipped' || t.runsIf ? 'skipped' : 'changed', changes: t.changes },
   );
   return tally(
     name,

@@ -35,6 +35,8 @@ export interface TaskPlan {
   item?: LoopItemRef;
   /** Fingerprint input of the loop's whole item list, for saved plans (never printed). */
   loopItems?: unknown[];
+  /** A rescue task runs only if its block fails: "a task of block "x" fails". */
+  runsIf?: string;
 }
 
 export interface LoopItemRef {
@@ -48,6 +50,8 @@ export interface HandlerPlan {
   /** "will" when a notifying task changes or a notification is pending from an earlier run, "may" when it may change. */
   runs: 'will' | 'may';
   because: string[];
+  /** The flush point it runs at ("after pre_tasks", "at \"flush\""); absent when the play has only one. */
+  at?: string;
 }
 
 export interface HostPlan {
@@ -68,8 +72,10 @@ export interface TaskResult {
   name: string;
   status: TaskStatus;
   changes: Change[];
-  /** Set when a failed task had ignore_errors. */
+  /** Set when a failed task had ignore_errors (or ignore_unreachable, and the host was unreachable). */
   ignored?: boolean;
+  /** A failure a block's rescue took over: not the host's failure any more. */
+  rescued?: boolean;
   error?: string;
   handler?: boolean;
 }

@@ -1,5 +1,6 @@
 /** One line per event, no cursor movement: for CI logs, pipes and NO_COLOR terminals. */
 import type { HostPlan, HostResult, Reporter, TaskResult } from '../engine/types.js';
+import { countsAsChange } from '../engine/blocks.js';
 import { escapeControl } from './escape.js';
 
 /** Host names, task names, summaries and errors: escaped, and kept to the event's one line. */
@@ -17,7 +18,7 @@ export class PlainReporter implements Reporter {
   hostActivity(): void {}
   hostPlanned(plan: HostPlan): void {
     if (plan.status === 'planned') {
-      const changes = plan.tasks.filter((t) => t.outcome === 'change' || t.outcome === 'may-change').length;
+      const changes = plan.tasks.filter(countsAsChange).length;
       this.write(`${f(plan.host)}: probed, ${changes} task${changes === 1 ? '' : 's'} to change`);
     }
   }

@@ -6,6 +6,7 @@
  * fingerprints keyed with it (those of tasks that use a secret).
  */
 import type { Fingerprinter } from '../engine/fingerprint.js';
+import { countsAsChange } from '../engine/blocks.js';
 import { PLAN_FORMAT, PLAN_VERSION, type PlanDocument, type PlanDocumentHost } from '../engine/plan-schema.js';
 import type { HostPlan } from '../engine/types.js';
 import { escapeControl } from './escape.js';
@@ -35,7 +36,7 @@ function deepRedact<T>(value: T, redact: (s: string) => string): T {
 function hostStatus(p: HostPlan): PlanDocumentHost['status'] {
   if (p.status === 'unreachable') return 'unreachable';
   if (p.status === 'failed' || p.tasks.some((t) => t.outcome === 'error')) return 'failed';
-  const changes = p.tasks.some((t) => t.outcome === 'change' || t.outcome === 'may-change') || p.handlers.length > 0;
+  const changes = p.tasks.some(countsAsChange) || p.handlers.length > 0;
   return changes ? 'changes' : 'unchanged';
 }
 
@@ -64,6 +65,7 @@ export function buildPlanDocument(input: DocumentInput): PlanDocument {
         outcome: t.outcome,
         ...(t.item ? { item: t.item } : {}),
         ...(t.reason ? { reason: t.reason } : {}),
+        ...(t.runsIf ? { runs_if: t.runsIf } : {}),
         changes: t.changes.map((c) => ({
           summary: c.summary,
           target: c.target,
@@ -73,7 +75,7 @@ export function buildPlanDocument(input: DocumentInput): PlanDocument {
           ...(c.secret ? { secret: true } : {}),
         })),
       })),
-      handlers: p.handlers.map((h) => ({ name: h.name, runs: h.runs, because: h.because })),
+      handlers: p.handlers.map((h) => ({ name: h.name, runs: h.runs, because: h.because, ...(h.at ? { at: h.at } : {}) })),
     })),
   };
   const redacted = deepRedact(doc, input.redact);

@@ -58,6 +58,12 @@ function hostBody(h: PlanDocumentHost): string[] {
   if (h.status === 'unreachable' || (h.status === 'failed' && h.error)) return [`**${h.status}**: ${md(h.error ?? '')}`];
   const lines: string[] = [];
   for (const t of h.tasks) {
+    if (t.runs_if && t.outcome !== 'skipped') {
+      lines.push(
+        `- **${md(t.name)}** — may run (if ${md(t.runs_if)})${t.outcome === 'change' ? ': would change' : t.outcome === 'ok' ? ': no change' : `: ${md(t.reason ?? '')}`}`,
+      );
+      continue;
+    }
     if (t.outcome === 'ok' || t.outcome === 'skipped') continue;
     if (t.outcome === 'may-change') {
       lines.push(`- **${md(t.name)}** — may change: ${md(t.reason ?? '')}`);
@@ -82,7 +88,8 @@ function hostBody(h: PlanDocumentHost): string[] {
   }
   if (h.handlers.length) {
     lines.push('', 'Handlers:');
-    for (const handler of h.handlers) lines.push(`- **${md(handler.name)}** ${handler.runs} run because ${handler.because.map(md).join('; ')}`);
+    for (const handler of h.handlers)
+      lines.push(`- **${md(handler.name)}** ${handler.runs} run${handler.at ? ` ${md(handler.at)}` : ''} because ${handler.because.map(md).join('; ')}`);
   }
   return lines;
 }

@@ -1,5 +1,6 @@
 /** The plan as plain text, for a terminal. Host-derived text is escaped field by field: see escape.ts. */
 import type { HostPlan } from '../engine/types.js';
+import { countsAsChange } from '../engine/blocks.js';
 import { escapeControl } from './escape.js';
 
 /** One field on one line: a newline inside it must not start a line that looks like plumb's. */
@@ -25,7 +26,7 @@ export function summarize(plans: HostPlan[]): PlanSummary {
   for (const p of plans) {
     if (p.status === 'unreachable') unreachable.add(p.host);
     if (p.status === 'failed' || p.tasks.some((t) => t.outcome === 'error')) failed.add(p.host);
-    const n = p.tasks.filter((t) => t.outcome === 'change' || t.outcome === 'may-change').length;
+    const n = p.tasks.filter(countsAsChange).length;
     if (n || p.handlers.length) changed.add(p.host);
     changes += n;
   }
@@ -46,6 +47,12 @@ function hostPlanLines(plan: HostPlan, options: { diffs?: boolean; showOk?: bool
     return lines;
   }
   for (const t of plan.tasks) {
+    if (t.runsIf && t.outcome !== 'skipped') {
+      // A rescue task: shown whatever it would do, since it runs only if its block fails.
+      lines.push(`  ? ${f(t.task.name)} — may run (if ${f(t.runsIf)})${t.outcome === 'ok' ? ': no change' : t.outcome === 'change' ? ': would change' : `: ${f(t.reason ?? '')}`}`);
+      for (const c of t.outcome === 'change' ? t.changes : []) lines.push(`      ${f(c.summary)}`);
+      continue;
+    }
     if (t.outcome === 'ok' && !options.showOk) continue;
     if (t.outcome === 'skipped' && !options.showOk) continue;
     if (t.outcome === 'may-change' || t.outcome === 'error') {
@@ -65,7 +72,7 @@ function hostPlanLines(plan: HostPlan, options: { diffs?: boolean; showOk?: bool
     }
   }
   for (const h of plan.handlers) {
-    lines.push(`  ${h.runs === 'will' ? '!' : '?'} handler ${f(h.name)} — ${h.runs} run because ${h.because.map(f).join(', ')}`);
+    lines.push(`  ${h.runs === 'will' ? '!' : '?'} handler ${f(h.name)} — ${h.runs} run${h.at ? ` ${f(h.at)}` : ''} because ${h.because.map(f).join(', ')}`);
   }
   return lines;
 }
