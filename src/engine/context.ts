@@ -1,8 +1,8 @@
 /** Builds what modules see of the control machine: redaction, local files, rendering. */
-import { existsSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { taskScope, type HostScope } from '../config/hostvars.js';
 import type { Task } from '../config/model.js';
+import { findLocal } from '../config/template-files.js';
 import { READ_LIMITS, readLimited } from '../local-file.js';
 import type { ModuleContext } from '../modules/types.js';
 import { renderFileHidden } from './secrecy.js';
@@ -43,17 +43,4 @@ function contextOf(scope: HostScope, locate: (path: string, kind?: 'file' | 'tem
     render: (text) => renderFileHidden(scope, text),
     renderTemplate: (src, options) => renderTemplateFile(scope, locate, src, options),
   };
-}
-
-/**
- * Ansible's lookup of a relative `src`: in each search directory (the role's,
- * the including file's, the playbook's), first under `templates/` (template)
- * or `files/` (copy), then the directory itself. When none exists the first
- * candidate is read, so the error names where it was expected.
- */
-export function findLocal(path: string, task: Pick<Task, 'module' | 'searchDirs'>): string {
-  if (isAbsolute(path) || !task.searchDirs?.length) return path;
-  const sub = task.module === 'template' ? 'templates' : 'files';
-  const candidates = task.searchDirs.flatMap((d) => [join(d, sub, path), join(d, path)]);
-  return candidates.find((c) => existsSync(c)) ?? candidates[0];
 }

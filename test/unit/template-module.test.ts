@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HostScope } from '../../src/config/hostvars.js';
-import { findLocal } from '../../src/engine/context.js';
+import { findLocal } from '../../src/config/template-files.js';
 import { renderTemplateFile } from '../../src/engine/template-file.js';
 import { templateArgs } from '../../src/modules/template.js';
 import { Redactor } from '../../src/redactor.js';
