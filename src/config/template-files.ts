@@ -176,6 +176,10 @@ function walkNodes(nodes: Node[], bound: Set<string>, free: Map<string, number>,
       case 'include':
         exprNames(node.e, local, free, report);
         break;
+      case 'callblock':
+        exprNames(node.call, local, free, report);
+        walkNodes(node.body, new Set([...local, ...node.params]), free, report);
+        break;
     }
   }
 }

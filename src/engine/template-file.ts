@@ -47,7 +47,7 @@ export function renderTemplateFile(scope: HostScope, locate: Locate, src: string
   const extra = {
     ansible_managed: 'Ansible managed',
     template_host: hostname(),
-    template_path: path,
+    template_path: src,
     template_fullpath: path,
     template_destpath: o.dest,
     template_uid: ownerName(stat.uid),

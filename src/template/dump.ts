@@ -106,16 +106,11 @@ function block(v: unknown, indent: number, flowLeaves: boolean, col: number): st
   if (Array.isArray(v)) {
     if (!v.length) return ['[]'];
     if (flowLeaves && !v.some(isCollection)) return [flow(v)];
+    // PyYAML pads the dash of a mapping item to the indent: "-   a: 1" at indent 4; a scalar item is "- 25".
     return v.flatMap((x) => {
-      const inner = block(x, indent, flowLeaves, col + 2);
-      if (
-        !isCollection(x) ||
-        (Array.isArray(x) ? !x.length : !Object.keys(x).length) ||
-        (inner.length === 1 && inner[0].startsWith('[')) ||
-        (inner.length === 1 && inner[0].startsWith('{'))
-      )
-        return [`${' '.repeat(col)}- ${inner[0].trimStart()}`];
-      return [`${' '.repeat(col)}- ${inner[0].trimStart()}`, ...inner.slice(1)];
+      const nested = isPlainObject(x) && Object.keys(x).length > 0;
+      const inner = block(x, indent, flowLeaves, col + (nested ? indent : 2));
+      return [`${' '.repeat(col)}${nested ? '-'.padEnd(indent) : '- '}${inner[0].trimStart()}`, ...inner.slice(1)];
     });
   }
   if (isPlainObject(v)) {

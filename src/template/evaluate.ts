@@ -10,7 +10,7 @@
 import { closest, didYouMean } from '../source/suggest.js';
 import { TemplateError } from './errors.js';
 import type { Expr } from './expr.js';
-import { FILTERS, filterNames, ACCEPTS_UNDEFINED } from './filters.js';
+import { FILTERS, filterNames, ACCEPTS_UNDEFINED, percentFormat } from './filters.js';
 import { parseTemplate, type Node, type Syntax } from './parse.js';
 import {
   Callable,
@@ -133,16 +133,20 @@ export class Evaluation {
       case 'filter':
         return this.filter(e.name, e.arg ? this.eval(e.arg, frame) : '', e.args, e.kwargs, frame, e.at);
       case 'test': {
+        const kwargs: Record<string, unknown> = Object.create(null);
+        for (const [k, v] of e.kwargs) kwargs[k] = force(this.eval(v, frame));
         const r = this.test(
           e.name,
           this.eval(e.arg, frame),
           e.args.map((a) => force(this.eval(a, frame))),
           e.at,
+          kwargs,
         );
         return e.negate ? !r : r;
       }
       case 'call': {
-        const fn = force(this.eval(e.fn, frame));
+        let fn = force(this.eval(e.fn, frame));
+        if (isPlainObject(fn) && loopCalls.has(fn)) fn = loopCalls.get(fn);
         if (!(fn instanceof Callable)) throw new TemplateError(`${label(e.fn)} is ${typeName(fn)}, not something to call`).atOffset(e.at);
         const args = e.args.map((a) => force(this.eval(a, frame)));
         const kwargs: Record<string, unknown> = Object.create(null);
@@ -195,7 +199,8 @@ export class Evaluation {
       }
       case 'cond':
         if (truthy(this.eval(e.test, frame))) return this.eval(e.then, frame);
-        return e.else ? this.eval(e.else, frame) : new Undefined('value', 'the `if` expression has no `else` and its condition is false', e.at);
+        // Without `else` a false condition gives nothing (Ansible prints it as empty).
+        return e.else ? this.eval(e.else, frame) : null;
     }
   }
 
@@ -231,11 +236,11 @@ export class Evaluation {
     }
   }
 
-  test(name: string, value: unknown, args: unknown[], at?: number): boolean {
+  test(name: string, value: unknown, args: unknown[], at?: number, kwargs: Record<string, unknown> = {}): boolean {
     const t = Object.hasOwn(TESTS, name) ? TESTS[name] : undefined;
     if (!t) throw new TemplateError(`unknown test "is ${name}"${didYouMean(name, testNames)}`).atOffset(at ?? 0);
     try {
-      return t(name === 'defined' || name === 'undefined' ? value : force(value), args, this);
+      return t(name === 'defined' || name === 'undefined' ? value : force(value), args, this, kwargs);
     } catch (err) {
       if (err instanceof TemplateError && at !== undefined) throw err.atOffset(at);
       throw err;
@@ -271,6 +276,30 @@ export class Evaluation {
         return;
       case 'for':
         return this.runFor(node, frame, out);
+      case 'callblock': {
+        const caller = new Callable('caller', (args) => {
+          const f = new Frame(frame);
+          node.params.forEach((p, i) => f.vars.set(p, i < args.length ? args[i] : new Undefined(p, `caller(): missing argument "${p}"`)));
+          const buf: string[] = [];
+          this.run(node.body, f, buf);
+          return buf.join('');
+        });
+        const call = node.call as Extract<Expr, { t: 'call' }>;
+        const fn = force(this.eval(call.fn, frame));
+        if (!(fn instanceof Callable)) throw new TemplateError('{% call %} needs a macro');
+        const kwargs: Record<string, unknown> = Object.create(null);
+        for (const [k, v] of call.kwargs) kwargs[k] = force(this.eval(v, frame));
+        kwargs.caller = caller;
+        out.push(
+          finalize(
+            fn.call(
+              call.args.map((a) => force(this.eval(a, frame))),
+              kwargs,
+            ),
+          ),
+        );
+        return;
+      }
       case 'set': {
         const value = force(this.eval(node.e, frame));
         if ('ns' in node.target) {
@@ -329,8 +358,8 @@ export class Evaluation {
     }
   }
 
-  private runFor(node: Extract<Node, { n: 'for' }>, frame: Frame, out: string[]): void {
-    let items = iterate(this.eval(node.iter, frame));
+  private runFor(node: Extract<Node, { n: 'for' }>, frame: Frame, out: string[], iterable?: unknown, depth = 1): void {
+    let items = iterate(iterable === undefined ? this.eval(node.iter, frame) : iterable);
     const names = 'names' in node.target ? node.target.names : [];
     if (node.cond) {
       const cond = node.cond;
@@ -345,10 +374,22 @@ export class Evaluation {
       return;
     }
     const length = items.length;
+    const last: { seen: boolean; value?: unknown } = { seen: false };
     for (let i = 0; i < length; i++) {
       const inner = new Frame(frame);
       assign(inner, names, items[i]);
-      inner.vars.set('loop', loopObject(items, i));
+      const loop = loopObject(items, i, last, depth);
+      if (node.recursive) {
+        loopCalls.set(
+          loop,
+          new Callable('loop', (args) => {
+            const buf: string[] = [];
+            this.runFor(node, frame, buf, args[0], depth + 1);
+            return buf.join('');
+          }),
+        );
+      }
+      inner.vars.set('loop', loop);
       this.run(node.body, inner, out);
     }
   }
@@ -360,22 +401,33 @@ export class Evaluation {
   }
 
   private macro(node: Extract<Node, { n: 'macro' }>, defined: Frame): Callable {
-    return new Callable(node.name, (args, kwargs) => {
-      const f = new Frame(defined);
-      const extra: unknown[] = [];
-      node.params.forEach((p, i) => {
-        if (i < args.length) f.vars.set(p.name, args[i]);
-        else if (Object.hasOwn(kwargs, p.name)) f.vars.set(p.name, kwargs[p.name]);
-        else if (p.def) f.vars.set(p.name, force(this.eval(p.def, f)));
-        else f.vars.set(p.name, new Undefined(p.name, `macro ${node.name}: missing argument "${p.name}"`));
-      });
-      for (let i = node.params.length; i < args.length; i++) extra.push(args[i]);
-      f.vars.set('varargs', tuple(extra));
-      f.vars.set('kwargs', dict(Object.entries(kwargs).filter(([k]) => !node.params.some((p) => p.name === k))));
-      const buf: string[] = [];
-      this.run(node.body, f, buf);
-      return buf.join('');
-    });
+    const attrs = { name: node.name, arguments: tuple(node.params.map((p) => p.name)) };
+    return new Callable(
+      node.name,
+      (args, rawKwargs) => {
+        const f = new Frame(defined);
+        const kwargs = { ...rawKwargs };
+        if (kwargs.caller instanceof Callable) {
+          f.vars.set('caller', kwargs.caller);
+          delete kwargs.caller;
+        }
+        const extra: unknown[] = [];
+        node.params.forEach((p, i) => {
+          if (i < args.length) f.vars.set(p.name, args[i]);
+          else if (Object.hasOwn(kwargs, p.name)) f.vars.set(p.name, kwargs[p.name]);
+          else if (p.def) f.vars.set(p.name, force(this.eval(p.def, f)));
+          else f.vars.set(p.name, new Undefined(p.name, `macro ${node.name}: missing argument "${p.name}"`));
+        });
+        for (let i = node.params.length; i < args.length; i++) extra.push(args[i]);
+        if (extra.length && !usesName(node.body, 'varargs')) throw new TemplateError(`macro '${node.name}' takes not more than ${node.params.length} argument(s)`);
+        f.vars.set('varargs', tuple(extra));
+        f.vars.set('kwargs', dict(Object.entries(kwargs).filter(([k]) => !node.params.some((p) => p.name === k))));
+        const buf: string[] = [];
+        this.run(node.body, f, buf);
+        return buf.join('');
+      },
+      attrs,
+    );
   }
 
   readFile(kind: 'file' | 'template', path: string): { path: string; text: string } {
@@ -402,6 +454,15 @@ export class Evaluation {
   }
 }
 
+function badPair(p: unknown): never {
+  throw new TemplateError(`dict() needs pairs, found ${typeName(p)}`);
+}
+
+/** Whether a macro body reads `name` (varargs makes extra arguments welcome). */
+function usesName(nodes: Node[], name: string): boolean {
+  return JSON.stringify(nodes).includes(`"name":"${name}"`);
+}
+
 /** How a value is output: Ansible's finalize prints none as nothing. */
 function finalize(v: unknown): string {
   v = force(v);
@@ -420,7 +481,10 @@ function assign(frame: Frame, names: string[], value: unknown): void {
   names.forEach((n, i) => frame.vars.set(n, items[i]));
 }
 
-function loopObject(items: unknown[], i: number): Record<string, unknown> {
+/** A recursive loop's `loop` is also callable: `loop(children)` renders the loop body again, one level deeper. */
+const loopCalls = new WeakMap<object, Callable>();
+
+function loopObject(items: unknown[], i: number, last: { seen: boolean; value?: unknown }, depth: number): Record<string, unknown> {
   const length = items.length;
   return dict([
     ['index', i + 1],
@@ -430,11 +494,21 @@ function loopObject(items: unknown[], i: number): Record<string, unknown> {
     ['first', i === 0],
     ['last', i === length - 1],
     ['length', length],
-    ['depth', 1],
-    ['depth0', 0],
+    ['depth', depth],
+    ['depth0', depth - 1],
     ['previtem', i > 0 ? items[i - 1] : new Undefined('loop.previtem', 'loop.previtem is undefined on the first iteration')],
     ['nextitem', i < length - 1 ? items[i + 1] : new Undefined('loop.nextitem', 'loop.nextitem is undefined on the last iteration')],
     ['cycle', new Callable('loop.cycle', (args) => (args.length ? args[i % args.length] : new Undefined('loop.cycle', 'loop.cycle needs arguments')))],
+    [
+      'changed',
+      new Callable('loop.changed', (args) => {
+        const value = tuple(args);
+        const changed = !last.seen || !equal(last.value, value);
+        last.seen = true;
+        last.value = value;
+        return changed;
+      }),
+    ],
   ]);
 }
 
@@ -462,7 +536,10 @@ function label(e: Expr): string {
 /** `obj.key` (attr: methods first, as Jinja's getattr) or `obj[key]` (items first). */
 function member(obj: unknown, key: unknown, name: string, at: number, attr: boolean): unknown {
   if (obj instanceof Undefined) return new Undefined(name, obj.message, obj.at ?? at);
-  if (obj instanceof Callable) throw new TemplateError(`${name}: a function has no attributes or items`);
+  if (obj instanceof Callable) {
+    if (typeof key === 'string' && Object.hasOwn(obj.attrs, key)) return obj.attrs[key];
+    throw new TemplateError(`${name}: a function has no attributes or items`);
+  }
   if (typeof key === 'string' && (attr || !isPlainObject(obj))) {
     const method = boundMethod(obj, key);
     if (method) return method;
@@ -561,12 +638,15 @@ function arithmetic(op: string, l: unknown, r: unknown): unknown {
 export function binary(op: string, l: unknown, r: unknown): unknown {
   switch (op) {
     case '~':
-      return finalize(l) + finalize(r);
+      return toText(l) + toText(r);
     case '+':
       if (typeof l === 'string' && typeof r === 'string') return l + r;
       if (Array.isArray(l) && Array.isArray(r)) return own([...l, ...r]);
       if (typeof l === 'string' || typeof r === 'string' || Array.isArray(l) || Array.isArray(r))
         throw new TemplateError(`cannot add ${typeName(l)} and ${typeName(r)} with "+" (use "~" to join text)`);
+      return arithmetic(op, l, r);
+    case '%':
+      if (typeof l === 'string') return percentFormat(l, Array.isArray(r) && tuples.has(r) ? r : isPlainObject(r) ? [r] : [r]);
       return arithmetic(op, l, r);
     case '*':
       if (typeof l === 'string' && typeof r === 'number') return r > 0 ? l.repeat(r) : '';
@@ -617,12 +697,47 @@ function globalFunction(name: string, ev: Evaluation): Callable | undefined {
         return own(out);
       });
     case 'dict':
-      return new Callable('dict', (args, kwargs) => own(dict([...(isPlainObject(args[0]) ? Object.entries(args[0]) : []), ...Object.entries(kwargs)])));
+      return new Callable('dict', (args, kwargs) => {
+        const from = isPlainObject(args[0])
+          ? Object.entries(args[0])
+          : Array.isArray(args[0])
+            ? args[0].map((p) => (Array.isArray(p) && p.length === 2 ? [keyText(p[0]), p[1]] : badPair(p)))
+            : [];
+        return own(dict([...(from as Array<[string, unknown]>), ...Object.entries(kwargs)]));
+      });
     case 'namespace':
       return new Callable('namespace', (args, kwargs) => {
         const ns = own(dict([...(isPlainObject(args[0]) ? Object.entries(args[0]) : []), ...Object.entries(kwargs)]));
         namespaces.add(ns);
         return ns;
+      });
+    case 'cycler':
+      return new Callable('cycler', (items) => {
+        let pos = 0;
+        const c: Record<string, unknown> = dict([]);
+        const refresh = () => Object.defineProperty(c, 'current', { value: items[pos], enumerable: true, configurable: true, writable: true });
+        c.next = new Callable('cycler.next', () => {
+          const v = items[pos];
+          pos = (pos + 1) % items.length;
+          refresh();
+          return v;
+        });
+        c.reset = new Callable('cycler.reset', () => {
+          pos = 0;
+          refresh();
+          return null;
+        });
+        refresh();
+        return c;
+      });
+    case 'joiner':
+      return new Callable('joiner', (args) => {
+        let used = false;
+        return new Callable('joiner', () => {
+          if (used) return args[0] ?? ', ';
+          used = true;
+          return '';
+        });
       });
     case 'lookup':
     case 'query':
@@ -649,7 +764,13 @@ function lookupPlugin(ev: Evaluation, joined: boolean, args: unknown[], kwargs: 
       break;
     case 'file':
       results = names.map((n) => {
-        const text = ev.readFile('file', n).text;
+        let text: string;
+        try {
+          text = ev.readFile('file', n).text;
+        } catch (err) {
+          if (kwargs.errors === 'ignore' || kwargs.errors === 'warn') return null;
+          throw err;
+        }
         return kwargs.rstrip === false ? text : text.replace(/\s+$/, '');
       });
       break;
@@ -668,7 +789,8 @@ function lookupPlugin(ev: Evaluation, joined: boolean, args: unknown[], kwargs: 
         `unknown lookup "${toText(plugin)}"; plumb has env, file, template, vars, items and list${didYouMean(String(plugin), ['env', 'file', 'template', 'vars', 'items', 'list'])}`,
       );
   }
-  return joined ? results.map((r) => toText(r)).join(',') : own(results);
+  const kept = results.filter((r) => r !== null);
+  return joined ? kept.map((r) => toText(r)).join(',') : own(kept);
 }
 
 const FACTS_NOT_YET = 'are not supported yet (issue 13: loops, register, facts, blocks)';

@@ -18,7 +18,7 @@ export type Expr =
   | { t: 'index'; obj: Expr; index: Expr; at: number }
   | { t: 'slice'; obj: Expr; start?: Expr; stop?: Expr; step?: Expr; at: number }
   | { t: 'filter'; arg: Expr | null; name: string; args: Expr[]; kwargs: Array<[string, Expr]>; at: number }
-  | { t: 'test'; arg: Expr; name: string; args: Expr[]; negate: boolean; at: number }
+  | { t: 'test'; arg: Expr; name: string; args: Expr[]; kwargs: Array<[string, Expr]>; negate: boolean; at: number }
   | { t: 'call'; fn: Expr; args: Expr[]; kwargs: Array<[string, Expr]>; at: number }
   | { t: 'not' | 'neg' | 'pos'; e: Expr; at: number }
   | { t: 'and' | 'or'; l: Expr; r: Expr; at: number }
@@ -98,7 +98,7 @@ export function lexExpression(src: string, from: number, ends: string[] = []): {
   return { toks, stop: -1 };
 }
 
-const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', '0': '\0', a: '\x07', b: '\b', f: '\f', v: '\v' };
+const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v' };
 
 /** A Python string literal: its value and the offset after it. */
 function readString(src: string, start: number): [string, number] {
@@ -119,6 +119,12 @@ function readString(src: string, start: number): [string, number] {
       }
       if (e === '\n') {
         i += 2;
+        continue;
+      }
+      const octal = /^[0-7]{1,3}/.exec(src.slice(i + 1, i + 4));
+      if (octal) {
+        out += String.fromCharCode(parseInt(octal[0], 8));
+        i += 1 + octal[0].length;
         continue;
       }
       // Python keeps unknown escapes as written: '\d' is backslash, d (regexes rely on it).
@@ -274,13 +280,14 @@ export class ExprParser {
     }
     return l;
   }
-  private unary(): Expr {
+  /** Jinja: a sign binds tighter than a filter (`-3 | abs` is 3). */
+  private unary(withFilters = true): Expr {
+    let e: Expr;
     if (this.isOp('-') || this.isOp('+')) {
       const t = this.next();
-      const e = this.unary();
-      return { t: t.k === 'op' && t.v === '-' ? 'neg' : 'pos', e, at: t.at };
-    }
-    return this.filtersAndTests(this.postfix(this.primary()));
+      e = { t: t.k === 'op' && t.v === '-' ? 'neg' : 'pos', e: this.unary(false), at: t.at };
+    } else e = this.postfix(this.primary());
+    return withFilters ? this.filtersAndTests(e) : e;
   }
 
   /** `x | f(a) | g` and `x is test(arg)`, applied left to right after the operand's postfix. */
@@ -298,14 +305,16 @@ export class ExprParser {
         }
         const name = this.testName();
         const args: Expr[] = [];
+        let kwargs: Array<[string, Expr]> = [];
         if (this.isOp('(')) {
           const call = this.callArgs();
-          args.push(...call.args, ...call.kwargs.map(([, v]) => v));
+          args.push(...call.args);
+          kwargs = call.kwargs;
         } else if (this.startsOperand()) {
           // Jinja: `x is divisibleby 3`, `x is sameas none` — one argument without parentheses.
           args.push(this.postfix(this.primary()));
         }
-        e = { t: 'test', arg: e, name, args, negate, at };
+        e = { t: 'test', arg: e, name, args, kwargs, negate, at };
       } else return e;
     }
   }

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, extname, join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { quote } from '../quote.js';
 import { shaCrypt } from './crypt.js';
 import { pyJson, pyYaml } from './dump.js';
@@ -240,7 +240,7 @@ function indent(v: unknown, args: unknown[], kw: Record<string, unknown>): strin
 }
 
 /** Python %-formatting for the `format` filter: %s %r %d %i %f %x %o %%. */
-function percentFormat(fmt: string, args: unknown[]): string {
+export function percentFormat(fmt: string, args: unknown[]): string {
   let i = 0;
   return fmt.replace(
     /%(?:\(([^)]+)\))?([-+ 0#]*)(\d+)?(?:\.(\d+))?([sdirfFxXoeEg%])/g,
@@ -326,7 +326,19 @@ function groupby(v: unknown, args: unknown[], kw: Record<string, unknown>): unkn
 }
 
 function base64Decode(v: unknown): string {
-  return Buffer.from(str(v), 'base64').toString('utf8');
+  const s = typeof v === 'string' ? v.replace(/\s+/g, '') : '';
+  if (typeof v !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(s) || s.replace(/=+$/, '').length % 4 === 1) throw new TemplateError(`b64decode: not base64: ${repr(v)}`);
+  return Buffer.from(s, 'base64').toString('utf8');
+}
+
+/** Python's uuid.uuid5(namespace, name). */
+function uuid5(namespace: string, name: string): string {
+  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
+  const h = createHash('sha1').update(ns).update(name, 'utf8').digest().subarray(0, 16);
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const x = h.toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
 function fromYaml(v: unknown): unknown {
@@ -365,10 +377,11 @@ function mapFilter(v: unknown, args: unknown[], kw: Record<string, unknown>, ev:
   const items = list(v);
   if (kw.attribute !== undefined) {
     const attr = str(kw.attribute);
+    // A missing attribute stays undefined: `select('defined')` may drop it, printing it fails.
     return made(
       items.map((x) => {
         const r = attribute(x, attr);
-        return r instanceof Undefined && Object.hasOwn(kw, 'default') ? kw.default : force(r);
+        return r instanceof Undefined && Object.hasOwn(kw, 'default') ? kw.default : r;
       }),
     );
   }
@@ -516,10 +529,52 @@ export const FILTERS: Record<string, Filter> = {
   unique: (v, args, kw) => unique(list(v), truthy(arg(args, kw, 0, 'case_sensitive', false)), kw.attribute === undefined ? undefined : str(kw.attribute)),
   upper: (v) => str(v).toUpperCase(),
   urlencode: (v) => encodeURIComponent(str(v)).replace(/%2F/g, '/'),
-  wordcount: (v) => (str(v).match(/\w+/gu) ?? []).length,
+  wordcount: (v) => (str(v).match(/[\p{L}\p{N}_]+/gu) ?? []).length,
 
   // Ansible
   b64decode: (v) => base64Decode(v),
+  from_yaml_all: (v) => {
+    try {
+      return made(parseAllDocuments(str(v), { version: '1.1' }).map((d) => d.toJS() ?? null));
+    } catch (err) {
+      throw new TemplateError(`from_yaml_all: ${(err as Error).message.split('\n')[0]}`);
+    }
+  },
+  subelements: (v, [key, skipMissing]) => {
+    const out: unknown[] = [];
+    for (const item of list(v)) {
+      const sub = attribute(item, str(key));
+      if (sub instanceof Undefined) {
+        if (truthy(isPlainObject(skipMissing) ? skipMissing.skip_missing : (skipMissing ?? false))) continue;
+        throw new TemplateError(`subelements: an item has no key "${str(key)}"`);
+      }
+      for (const s of list(sub)) out.push(tuple([item, s]));
+    }
+    return made(out);
+  },
+  to_uuid: (v, [namespace = '361E6D51-FAEC-444A-9079-341386DA8E2E']) => uuid5(str(namespace), str(v)),
+  urlsplit: (v, [part]) => {
+    let u: URL;
+    try {
+      u = new URL(str(v));
+    } catch {
+      throw new TemplateError(`urlsplit: not a URL: ${str(v)}`);
+    }
+    const parts: Record<string, unknown> = {
+      scheme: u.protocol.replace(/:$/, ''),
+      netloc: u.host,
+      path: u.pathname,
+      query: u.search.replace(/^\?/, ''),
+      fragment: u.hash.replace(/^#/, ''),
+      username: u.username || null,
+      password: u.password || null,
+      hostname: u.hostname,
+      port: u.port ? Number(u.port) : null,
+    };
+    if (part === undefined) return made(dict(Object.entries(parts)));
+    if (!Object.hasOwn(parts, str(part))) throw new TemplateError(`urlsplit: unknown part "${str(part)}"`);
+    return parts[str(part)];
+  },
   b64encode: (v) => Buffer.from(str(v), 'utf8').toString('base64'),
   basename: pathFilter((p) => (p.endsWith('/') ? '' : basename(p))),
   dirname: pathFilter((p) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) || (p.startsWith('/') ? '/' : '') : '')),

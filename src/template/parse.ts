@@ -39,7 +39,8 @@ export type Node =
   | { n: 'text'; text: string }
   | { n: 'out'; e: Expr; at: number }
   | { n: 'if'; branches: Array<{ test: Expr; body: Node[] }>; else?: Node[]; at: number }
-  | { n: 'for'; target: Target; iter: Expr; cond?: Expr; body: Node[]; else?: Node[]; at: number }
+  | { n: 'for'; target: Target; iter: Expr; cond?: Expr; recursive: boolean; body: Node[]; else?: Node[]; at: number }
+  | { n: 'callblock'; params: string[]; call: Expr; body: Node[]; at: number }
   | { n: 'set'; target: Target; e: Expr; at: number }
   | { n: 'setblock'; name: string; filters: Expr[]; body: Node[]; at: number }
   | { n: 'macro'; name: string; params: Array<{ name: string; def?: Expr }>; body: Node[]; at: number }
@@ -94,8 +95,10 @@ function segments(src: string, s: Syntax): Segment[] {
     pos = stop + sign.length + end.length;
     stripNext = sign === '-' ? 'all' : open.kind === 'block' && s.trimBlocks && sign !== '+' ? 'newline' : '';
     if (open.kind === 'block' && toks[0]?.k === 'name' && toks[0].v === 'raw') {
+      // Jinja trims no newline after {% raw %} (only `-%}` strips).
       const raw = readRaw(src, pos, open.at, s);
-      pushText(stripNext === 'all' ? raw.text.replace(/^\s+/, '') : raw.text);
+      stripNext = sign === '-' ? 'all' : '';
+      pushText(raw.text);
       pos = raw.next;
       stripNext = raw.stripNext;
       continue;
@@ -221,13 +224,14 @@ class TemplateParser {
           p.next();
           cond = p.expression();
         }
-        if (p.isName('recursive')) throw syntaxError('recursive loops are not supported', p.peek().at);
+        const recursive = p.isName('recursive');
+        if (recursive) p.next();
         this.done(p);
         const r = this.body(['else', 'endfor'], opener);
-        if (r.end!.word === 'endfor') return this.finish(r.end!.p, { n: 'for', target, iter, cond, body: r.body, at });
+        if (r.end!.word === 'endfor') return this.finish(r.end!.p, { n: 'for', target, iter, cond, recursive, body: r.body, at });
         this.done(r.end!.p);
         const rest = this.body(['endfor'], opener);
-        return this.finish(rest.end!.p, { n: 'for', target, iter, cond, body: r.body, else: rest.body, at });
+        return this.finish(rest.end!.p, { n: 'for', target, iter, cond, recursive, body: r.body, else: rest.body, at });
       }
       case 'set': {
         const target = this.target(p, true);
@@ -309,8 +313,25 @@ class TemplateParser {
       case 'extends':
       case 'block':
       case 'import':
+      case 'call': {
+        // {% call(a, b) macro(args) %}body{% endcall %}: the body is the macro's caller().
+        const params: string[] = [];
+        if (p.isOp('(')) {
+          p.next();
+          while (!p.isOp(')')) {
+            params.push(p.expectName('a parameter name').v);
+            if (!p.isOp(',')) break;
+            p.next();
+          }
+          p.expectOp(')');
+        }
+        const call = p.expression();
+        if (call.t !== 'call') throw syntaxError('{% call %} needs a macro call such as {% call m(x) %}', at);
+        this.done(p);
+        const r = this.body(['endcall'], opener);
+        return this.finish(r.end!.p, { n: 'callblock', params, call, body: r.body, at });
+      }
       case 'from':
-      case 'call':
         throw syntaxError(`{% ${word} %} is not supported in plumb templates (use macros and include)`, at);
       default:
         throw syntaxError(`unknown statement {% ${word} %}`, at);

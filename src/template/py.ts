@@ -26,6 +26,8 @@ export class Callable {
   constructor(
     readonly name: string,
     readonly call: (args: unknown[], kwargs: Record<string, unknown>) => unknown,
+    /** Data a template may read from it (a macro's name and arguments). */
+    readonly attrs: Record<string, unknown> = {},
   ) {}
 }
 
@@ -110,6 +112,7 @@ function floatRepr(n: number): string {
     const exp = Number(e);
     return `${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
   }
+  if (Object.is(n, -0)) return '-0.0';
   const s = String(n);
   return Number.isInteger(n) ? `${s}.0` : s;
 }

@@ -176,7 +176,7 @@ export class VarScope implements Lookup {
     try {
       const nodes = parseTemplate(text);
       if (nodes.length === 1 && nodes[0].n === 'out') return plain(force(evaluate(nodes[0].e, { scope: this, files: this.files })));
-      return renderNodes(nodes, { scope: this, files: this.files });
+      return ansibleNewlines(text, (source) => renderNodes(parseTemplate(source), { scope: this, files: this.files }));
     } catch (err) {
       if (err instanceof TemplateError) throw err.at(pos);
       throw err;
@@ -189,8 +189,9 @@ export class VarScope implements Lookup {
    */
   renderFile(text: string, options: FileRenderOptions = {}): string {
     try {
-      const nodes = parseTemplate(text, options.syntax ?? DEFAULT_SYNTAX);
-      return renderNodes(nodes, { scope: this, files: options.files ?? this.files, syntax: options.syntax }, options.extra);
+      return ansibleNewlines(text, (source) =>
+        renderNodes(parseTemplate(source, options.syntax ?? DEFAULT_SYNTAX), { scope: this, files: options.files ?? this.files, syntax: options.syntax }, options.extra),
+      );
     } catch (err) {
       if (err instanceof TemplateError && options.file) throw err.inFile(options.file, text);
       throw err;
@@ -208,6 +209,25 @@ export class VarScope implements Lookup {
       throw err;
     }
   }
+}
+
+/**
+ * What Ansible's Templar does around Jinja: line endings become \n, Jinja drops the
+ * source's final newline, and the output is padded back to as many trailing newlines
+ * as the source had (so a file ending in `{% endfor %}\n` still ends in \n).
+ */
+function ansibleNewlines(text: string, render: (source: string) => string): string {
+  const source = text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
+  const out = render(source.endsWith('\n') ? source.slice(0, -1) : source);
+  const want = trailingNewlines(source);
+  const have = trailingNewlines(out);
+  return want > have ? out + '\n'.repeat(want - have) : out;
+}
+
+function trailingNewlines(s: string): number {
+  let n = 0;
+  while (n < s.length && s[s.length - 1 - n] === '\n') n++;
+  return n;
 }
 
 function scopeOf(vars: Record<string, unknown> | VarScope): VarScope {

@@ -6,10 +6,12 @@ import { pyRegex } from './pyregex.js';
 import { Callable, compare, equal, isFloat, isNumber, isPlainObject, numberOf, toText, truthy, Undefined } from './py.js';
 import { compareVersions } from './version.js';
 
-type Test = (v: unknown, args: unknown[], ev: Evaluation) => boolean;
+type Test = (v: unknown, args: unknown[], ev: Evaluation, kwargs: Record<string, unknown>) => boolean;
 
 function regexTest(kind: 'match' | 'search' | 'regex'): Test {
-  return (v, [pattern, ignorecase, multiline], _ev) => {
+  return (v, [pattern, ignorecase = false, multiline = false], _ev, kw = {}) => {
+    ignorecase = kw.ignorecase ?? ignorecase;
+    multiline = kw.multiline ?? multiline;
     const flags = (truthy(ignorecase ?? false) ? 'i' : '') + (truthy(multiline ?? false) ? 'm' : '');
     const re = pyRegex(toText(pattern), flags);
     const text = toText(v);
@@ -27,6 +29,12 @@ const flag = (r: Record<string, unknown>, k: string) => Object.hasOwn(r, k) && t
 const failed: Test = (v) => flag(result(v, 'failed'), 'failed');
 const succeeded: Test = (v) => !flag(result(v, 'succeeded'), 'failed');
 
+/** Ansible's truthy/falsy(convert_bool=true): 'no', 'off', 'false' are false. */
+function boolish(v: unknown, convert: unknown): boolean {
+  if (truthy(convert) && typeof v === 'string' && /^(yes|no|on|off|true|false|y|n|t|f|1|0)$/i.test(v.trim())) return /^(yes|on|true|y|t|1)$/i.test(v.trim());
+  return truthy(v);
+}
+
 const compareTest =
   (op: (c: number) => boolean): Test =>
   (v, [other]) =>
@@ -37,7 +45,7 @@ export const TESTS: Record<string, Test> = {
   undefined: (v) => v instanceof Undefined,
   none: (v) => v === null,
   string: (v) => typeof v === 'string',
-  number: (v) => isNumber(v),
+  number: (v) => isNumber(v) || typeof v === 'boolean',
   integer: (v) => typeof v === 'number' && Number.isInteger(v),
   float: (v) => isFloat(v),
   boolean: (v) => typeof v === 'boolean',
@@ -53,6 +61,10 @@ export const TESTS: Record<string, Test> = {
   eq: (v, [o]) => equal(v, o),
   equalto: (v, [o]) => equal(v, o),
   '==': (v, [o]) => equal(v, o),
+  '<': compareTest((c) => c < 0),
+  '<=': compareTest((c) => c <= 0),
+  '>': compareTest((c) => c > 0),
+  '>=': compareTest((c) => c >= 0),
   ne: (v, [o]) => !equal(v, o),
   '!=': (v, [o]) => !equal(v, o),
   lt: compareTest((c) => c < 0),
@@ -69,14 +81,15 @@ export const TESTS: Record<string, Test> = {
   escaped: () => false,
   match: regexTest('match'),
   search: regexTest('search'),
-  regex: (v, args, ev) => {
-    const [pattern, ignorecase, multiline, match_type] = args;
-    return regexTest(match_type === 'match' ? 'match' : 'search')(v, [pattern, ignorecase, multiline], ev);
+  regex: (v, args, ev, kw) => {
+    const [pattern, ignorecase, multiline, match_type = kw.match_type] = args;
+    return regexTest(match_type === 'match' ? 'match' : 'search')(v, [pattern, ignorecase ?? false, multiline ?? false], ev, kw);
   },
-  version: (v, [other, op = 'eq', strict = false]) => compareVersions(toText(v), toText(other), toText(op), truthy(strict)),
-  version_compare: (v, [other, op = 'eq', strict = false]) => compareVersions(toText(v), toText(other), toText(op), truthy(strict)),
-  truthy: (v) => truthy(v),
-  falsy: (v) => !truthy(v),
+  version: (v, [other, op = 'eq', strict = false], _ev, kw) =>
+    compareVersions(toText(v), toText(other), toText(kw.operator ?? op), truthy(kw.strict ?? strict), kw.version_type === undefined ? undefined : toText(kw.version_type)),
+  version_compare: (v, [other, op = 'eq', strict = false], _ev, kw) => compareVersions(toText(v), toText(other), toText(kw.operator ?? op), truthy(kw.strict ?? strict)),
+  truthy: (v, [convert = false], _ev, kw) => boolish(v, kw.convert_bool ?? convert),
+  falsy: (v, [convert = false], _ev, kw) => !boolish(v, kw.convert_bool ?? convert),
   subset: (v, [sup]) => Array.isArray(v) && Array.isArray(sup) && v.every((x) => sup.some((y) => equal(x, y))),
   superset: (v, [sub]) => Array.isArray(v) && Array.isArray(sub) && sub.every((x) => v.some((y) => equal(x, y))),
   any: (v) => Array.isArray(v) && v.some((x) => truthy(x)),

@@ -51,8 +51,34 @@ const OPS: Record<string, (c: number) => boolean> = {
   ge: (c) => c >= 0,
 };
 
-export function compareVersions(a: string, b: string, op: string, isStrict: boolean): boolean {
+/** Semantic versions: a pre-release (1.0.0-beta) sorts before its release; build metadata is ignored. */
+function semverCompare(a: string, b: string): number {
+  const parse = (v: string) => {
+    const m = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(v);
+    if (!m) throw new TemplateError(`invalid semantic version '${v}'`);
+    return { core: [Number(m[1]), Number(m[2]), Number(m[3])], pre: m[4]?.split('.') };
+  };
+  const x = parse(a);
+  const y = parse(b);
+  const c = cmp(x.core, y.core);
+  if (c) return c;
+  if (!x.pre || !y.pre) return x.pre ? -1 : y.pre ? 1 : 0;
+  for (let i = 0; i < Math.max(x.pre.length, y.pre.length); i++) {
+    if (i >= x.pre.length) return -1;
+    if (i >= y.pre.length) return 1;
+    const [p, q] = [x.pre[i], y.pre[i]];
+    if (p === q) continue;
+    const [pn, qn] = [/^\d+$/.test(p), /^\d+$/.test(q)];
+    if (pn && qn) return Number(p) - Number(q);
+    if (pn !== qn) return pn ? -1 : 1;
+    return p < q ? -1 : 1;
+  }
+  return 0;
+}
+
+export function compareVersions(a: string, b: string, op: string, isStrict: boolean, type?: string): boolean {
   const test = Object.hasOwn(OPS, op) ? OPS[op] : undefined;
   if (!test) throw new TemplateError(`version: invalid operator "${op}"; use one of ${Object.keys(OPS).join(' ')}`);
-  return test(isStrict ? cmp(strict(a), strict(b)) : cmp(loose(a), loose(b)));
+  if (type === 'semver' || type === 'semantic') return test(semverCompare(a, b));
+  return test(isStrict || type === 'strict' ? cmp(strict(a), strict(b)) : cmp(loose(a), loose(b)));
 }

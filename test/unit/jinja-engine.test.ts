@@ -23,6 +23,15 @@ describe('statements and whitespace (Ansible: trim_blocks on, lstrip_blocks off)
     ['{{ 7 / 2 }} {{ 4 / 2 }} {{ 7 // 2 }} {{ -7 % 3 }} {{ 2 ** 10 }}', {}, '3.5 2.0 3 2 1024'],
     ['{{ [1, "a", none, true] }} {{ {"k": "v"} }}', {}, "[1, 'a', None, True] {'k': 'v'}"],
     ['{{ none }}|{{ x }}', { x: null }, '|'],
+    ["{% macro box(t) %}[{{ t }}:{{ caller('in') }}]{% endmacro %}{% call(w) box('a') %}body {{ w }}{% endcall %}", {}, '[a:body in]'],
+    [
+      '{% for n in tree recursive %}{{ loop.depth }}{{ n.name }}({{ loop(n.kids) if n.kids else "" }}){% endfor %}',
+      { tree: [{ name: 'a', kids: [{ name: 'b', kids: [] }] }] },
+      '1a(2b())',
+    ],
+    ["{% set c = cycler('x', 'y') %}{% set j = joiner('+') %}{% for i in range(3) %}{{ j() }}{{ c.next() }}{% endfor %}", {}, 'x+y+x'],
+    ['{% for x in [1, 1, 2] %}{% if loop.changed(x) %}{{ x }}{% endif %}{% endfor %}', {}, '12'],
+    ["{{ '%s:%d' % ('mx', 25) }} {{ -3 | abs }} {{ 'a' ~ none }}", {}, 'mx:25 3 aNone'],
   ])('%j', (text, vars, expected) => {
     expect(file(text, vars)).toBe(expected);
   });
@@ -144,6 +153,9 @@ describe('tests', () => {
   const c = (expr: string, vars: Record<string, unknown> = {}) => renderValue(`{{ ${expr} }}`, vars);
   it.each([
     ["'3.10' is version('3.9', '>')", true],
+    ["'1.0.0-beta' is version('1.0.0', '<', version_type='semver')", true],
+    ["'no' is falsy(convert_bool=true)", true],
+    ["'x\\nmx1' is search('^mx', multiline=true)", true],
     ["'1.2.3' is version('1.2.3', 'eq', strict=true)", true],
     ["'abc' is match('a.c')", true],
     ["'xabc' is match('abc')", false],
