@@ -4,6 +4,7 @@
  * wrong once rendered is found before any host is contacted. Secrets whose
  * environment variable is unset are warnings here (plan/apply fail on them).
  */
+import { dirname } from 'node:path';
 import type { Node } from 'yaml';
 import { argSchemas, type ModuleName } from '../modules/args.js';
 import { TemplateError } from '../template/errors.js';
@@ -17,6 +18,7 @@ import { runtimeNames } from './dynamic-keys.js';
 import type { Task } from './model.js';
 import { metaOfPlay, metaOfTask } from './playbook.js';
 import { checkRenderedArgs } from './rendered.js';
+import { checkTemplateTask } from './template-files.js';
 import type { Project } from './project.js';
 import { formatPath, locate, valuePos, type PathPart } from '../source/yaml.js';
 
@@ -78,6 +80,8 @@ export function checkRendering(project: Project, hostsOf: (playIndex: number) =>
       const factScope = play.gather_facts === false ? scope : withFacts(scope, standInFacts(0));
       const runtime = runtimeNames(play.tasks);
       for (const task of [...play.tasks, ...play.handlers]) checkTask(task, factScope, name, add, runtime);
+      // Issue 14: a template task's file is read and checked too (syntax, missing src, provably undefined names).
+      for (const task of [...play.tasks, ...play.handlers]) if (task.module === 'template') checkTemplateSource(project, task, factScope, add);
       // After the tasks: values they computed from secrets are secret too.
       redactor.merge(scope.redactor);
     }
@@ -164,4 +168,34 @@ function checkTask(task: Task, playScope: ReturnType<typeof hostScope>, host: st
   for (const issue of checked.issues) {
     error(meta.argPath(issue.path), `once rendered for host ${host}: task "${task.name}": ${issue.message}`);
   }
+}
+
+/** Every word written in the project's YAML: a name there may be defined by a task at run time (register, set_fact, loop_var). */
+const writtenWords = new WeakMap<Project, Set<string>>();
+
+function checkTemplateSource(project: Project, task: Task, playScope: ReturnType<typeof hostScope>, add: (d: Diagnostic) => void): void {
+  const meta = metaOfTask(task);
+  if (!meta) return;
+  const scope = taskScope(playScope, task);
+  let words = writtenWords.get(project);
+  if (!words) writtenWords.set(project, (words = new Set([...project.sources.values()].flatMap((t) => t.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []))));
+  const written = words;
+  const names = new Set(scope.scope.names());
+  const pos = valuePos(meta.src, meta.src.doc.contents as Node, meta.argPath(['src']));
+  const problems = checkTemplateTask(task, {
+    baseDir: dirname(project.playbook.file),
+    srcPos: pos,
+    known: (n) => names.has(n),
+    written: (n) => written.has(n),
+    sources: project.sources,
+  });
+  for (const p of problems)
+    add({
+      severity: 'error',
+      file: p.file,
+      line: p.line,
+      column: p.column,
+      message: p.message,
+      path: p.file === pos.file ? formatPath([...meta.root, ...meta.argPath(['src'])]) : undefined,
+    });
 }

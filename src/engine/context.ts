@@ -1,22 +1,30 @@
 /** Builds what modules see of the control machine: redaction, local files, rendering. */
-import { existsSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { taskScope, type HostScope } from '../config/hostvars.js';
 import type { Task } from '../config/model.js';
+import { findLocal } from '../config/template-files.js';
 import { READ_LIMITS, readLimited } from '../local-file.js';
 import type { ModuleContext } from '../modules/types.js';
 import { renderFileHidden } from './secrecy.js';
+import { fileHost, renderTemplateFile } from './template-file.js';
 
 /** How a context made by `moduleContext` makes the context of one task (its role's files and variables). */
 const perTask = new WeakMap<ModuleContext, (task: Task) => ModuleContext>();
 
 export function moduleContext(scope: HostScope, baseDir: string): ModuleContext {
-  const ctx = contextOf(scope, (path) => (isAbsolute(path) ? path : resolve(baseDir, path)));
+  const fromPlaybook = (path: string) => (isAbsolute(path) ? path : resolve(baseDir, path));
+  // Lookups in task arguments and variables resolve from the playbook's directory (issue 14).
+  scope.scope.files ??= fileHost(fromPlaybook);
+  const ctx = contextOf(scope, fromPlaybook);
   const cache = new Map<Task, ModuleContext>();
   perTask.set(ctx, (task) => {
     if (!task.scoped && !task.searchDirs) return ctx;
     let c = cache.get(task);
-    if (!c) cache.set(task, (c = contextOf(taskScope(scope, task), (path) => findLocal(path, task))));
+    if (!c)
+      cache.set(
+        task,
+        (c = contextOf(taskScope(scope, task), (path, kind) => findLocal(path, kind ? { module: kind === 'template' ? 'template' : 'copy', searchDirs: task.searchDirs } : task))),
+      );
     return c;
   });
   return ctx;
@@ -27,24 +35,12 @@ export function taskContext(ctx: ModuleContext, task: Task): ModuleContext {
   return perTask.get(ctx)?.(task) ?? ctx;
 }
 
-function contextOf(scope: HostScope, locate: (path: string) => string): ModuleContext {
+function contextOf(scope: HostScope, locate: (path: string, kind?: 'file' | 'template') => string): ModuleContext {
   return {
     redact: (text) => scope.redactor.redact(text),
     hasSecret: (text) => scope.redactor.has(text),
     readLocal: (path) => readLimited(locate(path), { limit: READ_LIMITS.localSource, what: 'local file' }),
     render: (text) => renderFileHidden(scope, text),
+    renderTemplate: (src, options) => renderTemplateFile(scope, locate, src, options),
   };
-}
-
-/**
- * Ansible's lookup of a relative `src`: in each search directory (the role's,
- * the including file's, the playbook's), first under `templates/` (template)
- * or `files/` (copy), then the directory itself. When none exists the first
- * candidate is read, so the error names where it was expected.
- */
-export function findLocal(path: string, task: Pick<Task, 'module' | 'searchDirs'>): string {
-  if (isAbsolute(path) || !task.searchDirs?.length) return path;
-  const sub = task.module === 'template' ? 'templates' : 'files';
-  const candidates = task.searchDirs.flatMap((d) => [join(d, sub, path), join(d, path)]);
-  return candidates.find((c) => existsSync(c)) ?? candidates[0];
 }

@@ -4,7 +4,7 @@ import type { HostScope } from '../config/hostvars.js';
 import type { Play, Task } from '../config/model.js';
 import { dirname, resolve } from 'node:path';
 import { READ_LIMITS, readLimited } from '../local-file.js';
-import { findLocal } from './context.js';
+import { findLocal } from '../config/template-files.js';
 
 function templateText(task: Task, baseDir: string): string | undefined {
   const src = (task.args as { src?: unknown } | null)?.src;

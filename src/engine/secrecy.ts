@@ -14,7 +14,7 @@ import type { HostScope } from '../config/hostvars.js';
 import { ModuleError, type Change, type ModuleContext } from '../modules/types.js';
 import { REDACTED } from '../redactor.js';
 import { hideDerived, refusal, secretsRead } from '../config/secrecy.js';
-import type { RenderedLeaf } from '../template/render.js';
+import type { FileRenderOptions, RenderedLeaf } from '../template/render.js';
 
 /**
  * Hide every argument leaf computed from a secret. Returns the refusal for
@@ -33,8 +33,8 @@ export function hideSecretLeaves(module: string, leaves: RenderedLeaf[], scope: 
 }
 
 /** The template module's render of a local file: content that read a secret is secret. */
-export function renderFileHidden(scope: HostScope, text: string): string {
-  const { value, reads } = scope.scope.track(() => scope.render(text));
+export function renderFileHidden(scope: HostScope, text: string, file?: FileRenderOptions): string {
+  const { value, reads } = scope.scope.track(() => (file ? scope.scope.renderFile(text, file) : scope.render(text)));
   const content = String(value);
   const secrets = secretsRead(reads, scope.secretNames);
   if (secrets.length) {

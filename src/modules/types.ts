@@ -82,6 +82,26 @@ export interface ModuleContext {
   readLocal(path: string): Buffer;
   /** Render template text with the host's variables. */
   render(text: string): string;
+  /**
+   * The template module: read local template `src` (found as `readLocal` finds it) and render it
+   * with the host's variables, the module's Jinja options and its template_* variables; errors
+   * point at the template file's own line and column.
+   */
+  renderTemplate(src: string, options: TemplateFileOptions): string;
+}
+
+/** The template module's rendering options (Ansible's names, in plumb's spelling). */
+export interface TemplateFileOptions {
+  dest: string;
+  trimBlocks: boolean;
+  lstripBlocks: boolean;
+  newlineSequence: string;
+  blockStart: string;
+  blockEnd: string;
+  variableStart: string;
+  variableEnd: string;
+  commentStart: string;
+  commentEnd: string;
 }
 
 /** The values of a module's facts, by the names the module gave them. */

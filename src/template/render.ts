@@ -1,18 +1,32 @@
 /**
- * Rendering of `{{ }}` templates in strings and in whole values. Variables may
- * themselves be templates ("relayhost: '[{{ relay_host }}]:{{ relay_port }}'"):
+ * Rendering of Jinja templates in strings, whole values and template files.
+ * Variables may themselves be templates ("relayhost: '[{{ relay_host }}]:{{ relay_port }}'"):
  * they are rendered lazily on first use, once, with cycle detection.
  */
 import type { SourcePos } from '../source/pos.js';
 import { TemplateError } from './errors.js';
-import { evaluate, force, makeEnv, toText, truthy, undefinedVariable, type Lookup } from './evaluate.js';
-import { isTemplate, parseExpression, parseTemplate, type Expr, type Part } from './expr.js';
+import { evaluate, force, makeEnv, renderNodes, toText, truthy, undefinedVariable, type FileHost, type Lookup } from './evaluate.js';
+import { isTemplate, parseExpression, type Expr } from './expr.js';
+import { DEFAULT_SYNTAX, parseTemplate, type Syntax } from './parse.js';
+import { plain } from './py.js';
 
 export interface ScopeOptions {
   /** Environment for `env.NAME` (default: process.env). */
   env?: NodeJS.ProcessEnv;
   /** Where each variable was defined, for errors inside its value. */
   positions?: Map<string, SourcePos>;
+  /** Local files for lookup('file'|'template') and {% include %}. */
+  files?: FileHost;
+}
+
+/** How a template file is rendered (the template module's options). */
+export interface FileRenderOptions {
+  /** The template's path, for errors at its own line and column. */
+  file?: string;
+  syntax?: Syntax;
+  /** Variables only this template sees (template_path, ansible_managed, …). */
+  extra?: Record<string, unknown>;
+  files?: FileHost;
 }
 
 /** What one tracked render read: every variable, directly or through other variables' values. */
@@ -40,6 +54,8 @@ export class VarScope implements Lookup {
   private readonly frames: Set<string>[] = [];
   private readonly env: Record<string, string>;
   private readonly positions: Map<string, SourcePos>;
+  /** Local files for lookups; a task's context sets its own search directories. */
+  files?: FileHost;
 
   constructor(
     private readonly raw: Record<string, unknown>,
@@ -47,6 +63,7 @@ export class VarScope implements Lookup {
   ) {
     this.env = makeEnv(options.env ?? process.env);
     this.positions = options.positions ?? new Map();
+    this.files = options.files;
   }
 
   /** Give a variable its final value (already rendered): it is not rendered again. */
@@ -157,13 +174,26 @@ export class VarScope implements Lookup {
   private renderText(text: string, pos?: SourcePos): unknown {
     if (!isTemplate(text)) return text;
     try {
-      const parts = cachedTemplate(text);
-      if (parts.length === 1 && 'expr' in parts[0]) return force(evaluate(parts[0].expr, this));
-      let out = '';
-      for (const p of parts) out += 'text' in p ? p.text : toText(evaluate(p.expr, this));
-      return out;
+      const nodes = parseTemplate(text);
+      if (nodes.length === 1 && nodes[0].n === 'out') return plain(force(evaluate(nodes[0].e, { scope: this, files: this.files })));
+      return ansibleNewlines(text, (source) => renderNodes(parseTemplate(source), { scope: this, files: this.files }));
     } catch (err) {
       if (err instanceof TemplateError) throw err.at(pos);
+      throw err;
+    }
+  }
+
+  /**
+   * Render a template file's text (the template module): statements, the
+   * module's whitespace options, and errors at the file's own line and column.
+   */
+  renderFile(text: string, options: FileRenderOptions = {}): string {
+    try {
+      return ansibleNewlines(text, (source) =>
+        renderNodes(parseTemplate(source, options.syntax ?? DEFAULT_SYNTAX), { scope: this, files: options.files ?? this.files, syntax: options.syntax }, options.extra),
+      );
+    } catch (err) {
+      if (err instanceof TemplateError && options.file) throw err.inFile(options.file, text);
       throw err;
     }
   }
@@ -172,13 +202,32 @@ export class VarScope implements Lookup {
   condition(expr: string | boolean, pos?: SourcePos): boolean {
     if (typeof expr === 'boolean') return expr;
     try {
-      const value = evaluate(cachedExpression(expr), this);
+      const value = evaluate(cachedExpression(expr), { scope: this, files: this.files });
       return truthy(value);
     } catch (err) {
       if (err instanceof TemplateError) throw err.at(pos);
       throw err;
     }
   }
+}
+
+/**
+ * What Ansible's Templar does around Jinja: line endings become \n, Jinja drops the
+ * source's final newline, and the output is padded back to as many trailing newlines
+ * as the source had (so a file ending in `{% endfor %}\n` still ends in \n).
+ */
+function ansibleNewlines(text: string, render: (source: string) => string): string {
+  const source = text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
+  const out = render(source.endsWith('\n') ? source.slice(0, -1) : source);
+  const want = trailingNewlines(source);
+  const have = trailingNewlines(out);
+  return want > have ? out + '\n'.repeat(want - have) : out;
+}
+
+function trailingNewlines(s: string): number {
+  let n = 0;
+  while (n < s.length && s[s.length - 1 - n] === '\n') n++;
+  return n;
 }
 
 function scopeOf(vars: Record<string, unknown> | VarScope): VarScope {
@@ -201,25 +250,14 @@ export function evaluateCondition(expr: string | boolean, vars: Record<string, u
 }
 
 /** Check syntax only (validate does this for every string it loads). */
-export function checkTemplate(text: string): void {
-  if (isTemplate(text)) cachedTemplate(text);
+export function checkTemplate(text: string, syntax?: Syntax): void {
+  if (isTemplate(text) || syntax) parseTemplate(text, syntax);
 }
 export function checkCondition(expr: string): void {
   cachedExpression(expr);
 }
 
-const templates = new Map<string, Part[]>();
 const expressions = new Map<string, Expr>();
-
-function cachedTemplate(text: string): Part[] {
-  let parts = templates.get(text);
-  if (!parts) {
-    parts = parseTemplate(text);
-    if (templates.size > 5000) templates.clear();
-    templates.set(text, parts);
-  }
-  return parts;
-}
 
 function cachedExpression(text: string): Expr {
   let e = expressions.get(text);

@@ -1,37 +1,50 @@
 /**
  * The one place the Jinja differential suite calls plumb's template engine.
- * Whoever changes the engine changes this adapter (and nothing else in the
- * suite): a case renders as plumb would render it for a `template` task's
- * source file (mode "template") or for a task argument string (mode
- * "expression", whose value is compared as JSON).
- *
- * What the oracle (test/oracle/jinja_render.py) gives a template-mode case, and
- * an engine that does the same must give it too:
- * - the case's `options` as the template module's options, over its defaults
- *   (trim_blocks on, lstrip_blocks off, newline_sequence "\n"), trailing newlines kept;
- * - the template action's variables, as if the task were
- *   `template: { src: templates/case.j2, dest: /etc/plumb/case.conf }` with the
- *   playbook in test/jinja/files (`filesDir`): ansible_managed ("Ansible managed"),
- *   template_path, template_fullpath, template_destpath, template_host;
- * - relative lookup('file'|'template') names resolved in `filesDir` (and its templates/);
- * - `c.env` set in the environment (lookup('env')).
- * Today's engine (src/template/render.ts) evaluates `{{ }}` expressions only:
- * no statements, comments, template options or lookups.
+ * A template-mode case renders as a `template` task's source file would
+ * (src/engine/template-file.ts: the module's options, template_* variables,
+ * lookups found in `filesDir` and its templates/); an expression-mode case as
+ * a task argument string (native value, compared as JSON).
  */
-import { renderString, renderValue, VarScope } from '../../src/template/render.js';
-import type { JinjaCase } from './cases.js';
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { fileHost } from '../../src/engine/template-file.js';
+import { syntaxOf } from '../../src/config/template-files.js';
+import { renderValue, VarScope } from '../../src/template/render.js';
+import { filesDir, type JinjaCase } from './cases.js';
 
 export type PlumbResult = { ok: true; text: string } | { ok: false; error: string };
 
+const files = fileHost((path, kind) => {
+  if (path.startsWith('/')) return path;
+  const sub = join(filesDir, kind === 'template' ? 'templates' : 'files', path);
+  return existsSync(sub) ? sub : join(filesDir, path);
+});
+
 export function renderCase(c: JinjaCase): PlumbResult {
-  // The engine has no trim_blocks/lstrip_blocks/delimiter/newline settings: refuse rather than
-  // render with the wrong ones and agree by accident.
-  const options = Object.keys(c.options);
-  if (options.length > 0) return { ok: false, error: `template options not supported: ${options.join(', ')}` };
   try {
-    const scope = new VarScope(structuredClone(c.vars), { env: { ...process.env, ...c.env } });
+    const scope = new VarScope(structuredClone(c.vars), { env: { ...process.env, ...c.env }, files });
     if (c.mode === 'expression') return { ok: true, text: JSON.stringify(renderValue(c.template, scope)) };
-    return { ok: true, text: renderString(c.template, scope) };
+    const path = join(filesDir, 'templates', 'case.j2');
+    const nl =
+      c.options.newline_sequence === '\r\n' || c.options.newline_sequence === '\\r\\n'
+        ? '\r\n'
+        : c.options.newline_sequence === '\r' || c.options.newline_sequence === '\\r'
+          ? '\r'
+          : '\n';
+    const text = scope.renderFile(c.template, {
+      file: 'templates/case.j2',
+      syntax: syntaxOf(c.options as Record<string, unknown>),
+      files,
+      extra: {
+        ansible_managed: 'Ansible managed',
+        template_host: hostname(),
+        template_path: 'templates/case.j2',
+        template_fullpath: path,
+        template_destpath: '/etc/plumb/case.conf',
+      },
+    });
+    return { ok: true, text: nl === '\n' ? text : text.replace(/\n/g, nl) };
   } catch (err) {
     return { ok: false, error: err instanceof Error ? `${err.constructor.name}: ${err.message}` : String(err) };
   }

@@ -40,6 +40,9 @@ export function fakeContext(options: FakeContextOptions = {}): ModuleContext & {
         return String(vars[name]);
       });
     },
+    renderTemplate(src: string): string {
+      return ctx.render(ctx.readLocal(src).toString('utf8'));
+    },
   };
   return ctx;
 }

@@ -147,7 +147,7 @@ describe('every other reader goes through it', () => {
   it('copy/template src on the controller that is a FIFO: an error naming it', () => {
     const r = thrown(
       `import { moduleContext } from ${src('engine/context.ts')};`,
-      `moduleContext({ redactor: { redact: (s) => s, has: () => false }, render: (s) => s }, ${JSON.stringify(dir)}).readLocal('pipe.yaml')`,
+      `moduleContext({ redactor: { redact: (s) => s, has: () => false }, render: (s) => s, scope: {} }, ${JSON.stringify(dir)}).readLocal('pipe.yaml')`,
     );
     expect(r.out).toMatch(new RegExp(`cannot read local file ${fifo}: it is a named pipe`));
   });
