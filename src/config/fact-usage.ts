@@ -29,6 +29,13 @@ function strings(value: unknown, out: string[]): string[] {
   return out;
 }
 
+/** The fact names one task reads: its arguments, conditions, name and its template file's text. */
+export function taskReads(task: Task, templateText?: string): string[] {
+  const texts = strings([task.args, task.when, task.name, task.changed_when], []);
+  if (templateText !== undefined) texts.push(templateText);
+  return [...new Set(texts.flatMap(factNamesIn))];
+}
+
 /** Modules that set facts: a play that runs one takes the facts path even if it gathers nothing. */
 export const FACT_MODULES = ['setup', 'service_facts', 'package_facts'];
 

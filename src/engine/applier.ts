@@ -15,6 +15,8 @@ import { becomeOf, playBecome, taskPlanFrom, type PlannedTasks } from './planner
 import { prepareTask, type PreparedTask } from './prepare.js';
 import { probeTasks } from './probe.js';
 import type { TaskPlan, TaskResult } from './types.js';
+import { refreshFacts, valuesOfPlan } from './fact-refresh.js';
+import type { TaskFacts } from './probe.js';
 
 export interface ApplyHooks {
   taskStart?(name: string): void;
@@ -90,7 +92,11 @@ export async function applyHost(input: ApplyInput): Promise<{ results: TaskResul
 }
 
 async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<{ results: TaskResult[]; failed: boolean }> {
-  const { transport, play, scope, ctx, planned, hooks } = input;
+  const { transport, play, planned, hooks } = input;
+  // Issue 13: a fact module read again at apply gives the tasks after it (and handlers) new facts.
+  let { scope, ctx } = input;
+  const refreshed = new Set<number>();
+  const reread = new Map<number, TaskFacts>();
   const host = transport.host;
   const track: Track = input.running ? (task, command, work) => input.running!.track(host, task, command, work) : untracked;
   const notified = new Set<string>(planned.pendingHandlers);
@@ -100,6 +106,7 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<{ r
   const reprobe = async (t: PreparedTask): Promise<TaskPlan> => {
     // Only this task's facts: what it changes is read again just before it changes it.
     const { facts } = await track(t.task.name, 'probe (read-only)', () => probeTasks(transport, [t], ctx, (p) => becomeOf(play, p.task), [], input.timeoutMs));
+    if (t.module.setsFacts && facts.has(t.index)) reread.set(t.index, facts.get(t.index)!);
     return taskPlanFrom(t, facts.get(t.index), taskContext(ctx, t.task));
   };
 
@@ -154,7 +161,16 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<{ r
 
   for (const t of planned.prepared) {
     if (hooks?.stopped?.()) throw new InterruptedError('interrupted');
-    const result = await attempt(t.task, false, () => runOne(t, planned.tasks[t.index], false));
+    const result = await attempt(t.task, false, () =>
+      refreshed.has(t.index) ? runOne(refreshFacts.prepare(t, scope), undefined, false) : runOne(t, planned.tasks[t.index], false),
+    );
+    if (t.module.setsFacts && result.status === 'ok' && planned.refresh) {
+      const next = planned.refresh.after(t, reread.get(t.index) ?? valuesOfPlan(planned.tasks[t.index]) ?? {});
+      if (next) {
+        ({ scope, ctx } = next);
+        for (const later of planned.prepared) if (later.index > t.index) refreshed.add(later.index);
+      }
+    }
     if (result.status === 'failed' && !result.ignored) return { results, failed: true };
     if (result.status === 'changed') t.task.notify.forEach((n) => notified.add(n));
   }

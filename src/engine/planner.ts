@@ -15,7 +15,8 @@ import { probeTasks, type Become, type TaskFacts } from './probe.js';
 import { guardChanges } from './secrecy.js';
 import type { HandlerPlan, TaskPlan } from './types.js';
 import type { FactUsage } from '../config/fact-usage.js';
-import { prepareWithFacts } from './gather.js';
+import { prepareWithFacts, type Gathered } from './gather.js';
+import { markStaleFactReaders, type FactRefresh } from './fact-refresh.js';
 
 export interface PlanInput {
   transport: Transport;
@@ -39,6 +40,8 @@ export interface PlannedTasks {
   /** Issue 13 facts: the scope and context with the host's facts, when the play read any (apply uses them). */
   scope?: HostScope;
   ctx?: ModuleContext;
+  /** Issue 13 facts: how apply gives later tasks the values of a fact module read again. */
+  refresh?: FactRefresh;
 }
 
 export function becomeOf(play: Play, task: Pick<Task, 'become' | 'become_user'>): Become {
@@ -88,10 +91,11 @@ export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
   const filter = { tags: input.tags, skipTags: input.skipTags };
   const extras = [{ snippet: readPendingSnippet(input.pending), become: playBecome(play) }];
   let probed: { prepared: PreparedTask[]; facts: Map<number, TaskFacts>; extra: string[] };
+  let gathered: Gathered | undefined;
   if (input.facts && (input.facts.usage.gather || input.facts.usage.factModules)) {
     // Issue 13 facts: gathered in the same round trip as the probes that do not depend on them.
     const usage = input.facts.usage;
-    const gathered = await prepareWithFacts({
+    gathered = await prepareWithFacts({
       transport,
       play,
       scope,
@@ -125,5 +129,14 @@ export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
       t.reason = `${t.reason}; read again after "${firstChange.task.name}" changes the host`;
     }
   }
-  return { prepared, tasks, handlers: planHandlers(play, tasks, pending), pendingHandlers: pending, ...(scope !== input.scope ? { scope, ctx } : {}) };
+  // Issue 13: facts a fact module reads after a change are read again at apply.
+  if (gathered) markStaleFactReaders(play, tasks, prepared, (t) => gathered.setNames.get(t.index));
+  return {
+    prepared,
+    tasks,
+    handlers: planHandlers(play, tasks, pending),
+    pendingHandlers: pending,
+    ...(scope !== input.scope ? { scope, ctx } : {}),
+    ...(gathered ? { refresh: gathered.refresh } : {}),
+  };
 }

@@ -410,6 +410,23 @@ export function subsetOf(name: string): FactSubset {
   return 'min';
 }
 
+/** Ansible's `gather_subset`: `all` by default; `!x` removes; `min` always unless `!min`. */
+export function subsetsOf(gatherSubset: string[] | undefined): Set<string> {
+  const include = new Set<string>();
+  const exclude = new Set<string>();
+  for (const s of gatherSubset ?? ['all']) (s.startsWith('!') ? exclude : include).add(s.replace(/^!/, ''));
+  if (include.size === 0 && !exclude.has('all')) include.add('all');
+  const out = new Set(include.has('all') && !exclude.has('all') ? ['min', 'hardware', 'network'] : [...include].filter((s) => s !== 'all'));
+  if (!exclude.has('min')) out.add('min');
+  for (const e of exclude) out.delete(e);
+  return out;
+}
+
+/** The facts of `subsets` only, as Ansible leaves out what a subset does not collect. */
+export function factsInSubsets(facts: HostFacts, subsets: ReadonlySet<string>): HostFacts {
+  return Object.fromEntries(Object.entries(facts).filter(([name]) => subsets.has(subsetOf(name))));
+}
+
 export const hostFacts: Fact<Record<string, never>, HostFacts> = {
   name: 'host-facts',
   summary: "Ansible's host facts (hostname, fqdn, distribution, default_ipv4, memory, CPUs, service and package manager, user, environment)",

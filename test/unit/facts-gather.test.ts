@@ -14,7 +14,7 @@ import { hostScope } from '../../src/config/hostvars.js';
 import { loadProject } from '../../src/config/project.js';
 import { moduleContext } from '../../src/engine/context.js';
 import { playFactUsage } from '../../src/engine/fact-usage.js';
-import { subsetsOf } from '../../src/engine/gather.js';
+import { subsetsOf } from '../../src/facts/host-facts.js';
 import { pendingKeys } from '../../src/engine/pending.js';
 import { planTasks } from '../../src/engine/planner.js';
 import { LocalTransport } from '../../src/transport/local.js';
