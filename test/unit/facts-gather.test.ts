@@ -74,7 +74,8 @@ async function plan(play: Record<string, unknown>) {
   }
 }
 
-const gathers = (script: string) => script.includes("echo '::plumb-fact nodename'");
+// The fact snippet hands its command outputs to one awk through __PLUMB_* variables.
+const gathers = (script: string) => script.includes('__PLUMB_N=');
 
 describe('facts in the plan', () => {
   it('gathers nothing for a play that reads no fact: one round trip, no fact snippet', async () => {
