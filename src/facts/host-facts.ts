@@ -167,18 +167,14 @@ const DEBIAN_FAMILY = [
   'OSMC',
 ];
 
-/** distro's "best" version: the most precise of os-release's VERSION_ID and /etc/debian_version (which has the point release). */
-function bestVersion(versionId: string | undefined, debianVersion: string | undefined): string {
-  const candidates = [versionId, debianVersion].filter((v): v is string => v !== undefined && /^\d+(\.\d+)*$/.test(v));
-  return candidates.reduce((best, v) => (v.split('.').length > best.split('.').length ? v : best), candidates[0] ?? '');
-}
-
 function distributionFacts(s: Map<string, string[]>): HostFacts {
   const os = osRelease(s.get('os-release') ?? []);
   const id = (os.ID ?? '').toLowerCase();
   const distribution = id === '' ? 'OtherLinux' : id.charAt(0).toUpperCase() + id.slice(1);
   const debianVersion = (s.get('debian_version') ?? [])[0]?.trim();
-  const version = id === 'debian' ? bestVersion(os.VERSION_ID, debianVersion) : (os.VERSION_ID ?? '');
+  // distro's version: os-release's VERSION_ID. Its "best" search for Debian ignores /etc/debian_version
+  // (and lsb_release, not on a minimal host, says the same), so Ansible 2.14 says 12, not 12.5.
+  const version = os.VERSION_ID ?? '';
   // Ansible reads the codename from PRETTY_NAME's parentheses for Debian, else os-release's VERSION_CODENAME.
   const pretty = /^[^(]+ \(?([^)]+?)\)/.exec(os.PRETTY_NAME ?? '');
   const release = id === 'debian' && pretty ? pretty[1] : (os.VERSION_CODENAME ?? os.UBUNTU_CODENAME ?? 'NA');
