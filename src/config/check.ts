@@ -13,7 +13,7 @@ import { renderHidden } from './secrecy.js';
 import { DiagnosticList, headline, type Diagnostic } from '../source/diagnostics.js';
 import { hostScope, taskScope, withFacts } from './hostvars.js';
 import { standInFacts } from '../modules/index.js';
-import { FACT_MODULES } from './fact-usage.js';
+import { FACT_MODULES, hostListReaders } from './fact-usage.js';
 import type { Task } from './model.js';
 import { metaOfPlay, metaOfTask } from './playbook.js';
 import { checkRenderedArgs } from './rendered.js';
@@ -77,7 +77,8 @@ export function checkRendering(project: Project, hostsOf: (playIndex: number) =>
       // Issue 13: a play that gathers facts renders with stand-ins here (the real ones are only known on the host).
       const setsFacts = [...play.tasks, ...play.handlers].some((t) => FACT_MODULES.includes(t.module));
       const factScope = play.gather_facts === false && !setsFacts ? scope : withFacts(scope, standInFacts(0));
-      for (const task of [...play.tasks, ...play.handlers]) checkTask(task, factScope, name, add);
+      const hostLists = hostListReaders(play);
+      for (const task of [...play.tasks, ...play.handlers]) if (!hostLists.has(task)) checkTask(task, factScope, name, add);
       // After the tasks: values they computed from secrets are secret too.
       redactor.merge(scope.redactor);
     }

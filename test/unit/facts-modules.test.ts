@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { checkRendering } from '../../src/config/check.js';
 import { hostScope } from '../../src/config/hostvars.js';
 import { loadProject } from '../../src/config/project.js';
 import { applyHost } from '../../src/engine/applier.js';
@@ -121,5 +122,22 @@ describe('fact modules', () => {
     expect(applied?.failed).toBe(false);
     expect(applied?.results.map((r) => r.status)).toEqual(['changed', 'ok', 'changed', 'changed']);
     expect(readFileSync(out, 'utf8')).toBe(`seen=${process.env.HOME}\n`);
+  });
+
+  it('validate: which packages and services a host has is only known there, so a task reading them after the module is not rendered with stand-ins', async () => {
+    const tasks = [
+      { name: 'too early', lineinfile: { path: join(dir, 'x'), line: "{{ ansible_facts.packages['dpkg'][0].version }}", create: true } },
+      { package_facts: {} },
+      { name: 'after', lineinfile: { path: join(dir, 'y'), line: "{{ ansible_facts.packages['dpkg'][0].version }}", create: true } },
+      { name: 'host fact', lineinfile: { path: join(dir, 'z'), line: '{{ ansible_nodename | nosuchfilter }}', create: true } },
+    ];
+    writeFileSync(join(dir, 'site.yaml'), stringify([{ name: 'facts', hosts: 'all', tasks }]));
+    writeFileSync(join(dir, 'inventory.yaml'), stringify({ all: { hosts: { here: { connection: 'local' } } } }));
+    const project = await loadProject({ playbookPath: join(dir, 'site.yaml'), inventoryPath: join(dir, 'inventory.yaml'), extraVars: {} });
+    const errors = checkRendering(project, () => ['here']).diagnostics.filter((d) => d.severity === 'error');
+    // The first task (before package_facts) and the last (a filter error, whatever the facts) only.
+    expect(errors).toHaveLength(2);
+    expect(errors[0].message).toContain('packages');
+    expect(errors[1].message).toContain('nosuchfilter');
   });
 });
