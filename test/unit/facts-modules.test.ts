@@ -40,8 +40,10 @@ class Recording implements Transport {
   private readonly inner = new LocalTransport('here', 30_000, async () => undefined);
   readonly host = 'here';
   exec(command: string, options?: ExecOptions) {
-    if (options?.label === 'probes') this.probes.push(command);
-    return this.inner.exec(command, options);
+    if (options?.label !== 'probes') return this.inner.exec(command, options);
+    this.probes.push(command);
+    // Fault injection: each probe round sees its own number in the environment, so a fact read again differs.
+    return this.inner.exec(`PLUMB_TEST_ROUND=${this.probes.length}; export PLUMB_TEST_ROUND\n${command}`, options);
   }
   writeFile(path: string, content: Buffer | string, options?: WriteFileOptions) {
     return this.inner.writeFile(path, content, options);
@@ -104,7 +106,7 @@ describe('fact modules', () => {
     expect(planned.tasks[2].changes[0].summary).toContain(`add line dpkg=${dpkgVersion} True`);
   });
 
-  it('a fact module after a change: the task reading its facts may change (with the reason), and apply reads them again', async () => {
+  it('a fact module after a change: the task reading its facts may change (with the reason), and apply reads them again and uses the new values', async () => {
     const marker = join(dir, 'marker');
     const out = join(dir, 'out.conf');
     const play = {
@@ -112,16 +114,18 @@ describe('fact modules', () => {
       tasks: [
         { name: 'make marker', lineinfile: { path: marker, line: 'x', create: true } },
         { name: 'reread', setup: { filter: 'ansible_env' } },
-        { name: 'use', lineinfile: { path: out, line: 'seen={{ ansible_env.HOME }}', create: true } },
+        { name: 'use', lineinfile: { path: out, line: 'seen={{ ansible_env.HOME }} round={{ ansible_env.PLUMB_TEST_ROUND | default("none") }}', create: true } },
         { name: 'unrelated', lineinfile: { path: join(dir, 'other.conf'), line: 'y', create: true } },
       ],
     };
-    const { planned, applied } = await run(play, true);
+    const { planned, probes, applied } = await run(play, true);
+    expect(probes).toBe(1);
     expect(planned.tasks.map((t) => t.outcome)).toEqual(['change', 'ok', 'may-change', 'change']);
     expect(planned.tasks[2].reason).toBe('reads facts that "reread" reads again after "make marker" changes the host');
     expect(applied?.failed).toBe(false);
     expect(applied?.results.map((r) => r.status)).toEqual(['changed', 'ok', 'changed', 'changed']);
-    expect(readFileSync(out, 'utf8')).toBe(`seen=${process.env.HOME}\n`);
+    // Planned with round 1's facts; apply read setup again (round 2) and rendered the line with them.
+    expect(readFileSync(out, 'utf8')).toBe(`seen=${process.env.HOME} round=2\n`);
   });
 
   it('validate: which packages and services a host has is only known there, so a task reading them after the module is not rendered with stand-ins', async () => {
