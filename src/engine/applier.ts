@@ -15,7 +15,7 @@ import { becomeOf, playBecome, taskPlanFrom, type PlannedTasks } from './planner
 import { prepareTask, type PreparedTask } from './prepare.js';
 import { probeTasks } from './probe.js';
 import type { TaskPlan, TaskResult } from './types.js';
-import { refreshFacts, valuesOfPlan } from './fact-refresh.js';
+import { refreshFacts } from './fact-refresh.js';
 import type { TaskFacts } from './probe.js';
 
 export interface ApplyHooks {
@@ -165,7 +165,7 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<{ r
       refreshed.has(t.index) ? runOne(refreshFacts.prepare(t, scope), undefined, false) : runOne(t, planned.tasks[t.index], false),
     );
     if (t.module.setsFacts && result.status === 'ok' && planned.refresh) {
-      const next = planned.refresh.after(t, reread.get(t.index) ?? valuesOfPlan(planned.tasks[t.index]) ?? {});
+      const next = planned.refresh.after(t, reread.get(t.index));
       if (next) {
         ({ scope, ctx } = next);
         for (const later of planned.prepared) if (later.index > t.index) refreshed.add(later.index);

@@ -19,18 +19,26 @@ export interface FactRefresh {
    * The facts after fact module `t` ran at apply with `values`: a new scope and context when they
    * differ from the ones the plan used for the tasks after it, else undefined.
    */
-  after(t: PreparedTask, values: TaskFacts): { scope: HostScope; ctx: ModuleContext } | undefined;
+  after(t: PreparedTask, reread: TaskFacts | undefined): { scope: HostScope; ctx: ModuleContext } | undefined;
 }
 
 /**
  * `scope` is the host's scope without facts, `gathered` the play's facts, `planned` the facts the
- * plan used after each fact module (by task index).
+ * plan used after each fact module and `values` what each read (by task index).
  */
-export function factRefresh(scope: HostScope, gathered: HostFacts, planned: Map<number, HostFacts>, contextOf: (s: HostScope) => ModuleContext): FactRefresh {
+export function factRefresh(
+  scope: HostScope,
+  gathered: HostFacts,
+  planned: Map<number, HostFacts>,
+  values: ReadonlyMap<number, TaskFacts>,
+  contextOf: (s: HostScope) => ModuleContext,
+): FactRefresh {
   let current = gathered;
   return {
-    after(t, values) {
-      current = { ...current, ...t.module.setsFacts!(t.args, values as never) };
+    after(t, reread) {
+      const read = reread ?? values.get(t.index);
+      if (!read) return undefined;
+      current = { ...current, ...t.module.setsFacts!(t.args, read as never) };
       if (JSON.stringify(current) === JSON.stringify(planned.get(t.index))) return undefined;
       const next = withFacts(scope, current);
       return { scope: next, ctx: contextOf(next) };
@@ -45,11 +53,13 @@ export const refreshFacts = {
   },
 };
 
-/** A task's fact values from its plan (every one known: a fact module plans only when they are). */
-export function valuesOfPlan(plan: TaskPlan | undefined): TaskFacts | undefined {
-  if (!plan?.probed?.known) return undefined;
-  const view = plan.probed.state as Record<string, unknown>;
-  return Object.fromEntries(Object.entries(view).flatMap(([name, state]) => (name === 'secretFields' ? [] : [[name, { known: true as const, state }]])));
+/**
+ * What a saved plan fingerprints of a fact module's task: nothing of what it read. Those values move
+ * by themselves (free memory, the ssh client's port); a task that uses them has them in its own
+ * arguments (desired state) or `when` (skipped or not), which a saved plan does compare.
+ */
+export function settleFactModules(tasks: TaskPlan[], prepared: PreparedTask[]): void {
+  for (const plan of tasks) if (prepared[plan.index].module.setsFacts && plan.outcome === 'ok') plan.probed = { known: true, state: { facts: 'set for the tasks after it' } };
 }
 
 /** Whether `task` reads any of `names` (facts without the prefix), found as fact-usage finds reads. */

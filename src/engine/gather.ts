@@ -132,6 +132,6 @@ export async function prepareWithFacts(input: GatherInput): Promise<Gathered> {
     const second = await probeTasks(input.transport, late, ctx, input.becomeOf, [], input.timeoutMs);
     for (const [i, f] of second.facts) facts.set(i, f);
   }
-  const refresh = factRefresh(scope, gathered, after, input.contextOf);
+  const refresh = factRefresh(scope, gathered, after, facts, input.contextOf);
   return { prepared, facts, extra: first.extra.slice(0, input.extras.length), scope: real, ctx, setNames, refresh };
 }

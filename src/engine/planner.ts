@@ -16,7 +16,7 @@ import { guardChanges } from './secrecy.js';
 import type { HandlerPlan, TaskPlan } from './types.js';
 import type { FactUsage } from '../config/fact-usage.js';
 import { prepareWithFacts, type Gathered } from './gather.js';
-import { markStaleFactReaders, type FactRefresh } from './fact-refresh.js';
+import { markStaleFactReaders, settleFactModules, type FactRefresh } from './fact-refresh.js';
 
 export interface PlanInput {
   transport: Transport;
@@ -130,7 +130,10 @@ export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
     }
   }
   // Issue 13: facts a fact module reads after a change are read again at apply.
-  if (gathered) markStaleFactReaders(play, tasks, prepared, (t) => gathered.setNames.get(t.index));
+  if (gathered) {
+    markStaleFactReaders(play, tasks, prepared, (t) => gathered.setNames.get(t.index));
+    settleFactModules(tasks, prepared);
+  }
   return {
     prepared,
     tasks,

@@ -19,6 +19,7 @@ import { moduleContext } from '../../src/engine/context.js';
 import { playFactUsage } from '../../src/engine/fact-usage.js';
 import { pendingKeys } from '../../src/engine/pending.js';
 import { planTasks } from '../../src/engine/planner.js';
+import { runCli } from '../in-process.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import type { ExecOptions, Transport, WriteFileOptions } from '../../src/transport/types.js';
 
@@ -143,5 +144,23 @@ describe('fact modules', () => {
     expect(errors).toHaveLength(2);
     expect(errors[0].message).toContain('packages');
     expect(errors[1].message).toContain('nosuchfilter');
+  });
+
+  it('a saved plan with setup applies: what setup read (free memory moves) is not fingerprinted, the facts a task uses are, in its arguments', async () => {
+    const book = join(dir, 'site.yaml');
+    const inventory = join(dir, 'inventory.yaml');
+    const saved = join(dir, 'plan.json');
+    const out = join(dir, 'kernel.conf');
+    writeFileSync(inventory, stringify({ all: { hosts: { here: { connection: 'local' } } } }));
+    writeFileSync(
+      book,
+      stringify([{ name: 'facts', hosts: 'all', gather_facts: false, tasks: [{ setup: {} }, { lineinfile: { path: out, line: 'kernel={{ ansible_kernel }}', create: true } }] }]),
+    );
+    const env = { ...process.env, NO_COLOR: '1' };
+    const plan = await runCli(['plan', book, '-i', inventory, '--out', saved], env);
+    expect(plan.code, plan.stderr).toBe(2);
+    const apply = await runCli(['apply', saved], env);
+    expect(apply.code, apply.stdout + apply.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe(`kernel=${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}\n`);
   });
 });
