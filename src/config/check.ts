@@ -15,6 +15,7 @@ import { DiagnosticList, headline, type Diagnostic } from '../source/diagnostics
 import { hostScope, taskScope, withFacts, withValues } from './hostvars.js';
 import { standInFacts } from '../modules/index.js';
 import { runtimeNames } from './dynamic-keys.js';
+import { FACT_MODULES, hostListReaders } from './fact-usage.js';
 import type { Task } from './model.js';
 import { metaOfPlay, metaOfTask } from './playbook.js';
 import { checkRenderedArgs } from './rendered.js';
@@ -77,9 +78,12 @@ export function checkRendering(project: Project, hostsOf: (playIndex: number) =>
         },
       });
       // Issue 13: a play that gathers facts renders with stand-ins here (the real ones are only known on the host).
-      const factScope = play.gather_facts === false ? scope : withFacts(scope, standInFacts(0));
+      const setsFacts = [...play.tasks, ...play.handlers].some((t) => FACT_MODULES.includes(t.module));
+      const factScope = play.gather_facts === false && !setsFacts ? scope : withFacts(scope, standInFacts(0));
       const runtime = runtimeNames(play.tasks);
-      for (const task of [...play.tasks, ...play.handlers]) checkTask(task, factScope, name, add, runtime);
+      // Tasks reading what service_facts/package_facts list are judged at plan time (only the host knows it).
+      const hostLists = hostListReaders(play);
+      for (const task of [...play.tasks, ...play.handlers]) if (!hostLists.has(task)) checkTask(task, factScope, name, add, runtime);
       // Issue 14: a template task's file is read and checked too (syntax, missing src, provably undefined names).
       for (const task of [...play.tasks, ...play.handlers]) if (task.module === 'template') checkTemplateSource(project, task, factScope, add);
       // After the tasks: values they computed from secrets are secret too.

@@ -29,8 +29,30 @@ function strings(value: unknown, out: string[]): string[] {
   return out;
 }
 
+/** The fact names one task reads: its arguments, conditions, name and its template file's text. */
+export function taskReads(task: Task, templateText?: string): string[] {
+  const texts = strings([task.args, task.when, task.name, task.changed_when], []);
+  if (templateText !== undefined) texts.push(templateText);
+  return [...new Set(texts.flatMap(factNamesIn))];
+}
+
 /** Modules that set facts: a play that runs one takes the facts path even if it gathers nothing. */
 export const FACT_MODULES = ['setup', 'service_facts', 'package_facts'];
+
+/**
+ * Tasks after a service_facts or package_facts task that read what it sets: which services and
+ * packages a host has is only known there, so `validate` (which renders with stand-in facts) does
+ * not render them; plan and apply do, with the host's values.
+ */
+export function hostListReaders(play: Play): Set<Task> {
+  const out = new Set<Task>();
+  let listed = false;
+  for (const task of [...play.tasks, ...play.handlers]) {
+    if (task.module === 'service_facts' || task.module === 'package_facts') listed = true;
+    else if (listed && taskReads(task).some((n) => /^ansible_(facts|services|packages)$/.test(n))) out.add(task);
+  }
+  return out;
+}
 
 export interface FactUsage {
   /** Fact names the play reads, sorted (`ansible_facts` when it reads the dictionary). */

@@ -21,6 +21,8 @@ import type { TaskPlan, TaskResult } from './types.js';
 import type { BatchState } from './batch.js';
 import { phasesOf, taskTree, walk, type WalkEnd } from './blocks.js';
 import { controllerTransport } from './task-keywords.js';
+import { refreshFacts } from './fact-refresh.js';
+import type { TaskFacts } from './probe.js';
 
 export interface ApplyHooks {
   taskStart?(name: string): void;
@@ -124,7 +126,11 @@ export async function applyHost(input: ApplyInput): Promise<Applied> {
 }
 
 async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<Applied> {
-  const { transport, play, scope, ctx, planned, hooks } = input;
+  const { transport, play, planned, hooks } = input;
+  // Issue 13: a fact module read again at apply gives the tasks after it (and handlers) new facts.
+  let { scope, ctx } = input;
+  const refreshed = new Set<number>();
+  const reread = new Map<number, TaskFacts>();
   const host = transport.host;
   const track: Track = input.running ? (task, command, work) => input.running!.track(host, task, command, work) : untracked;
   const notified = new Set<string>(planned.pendingHandlers);
@@ -137,6 +143,7 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<App
   const reprobe = async (t: PreparedTask): Promise<TaskPlan> => {
     // Only this task's facts: what it changes is read again just before it changes it.
     const { facts } = await track(t.task.name, 'probe (read-only)', () => probeTasks(on(t.task), [t], ctx, (p) => becomeOf(play, p.task), [], input.timeoutMs));
+    if (t.module.setsFacts && facts.has(t.index)) reread.set(t.index, facts.get(t.index)!);
     return taskPlanFrom(t, facts.get(t.index), taskContext(ctx, t.task));
   };
 
@@ -242,11 +249,25 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<App
     if (failed) return failed;
     return { name: task.name, status: changed ? 'changed' : instances.length && instances.every((i) => i.prepared.skip) ? 'skipped' : 'ok', changes: [] };
   };
+  /** A task of a plain play; a fact module read again at apply gives the tasks after it the new facts. */
+  const runStatic = async (t: PreparedTask): Promise<TaskResult> => {
+    const result = await attempt(t.task, false, () =>
+      refreshed.has(t.index) ? runOne(refreshFacts.prepare(t, scope), undefined, false) : runOne(t, planned.tasks[t.index], false),
+    );
+    if (t.module.setsFacts && result.status === 'ok' && planned.refresh) {
+      const next = planned.refresh.after(t, reread.get(t.index));
+      if (next) {
+        ({ scope, ctx } = next);
+        for (const later of planned.prepared) if (later.index > t.index) refreshed.add(later.index);
+      }
+    }
+    return result;
+  };
   const units: Unit[] = runtime ? play.tasks.map((task, index) => ({ index, task })) : planned.prepared;
   const byIndex = new Map(planned.prepared.map((t) => [t.index, t]));
   try {
     return await walkPlay(input, units, results, {
-      attempt: (u) => (runtime ? runDynamic(u.task, u.index) : attempt(u.task, false, () => runOne(byIndex.get(u.index)!, planned.tasks[u.index], false))),
+      attempt: (u) => (runtime ? runDynamic(u.task, u.index) : runStatic(byIndex.get(u.index)!)),
       // A meta task's `when`, decided as the task would be: with what ran before it in a dynamic play.
       skipOf: (u) => (runtime ? (u.task.meta ? runtime.expand(u.task, u.index)[0]?.prepared.skip : undefined) : byIndex.get(u.index)?.skip),
       notify: (names) => names.forEach((n) => notified.add(n)),

@@ -1,5 +1,5 @@
 /** What a play reads of facts on one host, with the text of the template files its tasks use. */
-import { factUsage, type FactUsage } from '../config/fact-usage.js';
+import { factUsage, taskReads, type FactUsage } from '../config/fact-usage.js';
 import type { HostScope } from '../config/hostvars.js';
 import type { Play, Task } from '../config/model.js';
 import { dirname, resolve } from 'node:path';
@@ -20,4 +20,9 @@ function templateText(task: Task, baseDir: string): string | undefined {
 export function playFactUsage(play: Play, scope: HostScope): FactUsage {
   const baseDir = dirname(play.pos.file);
   return factUsage(play, scope.host.vars, (task) => templateText(task, baseDir));
+}
+
+/** Issue 13: the fact names one task of `play` reads (src/engine/fact-refresh.ts). */
+export function taskFactNames(task: Task, play: Play): string[] {
+  return taskReads(task, templateText(task, dirname(play.pos.file)));
 }

@@ -15,7 +15,7 @@
 import type { FactUsage } from '../config/fact-usage.js';
 import { withFacts, type HostScope } from '../config/hostvars.js';
 import type { Play } from '../config/model.js';
-import { hostFacts, standInFacts, subsetOf, type HostFacts } from '../facts/host-facts.js';
+import { factsInSubsets, hostFacts, standInFacts, subsetsOf, type HostFacts } from '../facts/host-facts.js';
 import { parseOf, type FactRef } from '../facts/types.js';
 import { fact } from '../facts/types.js';
 import { factRefs } from '../modules/contract.js';
@@ -23,6 +23,7 @@ import type { ModuleContext } from '../modules/types.js';
 import type { Transport } from '../transport/types.js';
 import { taskContext } from './context.js';
 import { prepareTask, type PreparedTask, type TagFilter } from './prepare.js';
+import { factRefresh, type FactRefresh } from './fact-refresh.js';
 import { ProbeError, probeTasks, type Become, type ExtraProbe, type TaskFacts } from './probe.js';
 
 export interface GatherInput {
@@ -45,23 +46,10 @@ export interface Gathered {
   /** The host's scope and context with every fact the play set: what apply and handlers see. */
   scope: HostScope;
   ctx: ModuleContext;
-}
-
-/** Ansible's `gather_subset`: `all` by default; `!x` removes; `min` always unless `!min`. */
-export function subsetsOf(gatherSubset: string[] | undefined): Set<string> {
-  const include = new Set<string>();
-  const exclude = new Set<string>();
-  for (const s of gatherSubset ?? ['all']) (s.startsWith('!') ? exclude : include).add(s.replace(/^!/, ''));
-  if (include.size === 0 && !exclude.has('all')) include.add('all');
-  const out = new Set(include.has('all') && !exclude.has('all') ? ['min', 'hardware', 'network'] : [...include].filter((s) => s !== 'all'));
-  if (!exclude.has('min')) out.add('min');
-  for (const e of exclude) out.delete(e);
-  return out;
-}
-
-/** The facts of `subsets` only, as Ansible leaves out what a subset does not collect. */
-export function factsInSubsets(facts: HostFacts, subsets: ReadonlySet<string>): HostFacts {
-  return Object.fromEntries(Object.entries(facts).filter(([name]) => subsets.has(subsetOf(name))));
+  /** The facts each fact module set, by task index (for tasks that read them after a change). */
+  setNames: Map<number, string[]>;
+  /** Apply's view: fact modules read again after a change give the later tasks new values. */
+  refresh: FactRefresh;
 }
 
 /** What a task's probe is: where it runs and which facts it reads. */
@@ -114,6 +102,9 @@ export async function prepareWithFacts(input: GatherInput): Promise<Gathered> {
   let current: HostFacts = usage.gather ? gatheredFacts(play, first.extra[gatherIndex] ?? '') : {};
 
   // 3. Every task again with the real facts, in order: a fact module's facts reach the tasks after it.
+  const gathered = current;
+  const setNames = new Map<number, string[]>();
+  const after = new Map<number, HostFacts>();
   let real = withFacts(scope, current);
   let ctx = input.contextOf(real);
   const prepared: PreparedTask[] = [];
@@ -136,7 +127,10 @@ export async function prepareWithFacts(input: GatherInput): Promise<Gathered> {
     const unknown = Object.values(values).find((p) => !p.known);
     if (unknown && !unknown.known) throw new ProbeError(`task "${t.task.name}": ${unknown.reason}`);
     // Nested dictionaries (services, packages) replace, as Ansible's do.
-    current = { ...current, ...t.module.setsFacts(t.args, values as never) };
+    const set = t.module.setsFacts(t.args, values as never);
+    setNames.set(i, Object.keys(set));
+    current = { ...current, ...set };
+    after.set(i, current);
     real = withFacts(scope, current);
     ctx = input.contextOf(real);
   }
@@ -146,5 +140,6 @@ export async function prepareWithFacts(input: GatherInput): Promise<Gathered> {
     const second = await probeTasks(input.transport, late, ctx, input.becomeOf, [], input.timeoutMs);
     for (const [i, f] of second.facts) facts.set(i, f);
   }
-  return { prepared, facts, extra: first.extra.slice(0, input.extras.length), scope: real, ctx };
+  const refresh = factRefresh(scope, gathered, after, facts, input.contextOf);
+  return { prepared, facts, extra: first.extra.slice(0, input.extras.length), scope: real, ctx, setNames, refresh };
 }

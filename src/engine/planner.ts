@@ -16,11 +16,12 @@ import { guardChanges } from './secrecy.js';
 import { isDynamic, readSnippet, commandOf, walkPlan, factKey, readKey, type Knowledge } from './dynamic.js';
 import type { HandlerPlan, TaskPlan } from './types.js';
 import type { FactUsage } from '../config/fact-usage.js';
-import { factSnippet, gatheredFacts, prepareWithFacts } from './gather.js';
+import { factSnippet, gatheredFacts, prepareWithFacts, type Gathered } from './gather.js';
 import { withFacts } from '../config/hostvars.js';
 import { standInFacts } from '../facts/host-facts.js';
 import { planHandlersAtFlushPoints } from './flush.js';
 import { markBlockPlans, probeDelegated } from './task-keywords.js';
+import { markStaleFactReaders, settleFactModules, type FactRefresh } from './fact-refresh.js';
 
 export interface PlanInput {
   transport: Transport;
@@ -50,6 +51,8 @@ export interface PlannedTasks {
   ctx?: ModuleContext;
   /** What the probes answered, by instance (issue 13: apply reuses a read-only command's output while nothing changed). */
   knowledge?: Knowledge;
+  /** Issue 13 facts: how apply gives later tasks the values of a fact module read again. */
+  refresh?: FactRefresh;
 }
 
 export function becomeOf(play: Play, task: Pick<Task, 'become' | 'become_user'>): Become {
@@ -82,10 +85,11 @@ export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
   const filter = { tags: input.tags, skipTags: input.skipTags };
   const extras = [{ snippet: readPendingSnippet(input.pending), become: playBecome(play) }];
   let probed: { prepared: PreparedTask[]; facts: Map<number, TaskFacts>; extra: string[] };
+  let gathered: Gathered | undefined;
   if (input.facts && (input.facts.usage.gather || input.facts.usage.factModules)) {
     // Issue 13 facts: gathered in the same round trip as the probes that do not depend on them.
     const usage = input.facts.usage;
-    const gathered = await prepareWithFacts({
+    gathered = await prepareWithFacts({
       transport,
       play,
       scope,
@@ -132,7 +136,19 @@ export async function planTasks(input: PlanInput): Promise<PlannedTasks> {
     input.runOnceHost,
   );
   noteRereads(tasks);
-  return { prepared, tasks, handlers: planHandlersAtFlushPoints(play, tasks, pending), pendingHandlers: pending, ...(scope !== input.scope ? { scope, ctx } : {}) };
+  // Issue 13: facts a fact module reads after a change are read again at apply.
+  if (gathered) {
+    markStaleFactReaders(play, tasks, prepared, (t) => gathered.setNames.get(t.index));
+    settleFactModules(tasks, prepared);
+  }
+  return {
+    prepared,
+    tasks,
+    handlers: planHandlersAtFlushPoints(play, tasks, pending),
+    pendingHandlers: pending,
+    ...(scope !== input.scope ? { scope, ctx } : {}),
+    ...(gathered ? { refresh: gathered.refresh } : {}),
+  };
 }
 
 /** Say why an unknown state may settle: apply reads it again after the earlier change. */
@@ -155,6 +171,9 @@ async function planDynamic(input: PlanInput): Promise<PlannedTasks> {
   const { transport, play } = input;
   let { scope, ctx } = input;
   const gather = input.facts?.usage.gather === true;
+  // The walk does not layer what setup/service_facts/package_facts read under the tasks after them yet.
+  if (input.facts?.usage.factModules)
+    throw new Error('setup, service_facts and package_facts are not supported yet in a play with loops, register or set_fact; gather facts with the play (gather_facts) instead');
   // Facts: the first walk runs with stand-in facts so that the fact snippet rides in the first
   // round trip; a probe or read that asks something else under the real facts is asked again
   // (knowledge is keyed by what was asked: factKey, readKey).

@@ -78,6 +78,8 @@ export function hasModule(task: Task): boolean {
   return Object.hasOwn(modules, task.module);
 }
 
+export const TAGS_SKIP = 'not selected by --tags/--skip-tags';
+
 /** `filter` selects tasks by tag; handlers (no filter) run whenever notified. */
 export function prepareTask(task: Task, index: number, playScope: HostScope, filter?: TagFilter): PreparedTask {
   let scope: HostScope;
@@ -93,7 +95,7 @@ export function prepareTask(task: Task, index: number, playScope: HostScope, fil
   if (task.meta && (!filter || selectedByTags(task, filter)) && (task.when === undefined || scope.condition(task.when, task.pos))) {
     return { index, task, module, args: task.meta, leaves: [], secretValues: [] };
   }
-  if (filter && !selectedByTags(task, filter)) return { index, task, module, args: undefined, leaves: [], secretValues: [], skip: 'not selected by --tags/--skip-tags' };
+  if (filter && !selectedByTags(task, filter)) return { index, task, module, args: undefined, leaves: [], secretValues: [], skip: TAGS_SKIP };
   if (task.when !== undefined && !scope.condition(task.when, task.pos)) {
     return { index, task, module, args: undefined, leaves: [], secretValues: [], skip: `when: ${task.when} is false` };
   }

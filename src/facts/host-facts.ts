@@ -21,52 +21,104 @@ const MARK = '::plumb-fact';
 /** Every source is capped: a host cannot flood the controller through its facts. */
 const CAP = 65536;
 
-function section(name: string, command: string): string {
-  return `echo '${MARK} ${name}'; { ${command}; } 2>/dev/null | head -c ${CAP} | sed 's/^/|/'; echo`;
-}
-
 const CPU_KEYS = ['processor', 'vendor_id', 'model name', 'Processor', 'cpu', 'Vendor', 'physical id', 'core id', 'cpu cores', 'siblings', '# processors', 'ncpus active'];
 
-/** The snippet: one section per source. `env -0` keeps multi-line values apart (newline → \x01, NUL → newline). */
+/** Sections in the order they are printed (the parser reads them by name). */
+const SECTIONS = [
+  'env',
+  'nodename',
+  'fqdn',
+  'uname',
+  'os-release',
+  'debian_version',
+  'meminfo',
+  'cpuinfo',
+  'nproc',
+  'xen',
+  'route4',
+  'addr4',
+  'proc-route',
+  'fib-trie',
+  'links',
+  'service_mgr',
+  'pkg_mgr',
+  'user',
+];
+
+/**
+ * The one awk pass: every file a section reads is an argument, every command's output comes in
+ * through the environment (`__PLUMB_*`, left out of `env`), and each section is printed once, in
+ * order, capped, each content line prefixed with `|`.
+ */
+const AWK = [
+  `function add(sec, text) { if (size[sec] < ${CAP}) { out[sec] = out[sec] "|" text "\\n"; size[sec] += length(text) + 1 } }`,
+  'function addLines(sec, text,   parts, k, n) { n = split(text, parts, "\\n"); for (k = 1; k <= n; k++) if (k < n || parts[k] != "") add(sec, parts[k]) }',
+  'BEGIN {',
+  // ansible_env: the login's environment as the host gives it, PATH before it was widened; multi-line values on one line.
+  '  for (k in ENVIRON) { if (k ~ /^__PLUMB_/) continue; v = k == "PATH" ? ENVIRON["__PLUMB_PATH"] : ENVIRON[k]; gsub(/\\n/, "\\001", v); add("env", k "=" v) }',
+  '  addLines("nodename", ENVIRON["__PLUMB_N"]); split(ENVIRON["__PLUMB_F"], f, "\\n"); if (f[1] != "") add("fqdn", f[1])',
+  '  addLines("route4", ENVIRON["__PLUMB_R"]); addLines("addr4", ENVIRON["__PLUMB_A"]); addLines("service_mgr", ENVIRON["__PLUMB_S"])',
+  '  addLines("pkg_mgr", ENVIRON["__PLUMB_P"]); addLines("user", ENVIRON["__PLUMB_U"]); if (ENVIRON["__PLUMB_X"] != "") add("xen", "yes")',
+  '}',
+  'FNR == 1 { file = FILENAME; iface = file; sub(/^\\/sys\\/class\\/net\\//, "", iface); attr = iface; sub(/^[^\\/]*\\//, "", attr); sub(/\\/.*$/, "", iface) }',
+  'file ~ /^\\/proc\\/sys\\/kernel\\// { add("uname", $0); next }',
+  'file ~ /os-release$/ { add("os-release", $0); next }',
+  'file == "/etc/debian_version" { add("debian_version", $0); next }',
+  'file == "/proc/meminfo" { if ($0 ~ /^(MemTotal|MemFree|SwapTotal|SwapFree):/) add("meminfo", $0); next }',
+  `file == "/proc/cpuinfo" { if ($0 ~ /^(${CPU_KEYS.join('|')})[ \\t]*:/) add("cpuinfo", $0); next }`,
+  // nproc: the CPUs this process may run on (Cpus_allowed_list: 0-3,6).
+  'file == "/proc/self/status" { if ($1 == "Cpus_allowed_list:") { n = split($2, r, ","); c = 0; for (k = 1; k <= n; k++) { m = split(r[k], e, "-"); c += m == 2 ? e[2] - e[1] + 1 : 1 } add("nproc", c) } next }',
+  'file == "/sys/hypervisor/type" { if (FNR == 1 && $0 == "xen") add("xen", "yes"); next }',
+  'file == "/proc/1/comm" { add("service_mgr", "comm " $0); next }',
+  'file == "/proc/net/route" { add("proc-route", $0); next }',
+  'file == "/proc/net/fib_trie" { add("fib-trie", $0); next }',
+  'file ~ /^\\/sys\\/class\\/net\\// { if (!(iface in seen)) { seen[iface] = 1; order[++ifaces] = iface } val[iface, attr] = $0; next }',
+  'END {',
+  '  add("uname", ENVIRON["__PLUMB_M"])',
+  '  split(ENVIRON["__PLUMB_K"], kinds, "\\n"); for (k in kinds) { split(kinds[k], kv, "="); kind[kv[1]] = kv[2] }',
+  '  for (k = 1; k <= ifaces; k++) { i = order[k]; t = (i in kind) ? kind[i] : val[i, "type"]; add("links", i " " val[i, "address"] " " val[i, "mtu"] " " t) }',
+  `  n = split("${SECTIONS.join(' ')}", names, " "); for (k = 1; k <= n; k++) printf "${MARK} %s\\n%s", names[k], out[names[k]]`,
+  '}',
+].join('\n');
+
+/**
+ * The snippet: a few commands (uname -n/-m, getent, ip, readlink) whose output goes to one awk
+ * that also reads every file. Builtins decide what exists; a file awk cannot open is not passed
+ * (mawk stops at one).
+ */
 function hostFactsProbe(): string {
+  const readable = (files: string) => `for __pf_file in ${files}; do [ -r "$__pf_file" ] && set -- "$@" "$__pf_file"; done`;
   return [
-    // First, before PATH is widened: ansible_env is the login's environment as the host gives it.
-    section('env', `env -0 | tr '\\n\\000' '\\001\\n'`),
+    '__PLUMB_PATH=$PATH',
     SBIN_PATH,
-    section('nodename', 'uname -n'),
+    "__pf_nl='\n'",
+    'set --',
+    '__pf_n=$(uname -n 2>/dev/null)',
     // Python's socket.getfqdn(): the host name's first address (getaddrinfo), then that address's names (gethostbyaddr).
-    section('fqdn', `n=$(uname -n); a=$(getent ahosts -- "$n" | awk 'NR==1{print $1}'); [ -n "$a" ] && getent hosts -- "$a" | head -n 1`),
-    section('uname', 'uname -s; uname -r; uname -v; uname -m'),
-    section('os-release', 'cat /etc/os-release || cat /usr/lib/os-release'),
-    section('debian_version', 'cat /etc/debian_version'),
-    section('meminfo', `grep -E '^(MemTotal|MemFree|SwapTotal|SwapFree):' /proc/meminfo`),
-    section('cpuinfo', `grep -E '^(${CPU_KEYS.join('|')})[[:space:]]*:' /proc/cpuinfo`),
-    section('nproc', 'nproc'),
-    section('xen', `{ [ -e /proc/xen ] || [ "$(head -n 1 /sys/hypervisor/type)" = xen ]; } && echo yes`),
-    section('route4', 'command -v ip >/dev/null && ip -4 route get 8.8.8.8'),
-    section('addr4', 'command -v ip >/dev/null && ip -o -4 addr show'),
+    '__pf_a=$(getent ahosts -- "$__pf_n" 2>/dev/null); __pf_a=${__pf_a%%[[:space:]]*}; __pf_f=; [ -n "$__pf_a" ] && __pf_f=$(getent hosts -- "$__pf_a" 2>/dev/null)',
+    '__pf_m=$(uname -m 2>/dev/null)',
+    readable('/proc/sys/kernel/ostype /proc/sys/kernel/osrelease /proc/sys/kernel/version'),
+    'if [ -r /etc/os-release ]; then set -- "$@" /etc/os-release; elif [ -r /usr/lib/os-release ]; then set -- "$@" /usr/lib/os-release; fi',
+    readable('/etc/debian_version /proc/meminfo /proc/cpuinfo /proc/self/status /sys/hypervisor/type /proc/1/comm'),
+    '__pf_x=; [ -e /proc/xen ] && __pf_x=yes',
     // Without iproute2 (Debian's minbase) the kernel's own tables: Ansible then has no network facts at all.
-    section('proc-route', 'command -v ip >/dev/null || cat /proc/net/route'),
-    section('fib-trie', 'command -v ip >/dev/null || cat /proc/net/fib_trie'),
-    section(
-      'links',
-      'for d in /sys/class/net/*; do [ -d "$d" ] || continue; t=$(cat "$d/type"); [ -d "$d/bridge" ] && t=bridge; [ -d "$d/bonding" ] && t=bonding; echo "${d##*/} $(cat "$d/address") $(cat "$d/mtu") $t"; done',
-    ),
-    section(
-      'service_mgr',
-      [
-        'echo "comm $(cat /proc/1/comm)"',
-        '[ -L /sbin/init ] && echo "init $(readlink /sbin/init)"',
-        'command -v systemctl >/dev/null && echo systemctl',
-        'for c in /run/systemd/system/ /dev/.run/systemd/ /dev/.systemd/; do [ -e "$c" ] && echo "canary"; done',
-        'command -v initctl >/dev/null && [ -e /etc/init/ ] && echo upstart',
-        '[ -e /sbin/openrc ] && echo openrc',
-        '[ -e /etc/init.d/ ] && echo initd',
-        'true',
-      ].join('; '),
-    ),
-    section('pkg_mgr', 'for p in /usr/bin/apt-get /usr/bin/dnf /usr/bin/yum /usr/bin/zypper /sbin/apk /usr/bin/pacman; do [ -e "$p" ] && echo "$p"; done; true'),
-    section('user', 'id -un; getent passwd -- "$(id -u)"'),
+    '__pf_r=; __pf_ad=; if command -v ip >/dev/null 2>&1; then __pf_r=$(ip -4 route get 8.8.8.8 2>/dev/null); __pf_ad=$(ip -o -4 addr show 2>/dev/null); else ' +
+      readable('/proc/net/route /proc/net/fib_trie') +
+      '; fi',
+    '__pf_k=; for __pf_d in /sys/class/net/*; do [ -d "$__pf_d" ] || continue; [ -d "$__pf_d/bridge" ] && __pf_k="$__pf_k${__pf_d##*/}=bridge$__pf_nl"; [ -d "$__pf_d/bonding" ] && __pf_k="$__pf_k${__pf_d##*/}=bonding$__pf_nl"; ' +
+      readable('"$__pf_d/address" "$__pf_d/mtu" "$__pf_d/type"') +
+      '; done',
+    '__pf_s=; [ -L /sbin/init ] && __pf_s="init $(readlink /sbin/init 2>/dev/null)$__pf_nl"',
+    'command -v systemctl >/dev/null 2>&1 && __pf_s="${__pf_s}systemctl$__pf_nl"',
+    'for __pf_c in /run/systemd/system/ /dev/.run/systemd/ /dev/.systemd/; do [ -e "$__pf_c" ] && __pf_s="${__pf_s}canary$__pf_nl"; done',
+    'command -v initctl >/dev/null 2>&1 && [ -e /etc/init/ ] && __pf_s="${__pf_s}upstart$__pf_nl"',
+    '[ -e /sbin/openrc ] && __pf_s="${__pf_s}openrc$__pf_nl"',
+    '[ -e /etc/init.d/ ] && __pf_s="${__pf_s}initd$__pf_nl"',
+    '__pf_p=; for __pf_b in /usr/bin/apt-get /usr/bin/dnf /usr/bin/yum /usr/bin/zypper /sbin/apk /usr/bin/pacman; do [ -e "$__pf_b" ] && __pf_p="$__pf_p$__pf_b$__pf_nl"; done',
+    // The user: the effective uid from /proc/self/status (a builtin read loop), its passwd entry through NSS.
+    '__pf_uid=; while read -r __pf_key __pf_v __pf_rest; do [ "$__pf_key" = Uid: ] && { __pf_uid=$__pf_v; break; }; done </proc/self/status',
+    '__pf_u=$(getent passwd -- "$__pf_uid" 2>/dev/null); __pf_u="${__pf_u%%:*}$__pf_nl$__pf_u"',
+    `__PLUMB_PATH="$__PLUMB_PATH" __PLUMB_N="$__pf_n" __PLUMB_F="$__pf_f" __PLUMB_R="$__pf_r" __PLUMB_A="$__pf_ad" __PLUMB_S="$__pf_s" __PLUMB_P="$__pf_p" __PLUMB_U="$__pf_u" __PLUMB_X="$__pf_x" __PLUMB_K="$__pf_k" __PLUMB_M="$__pf_m" awk '${AWK.replace(/'/g, `'\\''`)}' "$@"`,
   ].join('\n');
 }
 
@@ -115,18 +167,14 @@ const DEBIAN_FAMILY = [
   'OSMC',
 ];
 
-/** distro's "best" version: the most precise of os-release's VERSION_ID and /etc/debian_version (which has the point release). */
-function bestVersion(versionId: string | undefined, debianVersion: string | undefined): string {
-  const candidates = [versionId, debianVersion].filter((v): v is string => v !== undefined && /^\d+(\.\d+)*$/.test(v));
-  return candidates.reduce((best, v) => (v.split('.').length > best.split('.').length ? v : best), candidates[0] ?? '');
-}
-
 function distributionFacts(s: Map<string, string[]>): HostFacts {
   const os = osRelease(s.get('os-release') ?? []);
   const id = (os.ID ?? '').toLowerCase();
   const distribution = id === '' ? 'OtherLinux' : id.charAt(0).toUpperCase() + id.slice(1);
   const debianVersion = (s.get('debian_version') ?? [])[0]?.trim();
-  const version = id === 'debian' ? bestVersion(os.VERSION_ID, debianVersion) : (os.VERSION_ID ?? '');
+  // distro's version: os-release's VERSION_ID. Its "best" search for Debian ignores /etc/debian_version
+  // (and lsb_release, not on a minimal host, says the same), so Ansible 2.14 says 12, not 12.5.
+  const version = os.VERSION_ID ?? '';
   // Ansible reads the codename from PRETTY_NAME's parentheses for Debian, else os-release's VERSION_CODENAME.
   const pretty = /^[^(]+ \(?([^)]+?)\)/.exec(os.PRETTY_NAME ?? '');
   const release = id === 'debian' && pretty ? pretty[1] : (os.VERSION_CODENAME ?? os.UBUNTU_CODENAME ?? 'NA');
@@ -385,10 +433,12 @@ function packageManager(lines: string[]): string {
   return lines.map((l) => names[l]).find(Boolean) ?? 'unknown';
 }
 
-function userFacts(lines: string[]): HostFacts {
+/** user_id is Python's getpass.getuser(): the first of LOGNAME, USER, LNAME, USERNAME that is set, else the uid's passwd name. */
+function userFacts(lines: string[], env: Record<string, string>): HostFacts {
   const [user = '', passwd = ''] = lines;
   const fields = passwd.split(':');
-  const facts: HostFacts = { user_id: user };
+  const named = ['LOGNAME', 'USER', 'LNAME', 'USERNAME'].map((k) => (Object.hasOwn(env, k) ? env[k] : '')).find((v) => v !== '');
+  const facts: HostFacts = { user_id: named ?? user };
   if (fields.length >= 7) Object.assign(facts, { user_uid: Number(fields[2]), user_gid: Number(fields[3]), user_gecos: fields[4], user_dir: fields[5], user_shell: fields[6] });
   return facts;
 }
@@ -410,6 +460,23 @@ export function subsetOf(name: string): FactSubset {
   return 'min';
 }
 
+/** Ansible's `gather_subset`: `all` by default; `!x` removes; `min` always unless `!min`. */
+export function subsetsOf(gatherSubset: string[] | undefined): Set<string> {
+  const include = new Set<string>();
+  const exclude = new Set<string>();
+  for (const s of gatherSubset ?? ['all']) (s.startsWith('!') ? exclude : include).add(s.replace(/^!/, ''));
+  if (include.size === 0 && !exclude.has('all')) include.add('all');
+  const out = new Set(include.has('all') && !exclude.has('all') ? ['min', 'hardware', 'network'] : [...include].filter((s) => s !== 'all'));
+  if (!exclude.has('min')) out.add('min');
+  for (const e of exclude) out.delete(e);
+  return out;
+}
+
+/** The facts of `subsets` only, as Ansible leaves out what a subset does not collect. */
+export function factsInSubsets(facts: HostFacts, subsets: ReadonlySet<string>): HostFacts {
+  return Object.fromEntries(Object.entries(facts).filter(([name]) => subsets.has(subsetOf(name))));
+}
+
 export const hostFacts: Fact<Record<string, never>, HostFacts> = {
   name: 'host-facts',
   summary: "Ansible's host facts (hostname, fqdn, distribution, default_ipv4, memory, CPUs, service and package manager, user, environment)",
@@ -418,6 +485,7 @@ export const hostFacts: Fact<Record<string, never>, HostFacts> = {
     const s = sections(stdout);
     if (!s.has('uname') || !s.has('env')) return { known: false, reason: `unexpected probe output for host facts: ${JSON.stringify(stdout.slice(0, 80))}` };
     const platform = platformFacts(s);
+    const env = envFacts(s.get('env') ?? []);
     return {
       known: true,
       state: {
@@ -428,8 +496,8 @@ export const hostFacts: Fact<Record<string, never>, HostFacts> = {
         ...networkFacts(s),
         service_mgr: serviceManager(s.get('service_mgr') ?? []),
         pkg_mgr: packageManager(s.get('pkg_mgr') ?? []),
-        ...userFacts(s.get('user') ?? []),
-        env: envFacts(s.get('env') ?? []),
+        ...userFacts(s.get('user') ?? [], env),
+        env,
       },
     };
   },

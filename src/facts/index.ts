@@ -3,12 +3,14 @@ import { aptCacheAge, aptPolicy, dpkgStatus, dpkgVerify } from './dpkg.js';
 import { file } from './file.js';
 import { hostFacts } from './host-facts.js';
 import { commandGuards } from './guards.js';
+import { packages } from './packages.js';
 import { postconfValues } from './postconf.js';
+import { services } from './services.js';
 import { serviceStatus } from './service.js';
 import type { Fact } from './types.js';
 
 export const facts: Record<string, Fact<any, unknown>> = Object.fromEntries(
-  [hostFacts, file, dpkgStatus, dpkgVerify, aptPolicy, aptCacheAge, serviceStatus, postconfValues, commandGuards].map((f) => [f.name, f]),
+  [hostFacts, file, dpkgStatus, dpkgVerify, aptPolicy, aptCacheAge, serviceStatus, postconfValues, commandGuards, services, packages].map((f) => [f.name, f]),
 );
 
 export * from './types.js';

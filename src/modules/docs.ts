@@ -83,7 +83,9 @@ export function modulesMarkdown(): string {
     if (aliases.length) out.push(`Ansible's aliases: ${aliases.map(([alias, arg]) => `\`${alias}\` for \`${arg}\``).join(', ')}.`, '');
     const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
     if (json.description) out.push(`${json.description}.`, '');
-    out.push(...argumentRows(schema), '');
+    const rows = argumentRows(schema);
+    // A module without arguments (service_facts) says so instead of an empty table.
+    out.push(...(rows.length > 2 ? rows : ['Takes no arguments.']), '');
   }
   out.push(
     '## How a module works (for contributors)',

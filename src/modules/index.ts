@@ -8,13 +8,16 @@ import { command } from './command.js';
 import { copy } from './copy.js';
 import { file } from './file.js';
 import { lineinfile } from './lineinfile.js';
+import { package_facts } from './package_facts.js';
 import { postconf } from './postconf.js';
 import { service } from './service.js';
+import { service_facts } from './service_facts.js';
+import { setup } from './setup.js';
 import { shell } from './shell.js';
 import { template } from './template.js';
 import type { Module } from './types.js';
 
-export const modules = { apt, postconf, copy, template, file, lineinfile, command, shell, service } satisfies Record<string, Module>;
+export const modules = { apt, postconf, copy, template, file, lineinfile, command, shell, service, setup, service_facts, package_facts } satisfies Record<string, Module>;
 
 export type ModuleName = keyof typeof modules;
 export const moduleNames = Object.keys(modules) as ModuleName[];

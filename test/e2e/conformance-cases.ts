@@ -9,6 +9,11 @@ export interface ConformanceCase {
   /** Prints the state the task manages; must differ before and after apply. */
   check: string;
   setup?: string;
+  /**
+   * A fact module changes nothing itself: a task after it writes what it read, so the plan shows a
+   * change made from the facts it set (the play does not gather, so only the module sets them).
+   */
+  then?: Record<string, unknown>;
 }
 
 export const conformanceCases: ConformanceCase[] = [
@@ -51,5 +56,26 @@ export const conformanceCases: ConformanceCase[] = [
     setup: 'apt-get install -y -q postfix >/dev/null; service postfix stop >/dev/null 2>&1; true',
     task: { service: { name: 'postfix', state: 'started' } },
     check: 'service postfix status >/dev/null 2>&1 && echo running || echo stopped',
+  },
+  {
+    module: 'setup',
+    setup: 'mkdir -p /etc/plumb-test',
+    task: { setup: { filter: ['ansible_hostname', 'distribution*'] } },
+    then: { copy: { dest: '/etc/plumb-test/setup', content: '{{ ansible_hostname }} {{ ansible_distribution }}\n' } },
+    check: 'cat /etc/plumb-test/setup 2>&1',
+  },
+  {
+    module: 'service_facts',
+    setup: 'mkdir -p /etc/plumb-test',
+    task: { service_facts: {} },
+    then: { copy: { dest: '/etc/plumb-test/services', content: "{{ 'ssh' in ansible_facts.services }}\n" } },
+    check: 'cat /etc/plumb-test/services 2>&1',
+  },
+  {
+    module: 'package_facts',
+    setup: 'mkdir -p /etc/plumb-test',
+    task: { package_facts: { manager: 'auto' } },
+    then: { copy: { dest: '/etc/plumb-test/packages', content: "{{ ansible_facts.packages['openssh-server'][0].version }}\n" } },
+    check: 'cat /etc/plumb-test/packages 2>&1',
   },
 ];

@@ -37,7 +37,8 @@ describe.skipIf(!runE2E)('module conformance on a real host', { timeout: 300_000
       expect(r.code, r.stderr).toBe(0);
     }
     const file = join(dir, `${c.module.replace(/\W/g, '-')}.yaml`);
-    writeFileSync(file, stringify([{ name: `conformance ${c.module}`, hosts: host, tasks: [{ name: c.module, ...c.task }] }]));
+    const tasks = [{ name: c.module, ...c.task }, ...(c.then ? [{ name: `${c.module} read`, ...c.then }] : [])];
+    writeFileSync(file, stringify([{ name: `conformance ${c.module}`, hosts: host, ...(c.then ? { gather_facts: false } : {}), tasks }]));
     const args = ['-i', fleet.inventoryPath, '--known-hosts', fleet.knownHostsPath];
 
     const before = await exec(c.check);

@@ -163,4 +163,44 @@ describe.skipIf(!runE2E)('hostile host data on the fleet', { timeout: 300_000 },
     expect(await sh('cat /etc/plumb-real.conf')).toBe('keep=1');
     expect(await sh('stat -c %F /etc/plumb-linked.conf')).toBe('symbolic link');
   });
+
+  it('a hostile hostname and os-release reach the plan as escaped data, never rendered as a template (issue 13 facts)', async () => {
+    const book = join(dir, 'facts.yaml');
+    writeFileSync(
+      book,
+      `- name: facts from a hostile host
+  hosts: all
+  tasks:
+    - name: describe the host
+      copy:
+        dest: /etc/plumb-facts
+        content: "host={{ ansible_hostname }} rel={{ ansible_distribution_release }} ver={{ ansible_distribution_version | length }} id={{ ansible_facts.os_family }}\\n"
+`,
+    );
+    const long = 'v'.repeat(5000);
+    const savedRelease = await sh('cat /etc/os-release');
+    const savedName = await sh('cat /proc/sys/kernel/hostname');
+    // The kernel takes any bytes up to 64 as a host name; the host's own UTS namespace keeps it there.
+    await sh(`printf '{{ 7*7 }}\\033[2J\\033]0;t\\007\\342\\200\\256x' > /proc/sys/kernel/hostname`);
+    await sh('cat > /etc/os-release', `PRETTY_NAME="Debian GNU/Linux 12 (\x1b]8;;http://evil.example/\x07{{ lookup('pipe','id') }})"\nID=debian\nVERSION_ID="${long}"\n`);
+    try {
+      const r = await run(['plan', book]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stdout).not.toMatch(RAW_CONTROL);
+      expect(r.stderr).not.toMatch(RAW_CONTROL);
+      // The release is PRETTY_NAME's parenthesised part up to the first ")", as Ansible's regex reads it.
+      expect(r.stdout).toContain(`+host={{ 7*7 }}\\x1b[2J\\x1b]0;t\\x07\\u202ex rel=\\x1b]8;;http://evil.example/\\x07{{ lookup('pipe','id' ver=5000 id=Debian`);
+      expect(r.stdout).not.toContain('host=49');
+      expect(r.stdout).not.toContain('uid=0');
+      const j = await run(['plan', book, '--format', 'json']);
+      expect(j.stdout).not.toMatch(RAW_CONTROL);
+      const diff = JSON.parse(j.stdout)
+        .hosts[0].tasks[0].changes.map((c: { diff?: string }) => c.diff ?? '')
+        .join('');
+      expect(diff).toContain(`+host={{ 7*7 }}\x1b[2J\x1b]0;t\x07\u202ex rel=\x1b]8;;http://evil.example/\x07{{ lookup('pipe','id' ver=5000`);
+    } finally {
+      await sh('cat > /etc/os-release', `${savedRelease}\n`);
+      await sh(`printf '%s' '${savedName}' > /proc/sys/kernel/hostname`);
+    }
+  });
 });

@@ -60,6 +60,10 @@ interface Case {
   error?: string;
   steps?: Array<string | StepExpectation>;
   describes?: string[];
+  /** A fact module (setup, service_facts, package_facts): the facts it sets for the tasks after it. */
+  sets?: unknown;
+  /** The names of the facts it sets, sorted. */
+  setsKeys?: string[];
 }
 
 const root = join(import.meta.dirname, 'cases');
@@ -147,6 +151,14 @@ for (const moduleName of readdirSync(root).sort()) {
       const steps = result.steps;
       if (c.steps !== undefined) expect(steps.map(stepShape)).toEqual(c.steps);
       if (c.describes !== undefined) expect(steps.map((s) => s.describe)).toEqual(c.describes);
+      if (c.sets !== undefined || c.setsKeys !== undefined) {
+        expect(module.setsFacts, `${moduleName} sets no facts`).toBeDefined();
+        const set = (module.setsFacts as (a: unknown, f: unknown) => Record<string, unknown>)(args, facts);
+        if (c.sets !== undefined) expect(set).toEqual(c.sets);
+        if (c.setsKeys !== undefined) expect(Object.keys(set).sort()).toEqual(c.setsKeys);
+        // A fact module is read-only: it never plans a change.
+        expect(changes).toEqual([]);
+      }
       if (changes.length === 0) expect(steps).toEqual([]);
       else expect(steps.length, 'a change is made by some step').toBeGreaterThan(0);
 
