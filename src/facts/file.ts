@@ -25,6 +25,8 @@ export interface FileState {
   sha256?: string;
   /** Remote content as text, present only when it was fetched and is UTF-8 text without NUL. */
   content?: string;
+  /** The umask of the host's shell ("0022"), for a path that is not a regular file or directory yet: a new file gets 0666 & ~umask, as Ansible gives it. */
+  umask?: string;
 }
 
 export interface FileProbeOptions {
@@ -73,6 +75,8 @@ export function fileProbe(path: string, { hash, fetchLimit = 0 }: FileProbeOptio
     lines.push('  fi');
   }
   lines.push('fi');
+  // A file about to be created (or to replace a link) gets the mode the session's umask gives, as in Ansible.
+  lines.push('case $(umask) in [0-7][0-7][0-7]|[0-7][0-7][0-7][0-7]) echo "umask $(umask)";; esac');
   return lines.join('\n');
 }
 
@@ -102,13 +106,15 @@ export function parseFileProbe(path: string, stdout: string, { hash }: FileProbe
       state.sha256 = rest[0];
     } else if (key === 'content') {
       contentB64 = rest.join('');
+    } else if (key === 'umask' && /^[0-7]{3,4}$/.test(rest[0] ?? '')) {
+      state.umask = normalizeMode(rest[0]);
     }
   }
   if (!sawType) return unknownOutput(path, stdout);
   if (state.type === 'link') {
     // Whatever else the output says describes the link's target, which is not ours to read.
     if (state.target === undefined) return { known: false, reason: `cannot read the symlink ${path}` };
-    return { known: true, state: { type: 'link', target: state.target } };
+    return { known: true, state: { type: 'link', target: state.target, ...(state.umask ? { umask: state.umask } : {}) } };
   }
   if (state.type !== 'absent' && state.mode === undefined) {
     return { known: false, reason: `cannot stat ${path} (permission denied?)` };

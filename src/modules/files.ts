@@ -96,11 +96,20 @@ export function shown(ctx: ModuleContext, value: string, max = 80): string {
 export function writeAttrs(wanted: Attrs, state: FileState): Attrs {
   const keep = state.type === 'file';
   return {
-    mode: wanted.mode !== undefined ? normalizeMode(wanted.mode) : keep ? state.mode : undefined,
+    mode: wanted.mode !== undefined ? normalizeMode(wanted.mode) : keep ? state.mode : newFileMode(state),
     // Numeric ids: a file owned by a uid without a name still keeps its owner.
     owner: wanted.owner ?? (keep ? String(state.uid) : undefined),
     group: wanted.group ?? (keep ? String(state.gid) : undefined),
   };
+}
+
+/**
+ * A new file without a requested mode gets what the host's umask allows (0640 under 027), as
+ * Ansible does: never wider than the admin set. Unknown umask: the transport's own default.
+ */
+function newFileMode(state: FileState): string | undefined {
+  if (state.umask === undefined) return undefined;
+  return normalizeMode((0o666 & ~parseInt(state.umask, 8)).toString(8));
 }
 
 /** `cp -P -p` of the current file to PATH.<timestamp>~ (Ansible's backup naming), made on the host at apply time. */

@@ -3,7 +3,7 @@
  * should be for this checkout: every disagreeing case, grouped by reason. A case already listed
  * keeps its reason; a new one gets "unexplained: <what differs>" to be replaced by a real reason.
  *   npx tsx test/modules/oracle/list-differences.ts > known.yaml            (all cases)
- *   npx tsx test/modules/oracle/list-differences.ts --report [ID-PREFIX]    (what differs, for a human)
+ *   npx tsx test/modules/oracle/list-differences.ts --report [ID-REGEXP]    (what differs, for a human)
  */
 import { existsSync } from 'node:fs';
 import { stringify } from 'yaml';
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const report = process.argv[2] === '--report';
   const prefix = report ? process.argv[3] : undefined;
   const started = Date.now();
-  const results = await compareAll(loadCases().filter((c) => !prefix || c.id.startsWith(prefix)));
+  const results = await compareAll(loadCases().filter((c) => !prefix || new RegExp(prefix).test(c.id)));
   const agreeing = results.filter((r) => r.agree).length;
   if (report) {
     for (const r of results) if (!r.agree) console.log(`${r.case.id}: ${r.difference}\n`);
