@@ -20,15 +20,18 @@ export const fileArgs = z.strictObject({
   path: pathSchema.describe('absolute path on the host'),
   state: z
     .enum(['file', 'directory', 'absent', 'touch'])
-    .default('file')
-    .describe('file: attributes of an existing file; directory: created if missing; touch: a missing file is created, an existing one left alone; absent: removed'),
+    .optional()
+    .describe(
+      'file: attributes of an existing file; directory: created if missing; touch: a missing file is created, an existing one left alone; absent: removed. ' +
+        'Not given: what the path is now (a directory or a file; its attributes are managed), as in Ansible',
+    ),
   ...fileAttrs,
 });
 
 export type FileArgs = z.output<typeof fileArgs>;
 
 /** Each change of file is made by one command. */
-function plan(args: FileArgs, state: FileState, redact: (s: string) => string): Array<{ change: Change; command: string }> {
+function plan(args: FileArgs & { state: NonNullable<FileArgs['state']> }, state: FileState, redact: (s: string) => string): Array<{ change: Change; command: string }> {
   const path = redact(args.path);
   if (args.state === 'absent') {
     if (args.path.replace(/\/+$/, '') === '') throw new ModuleError('file: refusing to remove /');
@@ -69,8 +72,10 @@ export const file = defineModule<FileArgs, { file: FileState }>({
   title: (args) => String(args.path ?? ''),
   // Attributes only: the content is never hashed or read.
   facts: (args) => ({ file: fileFact(args.path, { hash: false }) }),
-  plan(args, facts, ctx) {
+  plan(given, facts, ctx) {
     const state = known(facts.file);
+    // Ansible's default state is the path's own: mode on an existing directory changes the directory.
+    const args = { ...given, state: given.state ?? (state.type === 'directory' ? 'directory' : 'file') } as const;
     // state: file only manages an existing file; it may be created by an earlier task, so say why rather than fail now.
     if (args.state === 'file' && state.type === 'absent') {
       throw new UnknownState(`${ctx.redact(args.path)} does not exist (state: file does not create files; use touch or copy)`);
