@@ -9,6 +9,7 @@
  * rename replaces the link itself; X is left as it is. Requested attributes
  * apply to the new file, as on a create; a backup copies the link (cp -P).
  */
+import { posix } from 'node:path';
 import { z } from 'zod';
 import { pathSchema, wordSchema } from './common.js';
 import {
@@ -27,6 +28,7 @@ import {
   writeStep,
 } from './files.js';
 import { type Change, defineModule, known, type Module, type ModuleContext, ModuleError, type Planned, type Step } from './types.js';
+import type { Probed } from '../facts/types.js';
 
 export const copyArgs = z
   .strictObject({
@@ -44,6 +46,19 @@ export const copyArgs = z
 export interface FileTarget extends Attrs {
   dest: string;
   backup: boolean;
+  src?: string;
+}
+
+/** As Ansible: a dest ending in / names a directory, and the file is DEST/<basename of src>. */
+function withBasename<A extends FileTarget>(args: A): A {
+  if (!args.dest.endsWith('/') || args.src === undefined) return args;
+  return { ...args, dest: args.dest + posix.basename(args.src) };
+}
+
+/** The name the file gets if dest turns out to be an existing directory (only a src has a name to keep). */
+function intoDirectory(args: FileTarget): string | undefined {
+  if (args.src === undefined || args.dest.endsWith('/')) return undefined;
+  return posix.basename(args.src);
 }
 
 interface Desired {
@@ -123,14 +138,24 @@ export function contentModule<A extends FileTarget>(
     return steps;
   }
 
+  /** The args the task plans with: a dest the probe found to be a directory means DEST/<basename of src>. */
+  function target(args: A, state: Probed<FileState>): A {
+    const inDir = intoDirectory(args);
+    return inDir !== undefined && state.known && state.state.inside ? { ...args, dest: posix.join(args.dest, inDir) } : args;
+  }
+
   return defineModule<A, { file: FileState }>({
     ...declared,
     title: (args) => String(args.dest ?? ''),
     // Secret content is never fetched: the plan must not hold the old secret either.
-    facts: (args, ctx) => ({ file: fileFact(args.dest, { hash: true, fetchLimit: desired(args, ctx).secret ? 0 : DIFF_CONTENT_LIMIT }) }),
-    plan: (args, facts, ctx) => plan(args, known(facts.file), ctx),
-    secretFacts(args, facts, ctx) {
+    facts(given, ctx) {
+      const args = withBasename(given);
+      return { file: fileFact(args.dest, { hash: true, fetchLimit: desired(args, ctx).secret ? 0 : DIFF_CONTENT_LIMIT, inside: intoDirectory(args) }) };
+    },
+    plan: (given, facts, ctx) => plan(target(withBasename(given), facts.file), known(facts.file), ctx),
+    secretFacts(given, facts, ctx) {
       if (!facts.file.known) return [];
+      const args = target(withBasename(given), facts.file);
       return secretOnHost(args, facts.file.state, desired(args, ctx), ctx) ? ['file.sha256'] : [];
     },
   });
