@@ -54,9 +54,11 @@ export function editLines(args: LineinfileArgs, before: string, ctx: ModuleConte
   const endsWithNewline = before.endsWith('\n');
   const join = (ls: string[], forceNewline: boolean) => (ls.length === 0 ? '' : ls.join('\n') + (forceNewline || endsWithNewline ? '\n' : ''));
   const matches = args.regexp !== undefined ? new RegExp(args.regexp) : undefined;
+  // As Ansible: a line is compared without its line ending, so a CRLF file's "a\r" holds "a".
+  const same = (l: string) => l.replace(/\r$/, '') === args.line;
 
   if (args.state === 'absent') {
-    const kept = lines.filter((l) => (matches ? !matches.test(l) : l !== args.line));
+    const kept = lines.filter((l) => (matches ? !matches.test(l) : !same(l)));
     const removed = lines.length - kept.length;
     if (removed === 0) return undefined;
     const what = matches ? `matching ${shown(ctx, args.regexp as string)}` : shown(ctx, args.line as string);
@@ -77,8 +79,15 @@ export function editLines(args: LineinfileArgs, before: string, ctx: ModuleConte
       return { content: join(next, false), summary: `replace line ${shown(ctx, old)} → ${shown(ctx, line)}` };
     }
   }
-  // Ansible's rule: with no regexp match, a line already present verbatim counts as present.
-  if (lines.includes(line)) return undefined;
+  // Ansible's rule: with no regexp match, a line already present counts as present; it rewrites
+  // the last such line with its own ending, so a CRLF line becomes LF.
+  const present = lines.map(same).lastIndexOf(true);
+  if (present >= 0 && lines[present] === line) return undefined;
+  if (present >= 0) {
+    const next = [...lines];
+    next[present] = line;
+    return { content: join(next, false), summary: `rewrite line ${shown(ctx, line)} with a LF ending` };
+  }
   const next = [...lines];
   let at = next.length;
   if (args.insertafter !== 'EOF') {
