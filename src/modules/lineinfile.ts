@@ -8,10 +8,12 @@
  * lineinfile edits regular files only, point path at the target"), with or
  * without `create`. Ansible's `follow` may come later as an explicit choice.
  */
+import { posix } from 'node:path';
 import { z } from 'zod';
+import { command } from '../quote.js';
 import { pathSchema } from './common.js';
 import { attrChanges, attrPlans, compiles, fileAttrs, fileFact, type FileState, madeByWrite, regexSchema, shown, unifiedDiff, writeStep } from './files.js';
-import { type Change, defineModule, known, type ModuleContext, ModuleError, type Planned, UnknownState } from './types.js';
+import { type Change, defineModule, known, type ModuleContext, ModuleError, type Planned, type Step, UnknownState } from './types.js';
 
 /** Files larger than this are not edited (the probe would carry them whole). */
 export const LINEINFILE_LIMIT = 1024 * 1024;
@@ -131,7 +133,11 @@ function plan(args: LineinfileArgs, state: FileState, ctx: ModuleContext): Plann
   const change: Change = secret
     ? { summary: `${state.type === 'absent' ? `create ${path}` : 'content changed'} (secret)`, target: path, secret: true }
     : { summary, target: path, diff: unifiedDiff(path, state.type === 'absent' ? undefined : before, content) };
-  return [{ change, steps: [writeStep(args.path, content, args, state, secret, ctx)] }, ...madeByWrite(attrs)];
+  const write = writeStep(args.path, content, args, state, secret, ctx);
+  // As Ansible's create: missing parent directories are made (mode from the umask, as mkdir gives).
+  const parents = command('mkdir', '-p', '--', posix.dirname(args.path));
+  const steps: Step[] = state.type === 'absent' ? [{ kind: 'exec', command: parents, describe: ctx.redact(parents) }, write] : [write];
+  return [{ change, steps }, ...madeByWrite(attrs)];
 }
 
 export const lineinfile = defineModule<LineinfileArgs, { file: FileState }>({
