@@ -3,10 +3,9 @@
  * or absent. The probe fetches the file; the new content is computed here
  * and written atomically, so the edit is never half-applied on the host.
  *
- * Symlinks: the edit needs the file's content, and nothing is read through a
- * link, so a path that is a symlink fails the task ("PATH is a symlink to X;
- * lineinfile edits regular files only, point path at the target"), with or
- * without `create`. Ansible's `follow` may come later as an explicit choice.
+ * Symlinks, as Ansible: a path that is a symlink is resolved (readlink -f) and
+ * its target is read and edited; the link stays. A link that cannot be resolved
+ * (a loop) fails the task and says where it points.
  */
 import { posix } from 'node:path';
 import { z } from 'zod';
@@ -118,7 +117,7 @@ function editable(args: LineinfileArgs, state: FileState, ctx: ModuleContext): F
 function plan(args: LineinfileArgs, state: FileState, ctx: ModuleContext): Planned[] {
   const path = ctx.redact(args.path);
   if (state.type === 'link') {
-    throw new ModuleError(`lineinfile: ${path} is a symlink to ${ctx.redact(state.target ?? '')}; lineinfile edits regular files only, point path at the target`);
+    throw new ModuleError(`lineinfile: ${path} is a symlink to ${ctx.redact(state.target ?? '')}; it cannot be resolved (a loop?); point path at the target`);
   }
   if (state.type === 'directory' || state.type === 'other') throw new ModuleError(`lineinfile: ${path} is not a regular file`);
   if (state.type === 'absent' && args.state === 'absent') return [];
@@ -146,8 +145,13 @@ export const lineinfile = defineModule<LineinfileArgs, { file: FileState }>({
   schema: lineinfileArgs,
   aliases: { dest: 'path', destfile: 'path', name: 'path', value: 'line', regex: 'regexp' },
   title: (args) => String(args.path ?? ''),
-  facts: (args) => ({ file: fileFact(args.path, { hash: true, fetchLimit: LINEINFILE_LIMIT }) }),
-  plan: (args, facts, ctx) => plan(args, editable(args, known(facts.file), ctx), ctx),
+  // follow: a symlink's target is read and edited, the link kept (Ansible's lineinfile follows links).
+  facts: (args) => ({ file: fileFact(args.path, { hash: true, fetchLimit: LINEINFILE_LIMIT, follow: true }) }),
+  plan(given, facts, ctx) {
+    const state = known(facts.file);
+    const args = state.resolved !== undefined ? { ...given, path: state.resolved } : given;
+    return plan(args, editable(args, state, ctx), ctx);
+  },
   // The fact carries the whole file so the edit is computed locally; mark it when secrets are involved.
   secretFacts(args, facts, ctx) {
     const content = facts.file.known ? facts.file.state.content : undefined;

@@ -136,16 +136,15 @@ describe('copy and template on a real filesystem', () => {
 });
 
 describe('symlinks under file and lineinfile on a real filesystem', () => {
-  it('lineinfile on a symlink fails the task, names the target and reads nothing', () => {
+  it('lineinfile on a symlink edits the target and keeps the link, as Ansible (deliberate change: it used to refuse)', () => {
     const target = join(dir, 'real.conf');
     const link = join(dir, 'link.conf');
-    writeFileSync(target, 'secret-line=1\n');
-    symlinkSync(target, link);
-    const task: LocalTask = { module: 'lineinfile', args: { path: link, line: 'a=1' } };
-    const [p] = probeOnly([task]);
-    expect(p.stdout).not.toContain(Buffer.from('secret-line=1\n').toString('base64'));
-    expect(() => plan([task], fakeContext())).toThrow(`lineinfile: ${link} is a symlink to ${target}; lineinfile edits regular files only, point path at the target`);
-    expect(readFileSync(target, 'utf8')).toBe('secret-line=1\n');
+    writeFileSync(target, 'x=1\n', { mode: 0o600 });
+    symlinkSync('real.conf', link);
+    expect(converge([{ module: 'lineinfile', args: { path: link, line: 'a=1' } }])).toEqual([['add line a=1']]);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toBe('x=1\na=1\n');
+    expect(statSync(target).mode & 0o7777).toBe(0o600);
   });
 
   it('file: mode on a symlink fails (file does not follow); absent removes only the link', () => {
