@@ -75,7 +75,7 @@ export function modulesMarkdown(): string {
     const schema = m.schema as z.ZodType;
     if (m.freeForm) {
       out.push(
-        `Free form: \`${n}: TEXT\` is \`${n}: { ${m.freeForm}: TEXT }\`; as in Ansible, \`key=value\` words naming one of ${ANSIBLE_COMMAND_OPTIONS.map((o) => `\`${o}\``).join(', ')} are taken out as those arguments (plumb has creates, removes and chdir).`,
+        `Free form: \`${n}: TEXT\` is \`${n}: { ${m.freeForm}: TEXT }\`; as in Ansible, \`key=value\` words naming one of ${ANSIBLE_COMMAND_OPTIONS.map((o) => `\`${o}\``).join(', ')} are taken out as those arguments (plumb has creates, removes, chdir, stdin, stdin_add_newline, and executable for shell).`,
         '',
       );
     }

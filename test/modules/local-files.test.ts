@@ -285,6 +285,27 @@ describe('command and shell guards on a real filesystem', () => {
   });
 });
 
+describe('command and shell input and shell on a real filesystem', () => {
+  it('stdin reaches the program, with a newline unless stdin_add_newline is false; executable picks the shell', () => {
+    const a = join(dir, 'a');
+    const b = join(dir, 'b');
+    const c = join(dir, 'c');
+    const ran = plan(
+      [
+        { module: 'command', args: { cmd: `tee ${a}`, stdin: 'one' } },
+        { module: 'shell', args: { cmd: `cat > ${b}`, stdin: 'two', stdin_add_newline: false } },
+        { module: 'shell', args: { cmd: `echo "\${BASH_VERSION:+bash}" > ${c}`, executable: '/bin/bash' } },
+      ],
+      fakeContext(),
+    );
+    for (const p of ran) expect(p.steps[0].describe).not.toMatch(/one|two/);
+    applyAll(ran, fakeContext());
+    expect(readFileSync(a, 'utf8')).toBe('one\n');
+    expect(readFileSync(b, 'utf8')).toBe('two');
+    expect(readFileSync(c, 'utf8')).toBe('bash\n');
+  });
+});
+
 describe('command word splitting matches /bin/sh', () => {
   const lines = [`a 'b c' "d \\"e\\"" f\\ g`, `printf '%s' "it's"`, `x  "" ''  y`, `"a"'b'c`, `one\ttwo`, `"back\\\\slash" 'single\\'`];
   it.each(lines)('%s', (line) => {
