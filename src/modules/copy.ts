@@ -125,7 +125,7 @@ export function contentModule<A extends FileTarget>(
     const what = `${dest} is a symlink to ${ctx.redact(state.target ?? '')}; will be replaced by a regular file`;
     const change: Change = want.secret ? { summary: `${what} (secret)`, target: dest, secret: true } : { summary: `${what} (${want.bytes.length} bytes)`, target: dest };
     if (!want.secret && want.text !== undefined && want.bytes.length <= DIFF_CONTENT_LIMIT) change.diff = unifiedDiff(dest, undefined, want.text);
-    return [{ change, steps: writeSteps(args, state, want, true, ctx) }, ...madeByWrite(attrChanges(dest, args, { type: 'absent' }))];
+    return [{ change, steps: writeSteps(args, state, want, true, ctx) }, ...madeByWrite(attrChanges(dest, args, { type: 'absent', umask: state.umask }))];
   }
 
   function writeSteps(args: A, state: FileState, want: Desired, exists: boolean, ctx: ModuleContext): Step[] {

@@ -61,7 +61,7 @@ function plan(args: FileArgs & { state: NonNullable<FileArgs['state']> }, state:
   } else if (state.type === 'directory') {
     throw new ModuleError(`file: ${path} is a directory, not a file (use state: directory)`);
   }
-  return [...out, ...attrChanges(path, args, state)];
+  return [...out, ...attrChanges(path, args, state, args.state === 'directory')];
 }
 
 export const file = defineModule<FileArgs, { file: FileState }>({

@@ -11,7 +11,22 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import { command } from '../quote.js';
 import { pathSchema } from './common.js';
-import { attrChanges, attrPlans, compiles, fileAttrs, fileFact, type FileState, madeByWrite, regexSchema, shown, unifiedDiff, writeStep } from './files.js';
+import {
+  attrChanges,
+  attrPlans,
+  backupCommand,
+  compiles,
+  fileAttrs,
+  fileFact,
+  type FileState,
+  madeByWrite,
+  regexSchema,
+  shown,
+  unifiedDiff,
+  validateSchema,
+  validateStep,
+  writeStep,
+} from './files.js';
 import { type Change, defineModule, known, type ModuleContext, ModuleError, type Planned, type Step, UnknownState } from './types.js';
 
 /** Files larger than this are not edited (the probe would carry them whole). */
@@ -32,11 +47,25 @@ export const lineinfileArgs = z
     insertafter: z
       .string()
       .refine((r) => r === 'EOF' || compiles(r), { message: 'not a valid regular expression' })
-      .default('EOF')
-      .describe('EOF, or a regular expression: the line goes after its last match (EOF when none matches)'),
+      .optional()
+      .describe('EOF (the default), or a regular expression: the line goes after its last match (EOF when none matches)'),
+    insertbefore: z
+      .string()
+      .refine((r) => r === 'BOF' || compiles(r), { message: 'not a valid regular expression' })
+      .optional()
+      .describe('BOF, or a regular expression: the line goes before its last match (EOF when none matches)'),
+    firstmatch: z.boolean().default(false).describe('regexp, insertafter and insertbefore use the first matching line instead of the last'),
+    backrefs: z
+      .boolean()
+      .default(false)
+      .describe('line may use \\1 or \\g<name> for regexp groups; when regexp matches nothing the file is left alone'),
     create: z.boolean().default(false).describe('create the file when it does not exist'),
+    backup: z.boolean().default(false).describe('keep a timestamped copy (PATH.YYYY-MM-DD@HH:MM:SS~) of the old file before changing it'),
+    validate: validateSchema.optional(),
     ...fileAttrs,
   })
+  .refine((a) => a.insertafter === undefined || a.insertbefore === undefined, { message: 'lineinfile takes `insertafter` or `insertbefore`, not both' })
+  .refine((a) => !a.backrefs || a.regexp !== undefined, { message: 'backrefs needs `regexp`' })
   .refine((a) => a.state === 'absent' || a.line !== undefined, { message: 'lineinfile with state present needs `line`' })
   .refine((a) => a.state === 'present' || a.line !== undefined || a.regexp !== undefined, {
     message: 'lineinfile with state absent needs `regexp` or `line`',
@@ -47,6 +76,27 @@ export type LineinfileArgs = z.output<typeof lineinfileArgs>;
 interface Edit {
   content: string;
   summary: string;
+}
+
+/** The index of the last (or first) line matching `re`, or -1. */
+function findLine(lines: string[], re: RegExp, first: boolean): number {
+  let found = -1;
+  for (let i = 0; i < lines.length; i++) {
+    if (!re.test(lines[i])) continue;
+    found = i;
+    if (first) break;
+  }
+  return found;
+}
+
+/** Python's match.expand as Ansible's backrefs use it: \1..\99, \g<n>, \g<name> and \\; an unmatched group is empty. */
+export function expandBackrefs(template: string, m: RegExpExecArray): string {
+  return template.replace(/\\g<(\w+)>|\\(\d{1,2})|\\\\/g, (all, name: string | undefined, num: string | undefined) => {
+    if (all === '\\\\') return '\\';
+    const key = name ?? num ?? '';
+    const value = /^\d+$/.test(key) ? m[Number(key)] : m.groups?.[key];
+    return value ?? '';
+  });
 }
 
 /** The file's content after the edit, or undefined when it already complies. */
@@ -66,12 +116,14 @@ export function editLines(args: LineinfileArgs, before: string, ctx: ModuleConte
     return { content: join(kept, false), summary: `remove ${removed} line${removed === 1 ? '' : 's'} ${what}` };
   }
 
-  const line = args.line as string;
+  let line = args.line as string;
   if (matches) {
-    let last = -1;
-    lines.forEach((l, i) => {
-      if (matches.test(l)) last = i;
-    });
+    const last = findLine(lines, matches, args.firstmatch);
+    // backrefs: the line is the regexp's match expanded; no match leaves the file alone.
+    if (args.backrefs) {
+      if (last < 0) return undefined;
+      line = expandBackrefs(line, matches.exec(lines[last]) as RegExpExecArray);
+    }
     if (last >= 0) {
       if (lines[last] === line) return undefined;
       const old = lines[last];
@@ -91,14 +143,14 @@ export function editLines(args: LineinfileArgs, before: string, ctx: ModuleConte
   }
   const next = [...lines];
   let at = next.length;
-  if (args.insertafter !== 'EOF') {
-    const after = new RegExp(args.insertafter);
-    for (let i = next.length - 1; i >= 0; i--) {
-      if (after.test(next[i])) {
-        at = i + 1;
-        break;
-      }
-    }
+  if (args.insertbefore === 'BOF') {
+    at = 0;
+  } else if (args.insertbefore !== undefined) {
+    const found = findLine(next, new RegExp(args.insertbefore), args.firstmatch);
+    if (found >= 0) at = found;
+  } else if (args.insertafter !== undefined && args.insertafter !== 'EOF') {
+    const found = findLine(next, new RegExp(args.insertafter), args.firstmatch);
+    if (found >= 0) at = found + 1;
   }
   next.splice(at, 0, line);
   return { content: join(next, true), summary: `add line ${shown(ctx, line)}` };
@@ -133,9 +185,17 @@ function plan(args: LineinfileArgs, state: FileState, ctx: ModuleContext): Plann
     ? { summary: `${state.type === 'absent' ? `create ${path}` : 'content changed'} (secret)`, target: path, secret: true }
     : { summary, target: path, diff: unifiedDiff(path, state.type === 'absent' ? undefined : before, content) };
   const write = writeStep(args.path, content, args, state, secret, ctx);
-  // As Ansible's create: missing parent directories are made (mode from the umask, as mkdir gives).
-  const parents = command('mkdir', '-p', '--', posix.dirname(args.path));
-  const steps: Step[] = state.type === 'absent' ? [{ kind: 'exec', command: parents, describe: ctx.redact(parents) }, write] : [write];
+  const steps: Step[] = [];
+  if (args.validate !== undefined) steps.push(validateStep(args.validate, args.path, content, ctx));
+  if (state.type === 'absent') {
+    // As Ansible's create: missing parent directories are made (mode from the umask, as mkdir gives).
+    const parents = command('mkdir', '-p', '--', posix.dirname(args.path));
+    steps.push({ kind: 'exec', command: parents, describe: ctx.redact(parents) });
+  } else if (args.backup) {
+    const backup = backupCommand(args.path);
+    steps.push({ kind: 'exec', command: backup, describe: ctx.redact(backup) });
+  }
+  steps.push(write);
   return [{ change, steps }, ...madeByWrite(attrs)];
 }
 
