@@ -163,10 +163,15 @@ function describeAttrs(attrs: Attrs): string {
   return [attrs.mode, attrs.owner && `owner ${attrs.owner}`, attrs.group && `group ${attrs.group}`].filter(Boolean).join(' ');
 }
 
+/** A regular expression written for Ansible (Python's re): its named groups `(?P<n>…)` and `(?P=n)` in JavaScript's spelling. */
+export function pythonRegExp(source: string): RegExp {
+  return new RegExp(source.replace(/\(\?P<(\w+)>/g, '(?<$1>').replace(/\(\?P=(\w+)\)/g, '\\k<$1>'));
+}
+
 /** Regular expressions given as arguments must compile (a templated one once rendered). */
 export function compiles(r: string): boolean {
   try {
-    new RegExp(r);
+    pythonRegExp(r);
     return true;
   } catch {
     return false;

@@ -20,6 +20,7 @@ import {
   fileFact,
   type FileState,
   madeByWrite,
+  pythonRegExp,
   regexSchema,
   shown,
   unifiedDiff,
@@ -55,10 +56,7 @@ export const lineinfileArgs = z
       .optional()
       .describe('BOF, or a regular expression: the line goes before its last match (EOF when none matches)'),
     firstmatch: z.boolean().default(false).describe('regexp, insertafter and insertbefore use the first matching line instead of the last'),
-    backrefs: z
-      .boolean()
-      .default(false)
-      .describe('line may use \\1 or \\g<name> for regexp groups; when regexp matches nothing the file is left alone'),
+    backrefs: z.boolean().default(false).describe('line may use \\1 or \\g<name> for regexp groups; when regexp matches nothing the file is left alone'),
     create: z.boolean().default(false).describe('create the file when it does not exist'),
     backup: z.boolean().default(false).describe('keep a timestamped copy (PATH.YYYY-MM-DD@HH:MM:SS~) of the old file before changing it'),
     validate: validateSchema.optional(),
@@ -104,7 +102,7 @@ export function editLines(args: LineinfileArgs, before: string, ctx: ModuleConte
   const lines = before === '' ? [] : before.replace(/\n$/, '').split('\n');
   const endsWithNewline = before.endsWith('\n');
   const join = (ls: string[], forceNewline: boolean) => (ls.length === 0 ? '' : ls.join('\n') + (forceNewline || endsWithNewline ? '\n' : ''));
-  const matches = args.regexp !== undefined ? new RegExp(args.regexp) : undefined;
+  const matches = args.regexp !== undefined ? pythonRegExp(args.regexp) : undefined;
   // As Ansible: a line is compared without its line ending, so a CRLF file's "a\r" holds "a".
   const same = (l: string) => l.replace(/\r$/, '') === args.line;
 
@@ -146,10 +144,10 @@ export function editLines(args: LineinfileArgs, before: string, ctx: ModuleConte
   if (args.insertbefore === 'BOF') {
     at = 0;
   } else if (args.insertbefore !== undefined) {
-    const found = findLine(next, new RegExp(args.insertbefore), args.firstmatch);
+    const found = findLine(next, pythonRegExp(args.insertbefore), args.firstmatch);
     if (found >= 0) at = found;
   } else if (args.insertafter !== undefined && args.insertafter !== 'EOF') {
-    const found = findLine(next, new RegExp(args.insertafter), args.firstmatch);
+    const found = findLine(next, pythonRegExp(args.insertafter), args.firstmatch);
     if (found >= 0) at = found + 1;
   }
   next.splice(at, 0, line);
