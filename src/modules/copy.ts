@@ -25,10 +25,18 @@ import {
   madeByWrite,
   sha256,
   unifiedDiff,
+  validateSchema,
+  validateStep,
   writeStep,
 } from './files.js';
 import { type Change, defineModule, known, type Module, type ModuleContext, ModuleError, type Planned, type Step } from './types.js';
 import type { Probed } from '../facts/types.js';
+
+/** Arguments copy and template share with Ansible's: whether an existing file is replaced, and a check of the new one. */
+export const writeOptions = {
+  force: z.boolean().default(true).describe('false: only create a missing file, never change an existing one (its content or attributes)'),
+  validate: validateSchema.optional(),
+};
 
 export const copyArgs = z
   .strictObject({
@@ -36,6 +44,7 @@ export const copyArgs = z
     content: z.string().optional().describe("the file's content (exactly one of content or src)"),
     src: wordSchema.optional().describe('a local file to copy, relative to the playbook'),
     backup: z.boolean().default(false).describe('keep a timestamped copy (DEST.YYYY-MM-DD@HH:MM:SS~) of the old file before overwriting it'),
+    ...writeOptions,
     ...fileAttrs,
   })
   .refine((a) => (a.content === undefined) !== (a.src === undefined), {
@@ -47,6 +56,8 @@ export interface FileTarget extends Attrs {
   dest: string;
   backup: boolean;
   src?: string;
+  force: boolean;
+  validate?: string;
 }
 
 /** As Ansible: a dest ending in / names a directory, and the file is DEST/<basename of src>. */
@@ -94,6 +105,8 @@ export function contentModule<A extends FileTarget>(
 
   function plan(args: A, state: FileState, ctx: ModuleContext): Planned[] {
     const dest = ctx.redact(args.dest);
+    // force: false leaves anything already there alone, as Ansible.
+    if (!args.force && state.type !== 'absent') return [];
     if (state.type === 'directory') throw new ModuleError(`${name}: ${dest} is a directory; dest must name the file itself`);
     if (state.type === 'other') throw new ModuleError(`${name}: ${dest} exists and is not a regular file`);
     const want = desired(args, ctx);
@@ -130,6 +143,7 @@ export function contentModule<A extends FileTarget>(
 
   function writeSteps(args: A, state: FileState, want: Desired, exists: boolean, ctx: ModuleContext): Step[] {
     const steps: Step[] = [];
+    if (args.validate !== undefined) steps.push(validateStep(args.validate, args.dest, want.bytes, ctx));
     if (args.backup && exists) {
       const backup = backupCommand(args.dest);
       steps.push({ kind: 'exec', command: backup, describe: ctx.redact(backup) });

@@ -6,13 +6,14 @@
  */
 import { z } from 'zod';
 import { pathSchema, wordSchema } from './common.js';
-import { contentModule } from './copy.js';
+import { contentModule, writeOptions } from './copy.js';
 import { fileAttrs } from './files.js';
 
 export const templateArgs = z.strictObject({
   src: wordSchema.describe("a local template, relative to the playbook, rendered with the host's variables"),
   dest: pathSchema.describe('absolute path of the file on the host'),
   backup: z.boolean().default(false).describe('keep a timestamped copy (DEST.YYYY-MM-DD@HH:MM:SS~) of the old file before overwriting it'),
+  ...writeOptions,
   ...fileAttrs,
 });
 
