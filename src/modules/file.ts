@@ -12,26 +12,36 @@
  */
 import { z } from 'zod';
 import { command } from '../quote.js';
-import { pathSchema } from './common.js';
+import { type LinkSource, linkSourceFact } from '../facts/link-source.js';
+import type { Probed } from '../facts/types.js';
+import { pathSchema, wordSchema } from './common.js';
+import { linkPlan } from './file-link.js';
 import { attrChanges, attrPlans, fileAttrs, fileFact, type FileState } from './files.js';
 import { type Change, defineModule, known, ModuleError, UnknownState } from './types.js';
 
-export const fileArgs = z.strictObject({
-  path: pathSchema.describe('absolute path on the host'),
-  state: z
-    .enum(['file', 'directory', 'absent', 'touch'])
-    .optional()
-    .describe(
-      'file: attributes of an existing file; directory: created if missing; touch: a missing file is created, an existing one left alone; absent: removed. ' +
-        'Not given: what the path is now (a directory or a file; its attributes are managed), as in Ansible',
-    ),
-  ...fileAttrs,
-});
+export const fileArgs = z
+  .strictObject({
+    path: pathSchema.describe('absolute path on the host'),
+    state: z
+      .enum(['file', 'directory', 'absent', 'touch', 'link', 'hard'])
+      .optional()
+      .describe(
+        'file: attributes of an existing file; directory: created if missing; touch: a missing file is created, an existing one left alone; absent: removed; ' +
+          'link: a symlink to src; hard: a hard link to src. Not given: what the path is now (a directory or a file; its attributes are managed), as in Ansible',
+      ),
+    src: wordSchema.optional().describe("state link or hard: what the link points to (a relative src is taken from the link's directory)"),
+    force: z.boolean().default(false).describe('state link or hard: replace a regular file in the way, or make a symlink to a src that does not exist'),
+    ...fileAttrs,
+  })
+  .refine((a) => (a.state === 'link' || a.state === 'hard') === (a.src !== undefined), { message: 'file: src goes with state link or hard, and they need it' })
+  .refine((a) => !(a.state === 'link' || a.state === 'hard') || (a.mode === undefined && a.owner === undefined && a.group === undefined), {
+    message: 'file: with state link or hard, set mode, owner and group on the source',
+  });
 
 export type FileArgs = z.output<typeof fileArgs>;
 
 /** Each change of file is made by one command. */
-function plan(args: FileArgs & { state: NonNullable<FileArgs['state']> }, state: FileState, redact: (s: string) => string): Array<{ change: Change; command: string }> {
+function plan(args: FileArgs & { state: 'file' | 'directory' | 'absent' | 'touch' }, state: FileState, redact: (s: string) => string): Array<{ change: Change; command: string }> {
   const path = redact(args.path);
   if (args.state === 'absent') {
     if (args.path.replace(/\/+$/, '') === '') throw new ModuleError('file: refusing to remove /');
@@ -64,18 +74,23 @@ function plan(args: FileArgs & { state: NonNullable<FileArgs['state']> }, state:
   return [...out, ...attrChanges(path, args, state, args.state === 'directory')];
 }
 
-export const file = defineModule<FileArgs, { file: FileState }>({
+function isLink(args: FileArgs): args is FileArgs & { state: 'link' | 'hard'; src: string } {
+  return args.state === 'link' || args.state === 'hard';
+}
+
+export const file = defineModule<FileArgs, { file: FileState; source?: LinkSource }>({
   name: 'file',
   summary: 'a path is a directory, absent, touched or an existing file, with mode/owner/group; symlinks are never followed',
   schema: fileArgs,
   aliases: { dest: 'path', name: 'path' },
   title: (args) => String(args.path ?? ''),
   // Attributes only: the content is never hashed or read.
-  facts: (args) => ({ file: fileFact(args.path, { hash: false }) }),
+  facts: (args) => (isLink(args) ? { file: fileFact(args.path, { hash: false }), source: linkSourceFact(args.path, args.src) } : { file: fileFact(args.path, { hash: false }) }),
   plan(given, facts, ctx) {
     const state = known(facts.file);
+    if (isLink(given)) return attrPlans(linkPlan(given, state, known(facts.source as Probed<LinkSource>), ctx.redact), ctx);
     // Ansible's default state is the path's own: mode on an existing directory changes the directory.
-    const args = { ...given, state: given.state ?? (state.type === 'directory' ? 'directory' : 'file') } as const;
+    const args = { ...given, state: (given.state ?? (state.type === 'directory' ? 'directory' : 'file')) as 'file' | 'directory' | 'absent' | 'touch' };
     // state: file only manages an existing file; it may be created by an earlier task, so say why rather than fail now.
     if (args.state === 'file' && state.type === 'absent') {
       throw new UnknownState(`${ctx.redact(args.path)} does not exist (state: file does not create files; use touch or copy)`);
