@@ -85,7 +85,7 @@ interface Desired {
  * the same way.
  */
 export function contentModule<A extends FileTarget>(
-  declared: Pick<Module<A>, 'name' | 'summary' | 'schema'>,
+  declared: Pick<Module<A>, 'name' | 'summary' | 'schema' | 'differences'>,
   content: (args: A, ctx: ModuleContext) => Buffer,
 ): Module<A, { file: FileState }> {
   const { name } = declared;
@@ -176,6 +176,11 @@ export function contentModule<A extends FileTarget>(
 }
 
 export const copy = contentModule(
-  { name: 'copy', summary: "a file on the host with the given content or a local file's bytes (compared by sha256, written atomically)", schema: copyArgs },
+  {
+    name: 'copy',
+    summary: "a file on the host with the given content or a local file's bytes (compared by sha256, written atomically)",
+    schema: copyArgs,
+    differences: ['Not yet: `remote_src`, a directory as `src` (and so `directory_mode`), `mode: preserve`; each is refused when the playbook is checked.'],
+  },
   (args, ctx) => (args.content !== undefined ? Buffer.from(args.content, 'utf8') : ctx.readLocal(args.src as string)),
 );

@@ -64,6 +64,12 @@ export function modulesMarkdown(): string {
     "the aliases below are Ansible's other names for an argument. An unquoted `mode: 0644` is octal, as",
     'in Ansible; `mode: 644` is refused (Ansible would apply the decimal number 644, mode 01204).',
     '',
+    "Ansible is the oracle: test/modules/oracle/cases holds tasks in Ansible's spelling that `ansible-playbook`",
+    'and plumb each run twice on identical scratch directories; the files (type, mode, owner, bytes, link',
+    'targets) and ok/changed/failed must match (test/e2e/module-oracle.test.ts). Where a module knowingly',
+    'differs, its section says so under "Differences from Ansible", and',
+    'test/modules/oracle/known-differences.yaml lists the cases that show it.',
+    '',
     '| module | what it manages |',
     '|---|---|',
     ...moduleNames.map((n) => `| [\`${n}\`](#${n}) | ${cell(modules[n].summary)} |`),
@@ -84,6 +90,7 @@ export function modulesMarkdown(): string {
     const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
     if (json.description) out.push(`${json.description}.`, '');
     out.push(...argumentRows(schema), '');
+    if (m.differences?.length) out.push('Differences from Ansible:', '', ...m.differences.map((d) => `- ${d}`), '');
   }
   out.push(
     '## How a module works (for contributors)',

@@ -127,6 +127,10 @@ export const file = defineModule<FileArgs, { file: FileState; source?: LinkSourc
   summary: 'a path is a directory, absent, touched or an existing file, with mode/owner/group; symlinks are never followed',
   schema: fileArgs,
   aliases: { dest: 'path', name: 'path' },
+  differences: [
+    '`state: touch` leaves an existing file alone and reports ok; Ansible updates its times and reports changed on every run (plumb keeps a converged host free of changes; `modification_time`/`access_time: preserve` is what it always does).',
+    'A symlink is never followed, on `path` or met by `recurse`: root must not chmod or chown through a link someone else planted. Ansible (`follow: true`) changes the target; point `path` at the target instead.',
+  ],
   title: (args) => String(args.path ?? ''),
   // Attributes only: the content is never hashed or read.
   facts(args) {
