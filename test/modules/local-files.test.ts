@@ -12,9 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { splitWords } from '../../src/modules/command.js';
 import { fakeContext } from './context.js';
-import { applyAll, type LocalTask, plan, probeTasks } from './local.js';
-
-const probeOnly = (tasks: LocalTask[]) => probeTasks(tasks, fakeContext());
+import { applyAll, type LocalTask, plan } from './local.js';
 
 let dir: string;
 beforeEach(() => {
