@@ -107,7 +107,11 @@ export function jsonSchema(kind: SchemaKind): Record<string, unknown> {
       addAliases(ctx.zodSchema, ctx.jsonSchema as Record<string, unknown>);
       if (ctx.zodSchema === (modeSchema as unknown)) {
         // A template ("{{ file_mode }}") is checked once rendered, as validation does.
-        Object.assign(ctx.jsonSchema, { type: 'string', pattern: '^(0?[0-7]{3,4}|.*\\{\\{.*)$', description: 'octal file mode as a quoted string, e.g. "0644"' });
+        Object.assign(ctx.jsonSchema, {
+          type: 'string',
+          pattern: '^(0?[0-7]{3,4}|[ugoa]*([-+=][rwxXstugo]*)+(,[ugoa]*([-+=][rwxXstugo]*)+)*|.*\\{\\{.*)$',
+          description: 'file mode: octal as a quoted string ("0644") or symbolic ("u=rw,g=r,o=")',
+        });
       }
     },
   }) as Record<string, unknown>;

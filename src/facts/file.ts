@@ -25,6 +25,12 @@ export interface FileState {
   sha256?: string;
   /** Remote content as text, present only when it was fetched and is UTF-8 text without NUL. */
   content?: string;
+  /** The path was a symlink and this is what it resolves to; everything else describes that path (FileProbeOptions.follow). */
+  resolved?: string;
+  /** The path read is DEST/NAME, because DEST is a directory (FileProbeOptions.inside). */
+  inside?: boolean;
+  /** The umask of the host's shell ("0022"), for a path that is not a regular file or directory yet: a new file gets 0666 & ~umask, as Ansible gives it. */
+  umask?: string;
 }
 
 export interface FileProbeOptions {
@@ -32,6 +38,10 @@ export interface FileProbeOptions {
   hash: boolean;
   /** Fetch the content (base64) of regular files up to this many bytes; 0 = never. */
   fetchLimit?: number;
+  /** When the path is a directory (not a link to one), read PATH/NAME instead and say so (`inside`): copy's dest directory. */
+  inside?: string;
+  /** A symlink is resolved (readlink -f) and what it points to is read instead, named in `resolved` (lineinfile edits the target, as Ansible). */
+  follow?: boolean;
 }
 
 /** sha256 of no bytes: what a read that failed half-way through a pipe hashes to. */
@@ -48,11 +58,13 @@ const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b78
  * read is `dd iflag=nofollow`, which refuses to open a link even if one is swapped in after
  * the test; such a race reads nothing, and parseFileProbe notices the short read.
  */
-export function fileProbe(path: string, { hash, fetchLimit = 0 }: FileProbeOptions): string {
+export function fileProbe(path: string, { hash, fetchLimit = 0, inside, follow }: FileProbeOptions): string {
   const p = quote(path);
   const read = 'dd if="$p" iflag=nofollow bs=64K status=none';
   const lines = [
     `p=${p}`,
+    ...(inside === undefined ? [] : [`if [ -d "$p" ] && [ ! -L "$p" ]; then p="$p"/${quote(inside)}; echo inside; fi`]),
+    ...(follow ? [`if [ -L "$p" ] && r=$(readlink -f -- "$p") && [ -n "$r" ]; then printf 'resolved '; printf %s "$r" | base64 -w 0; echo; p=$r; fi`] : []),
     'if [ -L "$p" ]; then',
     "  echo 'type link'",
     '  printf \'target \'; readlink -n -- "$p" | base64 -w 0; echo',
@@ -73,6 +85,8 @@ export function fileProbe(path: string, { hash, fetchLimit = 0 }: FileProbeOptio
     lines.push('  fi');
   }
   lines.push('fi');
+  // A file about to be created (or to replace a link) gets the mode the session's umask gives, as in Ansible.
+  lines.push('case $(umask) in [0-7][0-7][0-7]|[0-7][0-7][0-7][0-7]) echo "umask $(umask)";; esac');
   return lines.join('\n');
 }
 
@@ -102,13 +116,19 @@ export function parseFileProbe(path: string, stdout: string, { hash }: FileProbe
       state.sha256 = rest[0];
     } else if (key === 'content') {
       contentB64 = rest.join('');
+    } else if (key === 'resolved') {
+      state.resolved = Buffer.from(rest.join(''), 'base64').toString('utf8');
+    } else if (line === 'inside') {
+      state.inside = true;
+    } else if (key === 'umask' && /^[0-7]{3,4}$/.test(rest[0] ?? '')) {
+      state.umask = normalizeMode(rest[0]);
     }
   }
   if (!sawType) return unknownOutput(path, stdout);
   if (state.type === 'link') {
     // Whatever else the output says describes the link's target, which is not ours to read.
     if (state.target === undefined) return { known: false, reason: `cannot read the symlink ${path}` };
-    return { known: true, state: { type: 'link', target: state.target } };
+    return { known: true, state: { type: 'link', target: state.target, ...(state.inside ? { inside: true } : {}), ...(state.umask ? { umask: state.umask } : {}) } };
   }
   if (state.type !== 'absent' && state.mode === undefined) {
     return { known: false, reason: `cannot stat ${path} (permission denied?)` };
@@ -153,10 +173,17 @@ export function normalizeMode(mode: string): string {
 
 /** Read `path` with these options; equal options on the same path are read once per host. */
 export function fileFact(path: string, options: FileProbeOptions): FactRef<FileState> {
-  return fact(file, { path, hash: options.hash, fetchLimit: options.fetchLimit ?? 0 });
+  // `inside` only when asked, so every other read of a path keeps its one fact key.
+  return fact(file, {
+    path,
+    hash: options.hash,
+    fetchLimit: options.fetchLimit ?? 0,
+    ...(options.inside !== undefined ? { inside: options.inside } : {}),
+    ...(options.follow ? { follow: true } : {}),
+  });
 }
 
-export const file: Fact<{ path: string } & Required<FileProbeOptions>, FileState> = {
+export const file: Fact<{ path: string } & FileProbeOptions, FileState> = {
   name: 'file',
   summary: 'type, mode, owner and group of a path; with hash its sha256, with fetchLimit its content (never through a symlink)',
   probe: (p) => fileProbe(p.path, p),

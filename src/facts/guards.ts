@@ -21,11 +21,28 @@ export interface GuardState {
   unless?: number;
 }
 
+/**
+ * A glob as sh words that expand only as a pathname pattern: `*`, `?` and simple `[...]`
+ * classes stay bare, every other run of characters is quoted. Undefined when there is no glob.
+ */
+export function globWords(pattern: string): string | undefined {
+  const parts = pattern.split(/(\*|\?|\[!?[A-Za-z0-9_.-]+\])/);
+  if (parts.length === 1) return undefined;
+  return parts.map((part, i) => (i % 2 === 1 ? part : part === '' ? '' : quote(part))).join('');
+}
+
+/** `NAME 1` when `path` exists (as Ansible, a glob in it counts when anything matches), else `NAME 0`. */
+function existsCheck(name: string, path: string): string {
+  const glob = globWords(path);
+  if (glob === undefined) return `if [ -e ${quote(path)} ]; then echo '${name} 1'; else echo '${name} 0'; fi`;
+  return `f=0; for m in ${glob}; do if [ -e "$m" ] || [ -L "$m" ]; then f=1; break; fi; done; echo "${name} $f"`;
+}
+
 /** Prints `chdir missing`, or one line per guard: `creates 0|1`, `removes 0|1`, `unless RC`. */
 function guardProbe(g: Guards): string {
   const checks: string[] = [];
-  if (g.creates !== undefined) checks.push(`if [ -e ${quote(g.creates)} ]; then echo 'creates 1'; else echo 'creates 0'; fi`);
-  if (g.removes !== undefined) checks.push(`if [ -e ${quote(g.removes)} ]; then echo 'removes 1'; else echo 'removes 0'; fi`);
+  if (g.creates !== undefined) checks.push(existsCheck('creates', g.creates));
+  if (g.removes !== undefined) checks.push(existsCheck('removes', g.removes));
   // Its own sh, so a syntax error in `unless` cannot break the batched probe script.
   if (g.unless !== undefined) checks.push(`/bin/sh -c -- ${quote(g.unless)} </dev/null >/dev/null 2>&1; echo "unless $?"`);
   const body = checks.join('\n');

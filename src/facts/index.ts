@@ -2,6 +2,8 @@
 import { aptCacheAge, aptPolicy, dpkgStatus, dpkgVerify } from './dpkg.js';
 import { file } from './file.js';
 import { hostFacts } from './host-facts.js';
+import { linkSource } from './link-source.js';
+import { treeAttrs } from './tree-attrs.js';
 import { commandGuards } from './guards.js';
 import { packages } from './packages.js';
 import { postconfValues } from './postconf.js';
@@ -10,7 +12,10 @@ import { serviceStatus } from './service.js';
 import type { Fact } from './types.js';
 
 export const facts: Record<string, Fact<any, unknown>> = Object.fromEntries(
-  [hostFacts, file, dpkgStatus, dpkgVerify, aptPolicy, aptCacheAge, serviceStatus, postconfValues, commandGuards, services, packages].map((f) => [f.name, f]),
+  [hostFacts, file, dpkgStatus, dpkgVerify, aptPolicy, aptCacheAge, serviceStatus, postconfValues, commandGuards, services, packages, linkSource, treeAttrs].map((f) => [
+    f.name,
+    f,
+  ]),
 );
 
 export * from './types.js';

@@ -38,10 +38,16 @@ export const guards = {
   chdir: wordSchema.optional().describe('run (and evaluate the guards) in this directory'),
 };
 
+/** What the program reads, as Ansible's command/shell `stdin` (never shown in a plan: it may hold a secret). */
+export const input = {
+  stdin: z.string().optional().describe("text given to the program's standard input (never shown in a plan)"),
+  stdin_add_newline: z.boolean().default(true).describe('end stdin with a newline'),
+};
+
 /**
  * The options Ansible takes out of a free-form command or shell line written with `key=value`
- * words (`touch /x creates=/x`); every other word stays in the command. plumb has creates, removes
- * and chdir; the others are then unknown arguments.
+ * words (`touch /x creates=/x`); every other word stays in the command. plumb has creates, removes,
+ * chdir, stdin and stdin_add_newline (and executable for shell); the others are then unknown arguments.
  */
 export const ANSIBLE_COMMAND_OPTIONS = ['creates', 'removes', 'chdir', 'executable', 'warn', 'stdin', 'stdin_add_newline', 'strip_empty_ends'] as const;
 
@@ -106,11 +112,12 @@ export const commandArgs = freeForm(
         .describe('the command line, split into words like sh does; nothing is expanded'),
       argv: z.array(noNulSchema).min(1).optional().describe('the program and its arguments as a list (instead of cmd)'),
       ...guards,
+      ...input,
     })
     .refine((a) => (a.cmd === undefined) !== (a.argv === undefined), { message: 'command needs exactly one of `cmd` or `argv`' }),
 );
 
-type Guarded = { creates?: string; removes?: string; unless?: string; chdir?: string };
+type Guarded = { creates?: string; removes?: string; unless?: string; chdir?: string; stdin?: string; stdin_add_newline?: boolean };
 
 function hasGuard(args: Guarded): boolean {
   return args.creates !== undefined || args.removes !== undefined || args.unless !== undefined;
@@ -151,7 +158,8 @@ export function runModule<A extends Guarded>(run: Run<A>): Module<A, { guards?: 
     plan(args, facts, ctx) {
       const state = facts.guards ? known(facts.guards) : {};
       const shown = ctx.redact(run.display(args));
-      const step = { kind: 'exec' as const, command: inDir(args, run.commandLine(args)), describe: shown };
+      const stdin = args.stdin === undefined ? undefined : args.stdin + (args.stdin_add_newline === false ? '' : '\n');
+      const step = { kind: 'exec' as const, command: inDir(args, run.commandLine(args)), describe: shown, ...(stdin !== undefined ? { stdin } : {}) };
       return guardChanges(args, state, shown).map((c) => ({ change: { ...c, summary: ctx.redact(c.summary) }, steps: [step] }));
     },
   });

@@ -4,9 +4,10 @@
  * let a value through (it is checked again, strictly, once rendered).
  */
 import { z } from 'zod';
+import { isSymbolicMode } from './symbolic-mode.js';
 
 /**
- * File modes are quoted octal strings. YAML 1.2 reads `0600` as the decimal
+ * File modes are quoted octal strings, or symbolic modes (`u=rw,g=r,o=`) resolved against the path's mode at plan time. YAML 1.2 reads `0600` as the decimal
  * number 600, so a number is refused with the fix rather than guessed at.
  */
 export const modeSchema = z.unknown().transform((value, ctx) => {
@@ -18,8 +19,9 @@ export const modeSchema = z.unknown().transform((value, ctx) => {
     });
     return z.NEVER;
   }
+  if (typeof value === 'string' && value !== '' && isSymbolicMode(value)) return value;
   if (typeof value !== 'string' || !/^0?[0-7]{3,4}$/.test(value)) {
-    ctx.addIssue({ code: 'custom', message: `mode must be a quoted octal string such as "0644", found ${JSON.stringify(value)}` });
+    ctx.addIssue({ code: 'custom', message: `mode must be a quoted octal string such as "0644" or a symbolic mode such as "u=rw,g=r,o=", found ${JSON.stringify(value)}` });
     return z.NEVER;
   }
   return value.length === 3 ? `0${value}` : value;

@@ -9,6 +9,7 @@
  * rename replaces the link itself; X is left as it is. Requested attributes
  * apply to the new file, as on a create; a backup copies the link (cp -P).
  */
+import { posix } from 'node:path';
 import { z } from 'zod';
 import { pathSchema, wordSchema } from './common.js';
 import {
@@ -24,9 +25,18 @@ import {
   madeByWrite,
   sha256,
   unifiedDiff,
+  validateSchema,
+  validateStep,
   writeStep,
 } from './files.js';
 import { type Change, defineModule, known, type Module, type ModuleContext, ModuleError, type Planned, type Step } from './types.js';
+import type { Probed } from '../facts/types.js';
+
+/** Arguments copy and template share with Ansible's: whether an existing file is replaced, and a check of the new one. */
+export const writeOptions = {
+  force: z.boolean().default(true).describe('false: only create a missing file, never change an existing one (its content or attributes)'),
+  validate: validateSchema.optional(),
+};
 
 export const copyArgs = z
   .strictObject({
@@ -34,6 +44,7 @@ export const copyArgs = z
     content: z.string().optional().describe("the file's content (exactly one of content or src)"),
     src: wordSchema.optional().describe('a local file to copy, relative to the playbook'),
     backup: z.boolean().default(false).describe('keep a timestamped copy (DEST.YYYY-MM-DD@HH:MM:SS~) of the old file before overwriting it'),
+    ...writeOptions,
     ...fileAttrs,
   })
   .refine((a) => (a.content === undefined) !== (a.src === undefined), {
@@ -44,6 +55,21 @@ export const copyArgs = z
 export interface FileTarget extends Attrs {
   dest: string;
   backup: boolean;
+  src?: string;
+  force: boolean;
+  validate?: string;
+}
+
+/** As Ansible: a dest ending in / names a directory, and the file is DEST/<basename of src>. */
+function withBasename<A extends FileTarget>(args: A): A {
+  if (!args.dest.endsWith('/') || args.src === undefined) return args;
+  return { ...args, dest: args.dest + posix.basename(args.src) };
+}
+
+/** The name the file gets if dest turns out to be an existing directory (only a src has a name to keep). */
+function intoDirectory(args: FileTarget): string | undefined {
+  if (args.src === undefined || args.dest.endsWith('/')) return undefined;
+  return posix.basename(args.src);
 }
 
 interface Desired {
@@ -59,7 +85,7 @@ interface Desired {
  * the same way.
  */
 export function contentModule<A extends FileTarget>(
-  declared: Pick<Module<A>, 'name' | 'summary' | 'schema'>,
+  declared: Pick<Module<A>, 'name' | 'summary' | 'schema' | 'differences'>,
   content: (args: A, ctx: ModuleContext) => Buffer,
 ): Module<A, { file: FileState }> {
   const { name } = declared;
@@ -79,6 +105,8 @@ export function contentModule<A extends FileTarget>(
 
   function plan(args: A, state: FileState, ctx: ModuleContext): Planned[] {
     const dest = ctx.redact(args.dest);
+    // force: false leaves anything already there alone, as Ansible.
+    if (!args.force && state.type !== 'absent') return [];
     if (state.type === 'directory') throw new ModuleError(`${name}: ${dest} is a directory; dest must name the file itself`);
     if (state.type === 'other') throw new ModuleError(`${name}: ${dest} exists and is not a regular file`);
     const want = desired(args, ctx);
@@ -110,11 +138,12 @@ export function contentModule<A extends FileTarget>(
     const what = `${dest} is a symlink to ${ctx.redact(state.target ?? '')}; will be replaced by a regular file`;
     const change: Change = want.secret ? { summary: `${what} (secret)`, target: dest, secret: true } : { summary: `${what} (${want.bytes.length} bytes)`, target: dest };
     if (!want.secret && want.text !== undefined && want.bytes.length <= DIFF_CONTENT_LIMIT) change.diff = unifiedDiff(dest, undefined, want.text);
-    return [{ change, steps: writeSteps(args, state, want, true, ctx) }, ...madeByWrite(attrChanges(dest, args, { type: 'absent' }))];
+    return [{ change, steps: writeSteps(args, state, want, true, ctx) }, ...madeByWrite(attrChanges(dest, args, { type: 'absent', umask: state.umask }))];
   }
 
   function writeSteps(args: A, state: FileState, want: Desired, exists: boolean, ctx: ModuleContext): Step[] {
     const steps: Step[] = [];
+    if (args.validate !== undefined) steps.push(validateStep(args.validate, args.dest, want.bytes, ctx));
     if (args.backup && exists) {
       const backup = backupCommand(args.dest);
       steps.push({ kind: 'exec', command: backup, describe: ctx.redact(backup) });
@@ -123,20 +152,35 @@ export function contentModule<A extends FileTarget>(
     return steps;
   }
 
+  /** The args the task plans with: a dest the probe found to be a directory means DEST/<basename of src>. */
+  function target(args: A, state: Probed<FileState>): A {
+    const inDir = intoDirectory(args);
+    return inDir !== undefined && state.known && state.state.inside ? { ...args, dest: posix.join(args.dest, inDir) } : args;
+  }
+
   return defineModule<A, { file: FileState }>({
     ...declared,
     title: (args) => String(args.dest ?? ''),
     // Secret content is never fetched: the plan must not hold the old secret either.
-    facts: (args, ctx) => ({ file: fileFact(args.dest, { hash: true, fetchLimit: desired(args, ctx).secret ? 0 : DIFF_CONTENT_LIMIT }) }),
-    plan: (args, facts, ctx) => plan(args, known(facts.file), ctx),
-    secretFacts(args, facts, ctx) {
+    facts(given, ctx) {
+      const args = withBasename(given);
+      return { file: fileFact(args.dest, { hash: true, fetchLimit: desired(args, ctx).secret ? 0 : DIFF_CONTENT_LIMIT, inside: intoDirectory(args) }) };
+    },
+    plan: (given, facts, ctx) => plan(target(withBasename(given), facts.file), known(facts.file), ctx),
+    secretFacts(given, facts, ctx) {
       if (!facts.file.known) return [];
+      const args = target(withBasename(given), facts.file);
       return secretOnHost(args, facts.file.state, desired(args, ctx), ctx) ? ['file.sha256'] : [];
     },
   });
 }
 
 export const copy = contentModule(
-  { name: 'copy', summary: "a file on the host with the given content or a local file's bytes (compared by sha256, written atomically)", schema: copyArgs },
+  {
+    name: 'copy',
+    summary: "a file on the host with the given content or a local file's bytes (compared by sha256, written atomically)",
+    schema: copyArgs,
+    differences: ['Not yet: `remote_src`, a directory as `src` (and so `directory_mode`), `mode: preserve`; each is refused when the playbook is checked.'],
+  },
   (args, ctx) => (args.content !== undefined ? Buffer.from(args.content, 'utf8') : ctx.readLocal(args.src as string)),
 );

@@ -64,6 +64,12 @@ export function modulesMarkdown(): string {
     "the aliases below are Ansible's other names for an argument. An unquoted `mode: 0644` is octal, as",
     'in Ansible; `mode: 644` is refused (Ansible would apply the decimal number 644, mode 01204).',
     '',
+    "Ansible is the oracle: test/modules/oracle/cases holds tasks in Ansible's spelling that `ansible-playbook`",
+    'and plumb each run twice on identical scratch directories; the files (type, mode, owner, bytes, link',
+    'targets) and ok/changed/failed must match (test/e2e/module-oracle.test.ts). Where a module knowingly',
+    'differs, its section says so under "Differences from Ansible", and',
+    'test/modules/oracle/known-differences.yaml lists the cases that show it.',
+    '',
     '| module | what it manages |',
     '|---|---|',
     ...moduleNames.map((n) => `| [\`${n}\`](#${n}) | ${cell(modules[n].summary)} |`),
@@ -75,7 +81,7 @@ export function modulesMarkdown(): string {
     const schema = m.schema as z.ZodType;
     if (m.freeForm) {
       out.push(
-        `Free form: \`${n}: TEXT\` is \`${n}: { ${m.freeForm}: TEXT }\`; as in Ansible, \`key=value\` words naming one of ${ANSIBLE_COMMAND_OPTIONS.map((o) => `\`${o}\``).join(', ')} are taken out as those arguments (plumb has creates, removes and chdir).`,
+        `Free form: \`${n}: TEXT\` is \`${n}: { ${m.freeForm}: TEXT }\`; as in Ansible, \`key=value\` words naming one of ${ANSIBLE_COMMAND_OPTIONS.map((o) => `\`${o}\``).join(', ')} are taken out as those arguments (plumb has creates, removes, chdir, stdin, stdin_add_newline, and executable for shell).`,
         '',
       );
     }
@@ -86,6 +92,7 @@ export function modulesMarkdown(): string {
     const rows = argumentRows(schema);
     // A module without arguments (service_facts) says so instead of an empty table.
     out.push(...(rows.length > 2 ? rows : ['Takes no arguments.']), '');
+    if (m.differences?.length) out.push('Differences from Ansible:', '', ...m.differences.map((d) => `- ${d}`), '');
   }
   out.push(
     '## How a module works (for contributors)',

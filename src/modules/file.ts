@@ -12,23 +12,45 @@
  */
 import { z } from 'zod';
 import { command } from '../quote.js';
-import { pathSchema } from './common.js';
+import { type LinkSource, linkSourceFact } from '../facts/link-source.js';
+import { normalizeMode } from '../facts/file.js';
+import { type TreeAttrs, treeAttrsFact } from '../facts/tree-attrs.js';
+import type { Probed } from '../facts/types.js';
+import { isSymbolicMode } from './symbolic-mode.js';
+import { pathSchema, wordSchema } from './common.js';
+import { linkPlan } from './file-link.js';
 import { attrChanges, attrPlans, fileAttrs, fileFact, type FileState } from './files.js';
 import { type Change, defineModule, known, ModuleError, UnknownState } from './types.js';
 
-export const fileArgs = z.strictObject({
-  path: pathSchema.describe('absolute path on the host'),
-  state: z
-    .enum(['file', 'directory', 'absent', 'touch'])
-    .default('file')
-    .describe('file: attributes of an existing file; directory: created if missing; touch: a missing file is created, an existing one left alone; absent: removed'),
-  ...fileAttrs,
-});
+export const fileArgs = z
+  .strictObject({
+    path: pathSchema.describe('absolute path on the host'),
+    state: z
+      .enum(['file', 'directory', 'absent', 'touch', 'link', 'hard'])
+      .optional()
+      .describe(
+        'file: attributes of an existing file; directory: created if missing; touch: a missing file is created, an existing one left alone; absent: removed; ' +
+          'link: a symlink to src; hard: a hard link to src. Not given: what the path is now (a directory or a file; its attributes are managed), as in Ansible',
+      ),
+    src: wordSchema.optional().describe("state link or hard: what the link points to (a relative src is taken from the link's directory)"),
+    force: z.boolean().default(false).describe('state link or hard: replace a regular file in the way, or make a symlink to a src that does not exist'),
+    recurse: z.boolean().default(false).describe('state directory: owner, group and mode apply to everything under path too (mode as octal only)'),
+    // plumb's touch never changes the timestamps of an existing file, which is Ansible's `preserve`.
+    modification_time: z.literal('preserve').optional().describe("only `preserve` (what plumb always does: touch leaves an existing file's times alone)"),
+    access_time: z.literal('preserve').optional().describe('only `preserve`, as modification_time'),
+    ...fileAttrs,
+  })
+  .refine((a) => !a.recurse || a.state === 'directory', { message: 'file: recurse goes with state directory' })
+  .refine((a) => !a.recurse || a.mode === undefined || !isSymbolicMode(a.mode), { message: 'file: recurse takes an octal mode (a symbolic one is not supported with recurse yet)' })
+  .refine((a) => (a.state === 'link' || a.state === 'hard') === (a.src !== undefined), { message: 'file: src goes with state link or hard, and they need it' })
+  .refine((a) => !(a.state === 'link' || a.state === 'hard') || (a.mode === undefined && a.owner === undefined && a.group === undefined), {
+    message: 'file: with state link or hard, set mode, owner and group on the source',
+  });
 
 export type FileArgs = z.output<typeof fileArgs>;
 
 /** Each change of file is made by one command. */
-function plan(args: FileArgs, state: FileState, redact: (s: string) => string): Array<{ change: Change; command: string }> {
+function plan(args: FileArgs & { state: 'file' | 'directory' | 'absent' | 'touch' }, state: FileState, redact: (s: string) => string): Array<{ change: Change; command: string }> {
   const path = redact(args.path);
   if (args.state === 'absent') {
     if (args.path.replace(/\/+$/, '') === '') throw new ModuleError('file: refusing to remove /');
@@ -58,23 +80,75 @@ function plan(args: FileArgs, state: FileState, redact: (s: string) => string): 
   } else if (state.type === 'directory') {
     throw new ModuleError(`file: ${path} is a directory, not a file (use state: directory)`);
   }
-  return [...out, ...attrChanges(path, args, state)];
+  return [...out, ...attrChanges(path, args, state, args.state === 'directory')];
 }
 
-export const file = defineModule<FileArgs, { file: FileState }>({
+function isLink(args: FileArgs): args is FileArgs & { state: 'link' | 'hard'; src: string } {
+  return args.state === 'link' || args.state === 'hard';
+}
+
+/** The tree fact's parameters: the attributes `recurse` applies, octal mode normalized. */
+function treeParams(args: FileArgs) {
+  return {
+    path: args.path,
+    ...(args.owner !== undefined ? { owner: args.owner } : {}),
+    ...(args.group !== undefined ? { group: args.group } : {}),
+    ...(args.mode !== undefined ? { mode: normalizeMode(args.mode) } : {}),
+  };
+}
+
+/** recurse on an existing directory: one -R command per attribute that differs somewhere under it. */
+function recursePlan(args: FileArgs, tree: TreeAttrs, redact: (s: string) => string): Array<{ change: Change; command: string }> {
+  const path = redact(args.path);
+  const out: Array<{ change: Change; command: string }> = [];
+  // -h: links are changed themselves, never what they point to; chmod -R skips links it meets.
+  if (tree.owner)
+    out.push({
+      change: { summary: `owner ${args.owner} on everything under ${path}`, target: `${path} owner (recursive)`, after: args.owner },
+      command: command('chown', '-R', '-h', '--', args.owner as string, args.path),
+    });
+  if (tree.group)
+    out.push({
+      change: { summary: `group ${args.group} on everything under ${path}`, target: `${path} group (recursive)`, after: args.group },
+      command: command('chgrp', '-R', '-h', '--', args.group as string, args.path),
+    });
+  if (tree.mode) {
+    const mode = normalizeMode(args.mode as string);
+    out.push({
+      change: { summary: `mode ${mode} on everything under ${path}`, target: `${path} mode (recursive)`, after: mode },
+      command: command('chmod', '-R', mode, '--', args.path),
+    });
+  }
+  return out;
+}
+
+export const file = defineModule<FileArgs, { file: FileState; source?: LinkSource; tree?: TreeAttrs }>({
   name: 'file',
   summary: 'a path is a directory, absent, touched or an existing file, with mode/owner/group; symlinks are never followed',
   schema: fileArgs,
   aliases: { dest: 'path', name: 'path' },
+  differences: [
+    '`state: touch` leaves an existing file alone and reports ok; Ansible updates its times and reports changed on every run (plumb keeps a converged host free of changes; `modification_time`/`access_time: preserve` is what it always does).',
+    'A symlink is never followed, on `path` or met by `recurse`: root must not chmod or chown through a link someone else planted. Ansible (`follow: true`) changes the target; point `path` at the target instead.',
+  ],
   title: (args) => String(args.path ?? ''),
   // Attributes only: the content is never hashed or read.
-  facts: (args) => ({ file: fileFact(args.path, { hash: false }) }),
-  plan(args, facts, ctx) {
+  facts(args) {
+    const path = fileFact(args.path, { hash: false });
+    if (isLink(args)) return { file: path, source: linkSourceFact(args.path, args.src) };
+    if (args.recurse) return { file: path, tree: treeAttrsFact(treeParams(args)) };
+    return { file: path };
+  },
+  plan(given, facts, ctx) {
     const state = known(facts.file);
+    if (isLink(given)) return attrPlans(linkPlan(given, state, known(facts.source as Probed<LinkSource>), ctx.redact), ctx);
+    // Ansible's default state is the path's own: mode on an existing directory changes the directory.
+    const args = { ...given, state: (given.state ?? (state.type === 'directory' ? 'directory' : 'file')) as 'file' | 'directory' | 'absent' | 'touch' };
     // state: file only manages an existing file; it may be created by an earlier task, so say why rather than fail now.
     if (args.state === 'file' && state.type === 'absent') {
       throw new UnknownState(`${ctx.redact(args.path)} does not exist (state: file does not create files; use touch or copy)`);
     }
+    if (args.recurse && state.type === 'directory') return attrPlans(recursePlan(args, known(facts.tree as Probed<TreeAttrs>), ctx.redact), ctx);
     return attrPlans(plan(args, state, ctx.redact), ctx);
   },
 });

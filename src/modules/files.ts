@@ -8,13 +8,16 @@ import { createTwoFilesPatch } from 'diff';
 import { z } from 'zod';
 import { type FileState, normalizeMode } from '../facts/file.js';
 import { command, quote } from '../quote.js';
-import { modeSchema, ownerSchema } from './common.js';
+import { posix } from 'node:path';
+import { splitWords } from './command.js';
+import { modeSchema, noNulSchema, ownerSchema } from './common.js';
+import { applySymbolicMode, isSymbolicMode } from './symbolic-mode.js';
 import type { Change, ModuleContext, Planned, Step } from './types.js';
 
 export { asText, type FileState, fileFact, sha256 } from '../facts/file.js';
 
 export const fileAttrs = {
-  mode: modeSchema.optional().describe('octal mode as a quoted string, e.g. "0644"'),
+  mode: modeSchema.optional().describe('octal mode as a quoted string ("0644"), or symbolic ("u=rw,g=r,o=", "a+x"), applied to the current mode as chmod does'),
   owner: ownerSchema.optional().describe('user name or numeric id'),
   group: ownerSchema.optional().describe('group name or numeric id'),
 };
@@ -37,11 +40,11 @@ export interface Attrs {
  * the command that fixes it. `state` absent means the path is about to be
  * created, so every requested attribute counts as a change.
  */
-export function attrChanges(path: string, wanted: Attrs, state: FileState): Array<{ change: Change; command: string }> {
+export function attrChanges(path: string, wanted: Attrs, state: FileState, directory = state.type === 'directory'): Array<{ change: Change; command: string }> {
   const out: Array<{ change: Change; command: string }> = [];
   const exists = state.type !== 'absent';
-  if (wanted.mode !== undefined && (!exists || normalizeMode(wanted.mode) !== state.mode)) {
-    const after = normalizeMode(wanted.mode);
+  const after = wanted.mode === undefined ? undefined : wantedMode(wanted.mode, state, directory);
+  if (after !== undefined && (!exists || after !== state.mode)) {
     out.push({
       change: { summary: exists ? `mode ${state.mode} → ${after}` : `mode ${after}`, target: `${path} mode`, before: exists ? state.mode : null, after },
       command: `${refuseLink(path)}; ${command('chmod', after, '--', path)}`,
@@ -96,11 +99,32 @@ export function shown(ctx: ModuleContext, value: string, max = 80): string {
 export function writeAttrs(wanted: Attrs, state: FileState): Attrs {
   const keep = state.type === 'file';
   return {
-    mode: wanted.mode !== undefined ? normalizeMode(wanted.mode) : keep ? state.mode : undefined,
+    mode: wanted.mode !== undefined ? wantedMode(wanted.mode, state, false) : keep ? state.mode : newFileMode(state),
     // Numeric ids: a file owned by a uid without a name still keeps its owner.
     owner: wanted.owner ?? (keep ? String(state.uid) : undefined),
     group: wanted.group ?? (keep ? String(state.gid) : undefined),
   };
+}
+
+/**
+ * A new file without a requested mode gets what the host's umask allows (0640 under 027), as
+ * Ansible does: never wider than the admin set. Unknown umask: the transport's own default.
+ */
+function newFileMode(state: FileState): string | undefined {
+  if (state.umask === undefined) return undefined;
+  return normalizeMode((0o666 & ~parseInt(state.umask, 8)).toString(8));
+}
+
+/**
+ * The octal mode a task's `mode` asks for. A symbolic one applies to the path's mode now, or, for
+ * a path about to be made, to what the umask gives it (022 when the probe did not say).
+ */
+export function wantedMode(mode: string, state: FileState, directory: boolean): string {
+  if (!isSymbolicMode(mode)) return normalizeMode(mode);
+  const umask = parseInt(state.umask ?? '0022', 8);
+  const exists = (state.type === 'file' || state.type === 'directory') && state.mode !== undefined;
+  const base = exists ? parseInt(state.mode as string, 8) : (directory ? 0o777 : 0o666) & ~umask;
+  return applySymbolicMode(mode, base, directory, umask);
 }
 
 /** `cp -P -p` of the current file to PATH.<timestamp>~ (Ansible's backup naming), made on the host at apply time. */
@@ -109,14 +133,45 @@ export function backupCommand(path: string): string {
   return `${command('cp', '-P', '-p', '--', path)} ${quote(path)}."$(date +%Y-%m-%d@%H:%M:%S)~"`;
 }
 
+/** Ansible's `validate`: a command with %s, run on the new content before it replaces the file. */
+export const validateSchema = noNulSchema
+  .refine((v) => v.includes('%s'), { message: 'validate must contain %s (where the new file goes)' })
+  .refine((v) => splitsIntoWords(v), { message: 'validate has an unterminated quote' })
+  .describe('a command (no shell) run on the new content first, %s naming it; the file is only changed when it exits 0');
+
+function splitsIntoWords(v: string): boolean {
+  try {
+    return splitWords(v).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The validate command run on a temporary copy of the new content (beside the file, so relative
+ * includes resolve the same): it must exit 0 or the task fails before the file is touched. The
+ * content goes on stdin, never into the command line or its description.
+ */
+export function validateStep(validate: string, path: string, content: Buffer | string, ctx: ModuleContext): Step {
+  const words = splitWords(validate).map((w) => w.split('%s').map(quote).join('"$t"'));
+  const template = quote(posix.join(posix.dirname(path), `.${posix.basename(path)}.plumb-validate-XXXXXXXX`));
+  const run = [`t=$(mktemp ${template}) || exit 1`, `trap 'rm -f "$t"' EXIT`, 'cat > "$t"', words.join(' ')].join('\n');
+  return { kind: 'exec', command: run, stdin: content, describe: `validate ${ctx.redact(path)}: ${ctx.redact(validate)}` };
+}
+
 function describeAttrs(attrs: Attrs): string {
   return [attrs.mode, attrs.owner && `owner ${attrs.owner}`, attrs.group && `group ${attrs.group}`].filter(Boolean).join(' ');
+}
+
+/** A regular expression written for Ansible (Python's re): its named groups `(?P<n>…)` and `(?P=n)` in JavaScript's spelling. */
+export function pythonRegExp(source: string): RegExp {
+  return new RegExp(source.replace(/\(\?P<(\w+)>/g, '(?<$1>').replace(/\(\?P=(\w+)\)/g, '\\k<$1>'));
 }
 
 /** Regular expressions given as arguments must compile (a templated one once rendered). */
 export function compiles(r: string): boolean {
   try {
-    new RegExp(r);
+    pythonRegExp(r);
     return true;
   } catch {
     return false;

@@ -3,15 +3,32 @@
  * or absent. The probe fetches the file; the new content is computed here
  * and written atomically, so the edit is never half-applied on the host.
  *
- * Symlinks: the edit needs the file's content, and nothing is read through a
- * link, so a path that is a symlink fails the task ("PATH is a symlink to X;
- * lineinfile edits regular files only, point path at the target"), with or
- * without `create`. Ansible's `follow` may come later as an explicit choice.
+ * Symlinks, as Ansible: a path that is a symlink is resolved (readlink -f) and
+ * its target is read and edited; the link stays. A link that cannot be resolved
+ * (a loop) fails the task and says where it points.
  */
+import { posix } from 'node:path';
 import { z } from 'zod';
+import { command } from '../quote.js';
 import { pathSchema } from './common.js';
-import { attrChanges, attrPlans, compiles, fileAttrs, fileFact, type FileState, madeByWrite, regexSchema, shown, unifiedDiff, writeStep } from './files.js';
-import { type Change, defineModule, known, type ModuleContext, ModuleError, type Planned, UnknownState } from './types.js';
+import {
+  attrChanges,
+  attrPlans,
+  backupCommand,
+  compiles,
+  fileAttrs,
+  fileFact,
+  type FileState,
+  madeByWrite,
+  pythonRegExp,
+  regexSchema,
+  shown,
+  unifiedDiff,
+  validateSchema,
+  validateStep,
+  writeStep,
+} from './files.js';
+import { type Change, defineModule, known, type ModuleContext, ModuleError, type Planned, type Step, UnknownState } from './types.js';
 
 /** Files larger than this are not edited (the probe would carry them whole). */
 export const LINEINFILE_LIMIT = 1024 * 1024;
@@ -31,11 +48,22 @@ export const lineinfileArgs = z
     insertafter: z
       .string()
       .refine((r) => r === 'EOF' || compiles(r), { message: 'not a valid regular expression' })
-      .default('EOF')
-      .describe('EOF, or a regular expression: the line goes after its last match (EOF when none matches)'),
+      .optional()
+      .describe('EOF (the default), or a regular expression: the line goes after its last match (EOF when none matches)'),
+    insertbefore: z
+      .string()
+      .refine((r) => r === 'BOF' || compiles(r), { message: 'not a valid regular expression' })
+      .optional()
+      .describe('BOF, or a regular expression: the line goes before its last match (EOF when none matches)'),
+    firstmatch: z.boolean().default(false).describe('regexp, insertafter and insertbefore use the first matching line instead of the last'),
+    backrefs: z.boolean().default(false).describe('line may use \\1 or \\g<name> for regexp groups; when regexp matches nothing the file is left alone'),
     create: z.boolean().default(false).describe('create the file when it does not exist'),
+    backup: z.boolean().default(false).describe('keep a timestamped copy (PATH.YYYY-MM-DD@HH:MM:SS~) of the old file before changing it'),
+    validate: validateSchema.optional(),
     ...fileAttrs,
   })
+  .refine((a) => a.insertafter === undefined || a.insertbefore === undefined, { message: 'lineinfile takes `insertafter` or `insertbefore`, not both' })
+  .refine((a) => !a.backrefs || a.regexp !== undefined, { message: 'backrefs needs `regexp`' })
   .refine((a) => a.state === 'absent' || a.line !== undefined, { message: 'lineinfile with state present needs `line`' })
   .refine((a) => a.state === 'present' || a.line !== undefined || a.regexp !== undefined, {
     message: 'lineinfile with state absent needs `regexp` or `line`',
@@ -48,27 +76,52 @@ interface Edit {
   summary: string;
 }
 
+/** The index of the last (or first) line matching `re`, or -1. */
+function findLine(lines: string[], re: RegExp, first: boolean): number {
+  let found = -1;
+  for (let i = 0; i < lines.length; i++) {
+    if (!re.test(lines[i])) continue;
+    found = i;
+    if (first) break;
+  }
+  return found;
+}
+
+/** Python's match.expand as Ansible's backrefs use it: \1..\99, \g<n>, \g<name> and \\; an unmatched group is empty. */
+export function expandBackrefs(template: string, m: RegExpExecArray): string {
+  return template.replace(/\\g<(\w+)>|\\(\d{1,2})|\\\\/g, (all, name: string | undefined, num: string | undefined) => {
+    if (all === '\\\\') return '\\';
+    const key = name ?? num ?? '';
+    const value = /^\d+$/.test(key) ? m[Number(key)] : m.groups?.[key];
+    return value ?? '';
+  });
+}
+
 /** The file's content after the edit, or undefined when it already complies. */
 export function editLines(args: LineinfileArgs, before: string, ctx: ModuleContext): Edit | undefined {
   const lines = before === '' ? [] : before.replace(/\n$/, '').split('\n');
   const endsWithNewline = before.endsWith('\n');
   const join = (ls: string[], forceNewline: boolean) => (ls.length === 0 ? '' : ls.join('\n') + (forceNewline || endsWithNewline ? '\n' : ''));
-  const matches = args.regexp !== undefined ? new RegExp(args.regexp) : undefined;
+  const matches = args.regexp !== undefined ? pythonRegExp(args.regexp) : undefined;
+  // As Ansible: a line is compared without its line ending, so a CRLF file's "a\r" holds "a".
+  const same = (l: string) => l.replace(/\r$/, '') === args.line;
 
   if (args.state === 'absent') {
-    const kept = lines.filter((l) => (matches ? !matches.test(l) : l !== args.line));
+    const kept = lines.filter((l) => (matches ? !matches.test(l) : !same(l)));
     const removed = lines.length - kept.length;
     if (removed === 0) return undefined;
     const what = matches ? `matching ${shown(ctx, args.regexp as string)}` : shown(ctx, args.line as string);
     return { content: join(kept, false), summary: `remove ${removed} line${removed === 1 ? '' : 's'} ${what}` };
   }
 
-  const line = args.line as string;
+  let line = args.line as string;
   if (matches) {
-    let last = -1;
-    lines.forEach((l, i) => {
-      if (matches.test(l)) last = i;
-    });
+    const last = findLine(lines, matches, args.firstmatch);
+    // backrefs: the line is the regexp's match expanded; no match leaves the file alone.
+    if (args.backrefs) {
+      if (last < 0) return undefined;
+      line = expandBackrefs(line, matches.exec(lines[last]) as RegExpExecArray);
+    }
     if (last >= 0) {
       if (lines[last] === line) return undefined;
       const old = lines[last];
@@ -77,18 +130,25 @@ export function editLines(args: LineinfileArgs, before: string, ctx: ModuleConte
       return { content: join(next, false), summary: `replace line ${shown(ctx, old)} → ${shown(ctx, line)}` };
     }
   }
-  // Ansible's rule: with no regexp match, a line already present verbatim counts as present.
-  if (lines.includes(line)) return undefined;
+  // Ansible's rule: with no regexp match, a line already present counts as present; it rewrites
+  // the last such line with its own ending, so a CRLF line becomes LF.
+  const present = lines.map(same).lastIndexOf(true);
+  if (present >= 0 && lines[present] === line) return undefined;
+  if (present >= 0) {
+    const next = [...lines];
+    next[present] = line;
+    return { content: join(next, false), summary: `rewrite line ${shown(ctx, line)} with a LF ending` };
+  }
   const next = [...lines];
   let at = next.length;
-  if (args.insertafter !== 'EOF') {
-    const after = new RegExp(args.insertafter);
-    for (let i = next.length - 1; i >= 0; i--) {
-      if (after.test(next[i])) {
-        at = i + 1;
-        break;
-      }
-    }
+  if (args.insertbefore === 'BOF') {
+    at = 0;
+  } else if (args.insertbefore !== undefined) {
+    const found = findLine(next, pythonRegExp(args.insertbefore), args.firstmatch);
+    if (found >= 0) at = found;
+  } else if (args.insertafter !== undefined && args.insertafter !== 'EOF') {
+    const found = findLine(next, pythonRegExp(args.insertafter), args.firstmatch);
+    if (found >= 0) at = found + 1;
   }
   next.splice(at, 0, line);
   return { content: join(next, true), summary: `add line ${shown(ctx, line)}` };
@@ -107,7 +167,7 @@ function editable(args: LineinfileArgs, state: FileState, ctx: ModuleContext): F
 function plan(args: LineinfileArgs, state: FileState, ctx: ModuleContext): Planned[] {
   const path = ctx.redact(args.path);
   if (state.type === 'link') {
-    throw new ModuleError(`lineinfile: ${path} is a symlink to ${ctx.redact(state.target ?? '')}; lineinfile edits regular files only, point path at the target`);
+    throw new ModuleError(`lineinfile: ${path} is a symlink to ${ctx.redact(state.target ?? '')}; it cannot be resolved (a loop?); point path at the target`);
   }
   if (state.type === 'directory' || state.type === 'other') throw new ModuleError(`lineinfile: ${path} is not a regular file`);
   if (state.type === 'absent' && args.state === 'absent') return [];
@@ -122,7 +182,19 @@ function plan(args: LineinfileArgs, state: FileState, ctx: ModuleContext): Plann
   const change: Change = secret
     ? { summary: `${state.type === 'absent' ? `create ${path}` : 'content changed'} (secret)`, target: path, secret: true }
     : { summary, target: path, diff: unifiedDiff(path, state.type === 'absent' ? undefined : before, content) };
-  return [{ change, steps: [writeStep(args.path, content, args, state, secret, ctx)] }, ...madeByWrite(attrs)];
+  const write = writeStep(args.path, content, args, state, secret, ctx);
+  const steps: Step[] = [];
+  if (args.validate !== undefined) steps.push(validateStep(args.validate, args.path, content, ctx));
+  if (state.type === 'absent') {
+    // As Ansible's create: missing parent directories are made (mode from the umask, as mkdir gives).
+    const parents = command('mkdir', '-p', '--', posix.dirname(args.path));
+    steps.push({ kind: 'exec', command: parents, describe: ctx.redact(parents) });
+  } else if (args.backup) {
+    const backup = backupCommand(args.path);
+    steps.push({ kind: 'exec', command: backup, describe: ctx.redact(backup) });
+  }
+  steps.push(write);
+  return [{ change, steps }, ...madeByWrite(attrs)];
 }
 
 export const lineinfile = defineModule<LineinfileArgs, { file: FileState }>({
@@ -131,8 +203,13 @@ export const lineinfile = defineModule<LineinfileArgs, { file: FileState }>({
   schema: lineinfileArgs,
   aliases: { dest: 'path', destfile: 'path', name: 'path', value: 'line', regex: 'regexp' },
   title: (args) => String(args.path ?? ''),
-  facts: (args) => ({ file: fileFact(args.path, { hash: true, fetchLimit: LINEINFILE_LIMIT }) }),
-  plan: (args, facts, ctx) => plan(args, editable(args, known(facts.file), ctx), ctx),
+  // follow: a symlink's target is read and edited, the link kept (Ansible's lineinfile follows links).
+  facts: (args) => ({ file: fileFact(args.path, { hash: true, fetchLimit: LINEINFILE_LIMIT, follow: true }) }),
+  plan(given, facts, ctx) {
+    const state = known(facts.file);
+    const args = state.resolved !== undefined ? { ...given, path: state.resolved } : given;
+    return plan(args, editable(args, state, ctx), ctx);
+  },
   // The fact carries the whole file so the edit is computed locally; mark it when secrets are involved.
   secretFacts(args, facts, ctx) {
     const content = facts.file.known ? facts.file.state.content : undefined;

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { pathSchema, wordSchema } from './common.js';
-import { contentModule } from './copy.js';
+import { contentModule, writeOptions } from './copy.js';
 import { fileAttrs } from './files.js';
 
 const delimiter = (def: string, what: string) => z.string().min(1).max(8).default(def).describe(`the string that ${what} (Jinja's default ${def})`);
@@ -27,6 +27,7 @@ export const templateArgs = z.strictObject({
   variable_end_string: delimiter('}}', 'closes an expression'),
   comment_start_string: delimiter('{#', 'opens a comment'),
   comment_end_string: delimiter('#}', 'closes a comment'),
+  ...writeOptions,
   ...fileAttrs,
 });
 

@@ -118,6 +118,11 @@ export interface Module<A = any, F = any> {
   freeForm?: string;
   /** Ansible's other names for arguments (`dest` for file's `path`), alias → argument; a task may use either. */
   aliases?: Readonly<Record<string, string>>;
+  /**
+   * Issue 15: where the module knowingly differs from Ansible, one sentence each (docs/modules.md);
+   * test/modules/oracle/known-differences.yaml holds the differential cases that show them.
+   */
+  differences?: readonly string[];
   /** What a task without a name is called after "module: " (never file content). Gets the arguments as written. */
   title(args: Record<string, unknown>): string;
   /** The facts the task reads, by name. Pure. */

@@ -49,6 +49,30 @@ export const conformanceCases: ConformanceCase[] = [
     task: { lineinfile: { path: '/etc/plumb-test/line.conf', regexp: '^key=', line: 'key=new' } },
     check: 'cat /etc/plumb-test/line.conf',
   },
+  {
+    module: 'copy into a directory',
+    setup: 'mkdir -p /etc/plumb-test/motd.d',
+    task: { copy: { dest: '/etc/plumb-test/motd.d/', src: 'greeting.j2' } },
+    check: 'stat -c "%a %n" /etc/plumb-test/motd.d/greeting.j2 2>&1',
+  },
+  {
+    module: 'file link',
+    setup: 'mkdir -p /etc/plumb-test && touch /etc/plumb-test/real.conf',
+    task: { file: { path: '/etc/plumb-test/link.conf', src: 'real.conf', state: 'link' } },
+    check: 'readlink /etc/plumb-test/link.conf 2>&1 || true',
+  },
+  {
+    module: 'file recurse',
+    setup: 'mkdir -p /srv/plumb-tree/sub && touch /srv/plumb-tree/sub/a',
+    task: { file: { path: '/srv/plumb-tree', state: 'directory', recurse: true, owner: 'nobody', mode: '0750' } },
+    check: 'stat -c "%U %a %n" /srv/plumb-tree /srv/plumb-tree/sub /srv/plumb-tree/sub/a',
+  },
+  {
+    module: 'lineinfile through a symlink',
+    setup: "mkdir -p /etc/plumb-test && printf 'port = 25\\n' > /etc/plumb-test/real.ini && ln -sf real.ini /etc/plumb-test/app.ini",
+    task: { lineinfile: { path: '/etc/plumb-test/app.ini', regexp: '^port = (\\d+)$', line: 'port = \\1 # managed', backrefs: true } },
+    check: 'cat /etc/plumb-test/real.ini; stat -c %F /etc/plumb-test/app.ini',
+  },
   { module: 'command', task: { command: { cmd: 'touch /root/command-ran', creates: '/root/command-ran' } }, check: 'ls /root/command-ran 2>&1' },
   { module: 'shell', task: { shell: { cmd: 'echo hi > /root/shell-ran', creates: '/root/shell-ran' } }, check: 'cat /root/shell-ran 2>&1' },
   {

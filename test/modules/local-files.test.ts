@@ -12,9 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { splitWords } from '../../src/modules/command.js';
 import { fakeContext } from './context.js';
-import { applyAll, type LocalTask, plan, probeTasks } from './local.js';
-
-const probeOnly = (tasks: LocalTask[]) => probeTasks(tasks, fakeContext());
+import { applyAll, type LocalTask, plan } from './local.js';
 
 let dir: string;
 beforeEach(() => {
@@ -136,16 +134,15 @@ describe('copy and template on a real filesystem', () => {
 });
 
 describe('symlinks under file and lineinfile on a real filesystem', () => {
-  it('lineinfile on a symlink fails the task, names the target and reads nothing', () => {
+  it('lineinfile on a symlink edits the target and keeps the link, as Ansible (deliberate change: it used to refuse)', () => {
     const target = join(dir, 'real.conf');
     const link = join(dir, 'link.conf');
-    writeFileSync(target, 'secret-line=1\n');
-    symlinkSync(target, link);
-    const task: LocalTask = { module: 'lineinfile', args: { path: link, line: 'a=1' } };
-    const [p] = probeOnly([task]);
-    expect(p.stdout).not.toContain(Buffer.from('secret-line=1\n').toString('base64'));
-    expect(() => plan([task], fakeContext())).toThrow(`lineinfile: ${link} is a symlink to ${target}; lineinfile edits regular files only, point path at the target`);
-    expect(readFileSync(target, 'utf8')).toBe('secret-line=1\n');
+    writeFileSync(target, 'x=1\n', { mode: 0o600 });
+    symlinkSync('real.conf', link);
+    expect(converge([{ module: 'lineinfile', args: { path: link, line: 'a=1' } }])).toEqual([['add line a=1']]);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toBe('x=1\na=1\n');
+    expect(statSync(target).mode & 0o7777).toBe(0o600);
   });
 
   it('file: mode on a symlink fails (file does not follow); absent removes only the link', () => {
@@ -283,6 +280,27 @@ describe('command and shell guards on a real filesystem', () => {
     expect(plan(tasks, fakeContext())[0].changes.map((c) => c.summary)).toEqual(['will run: true']);
     applyAll(plan(tasks, fakeContext()), fakeContext());
     expect(plan(tasks, fakeContext())[0].changes).toHaveLength(1);
+  });
+});
+
+describe('command and shell input and shell on a real filesystem', () => {
+  it('stdin reaches the program, with a newline unless stdin_add_newline is false; executable picks the shell', () => {
+    const a = join(dir, 'a');
+    const b = join(dir, 'b');
+    const c = join(dir, 'c');
+    const ran = plan(
+      [
+        { module: 'command', args: { cmd: `tee ${a}`, stdin: 'one' } },
+        { module: 'shell', args: { cmd: `cat > ${b}`, stdin: 'two', stdin_add_newline: false } },
+        { module: 'shell', args: { cmd: `echo "\${BASH_VERSION:+bash}" > ${c}`, executable: '/bin/bash' } },
+      ],
+      fakeContext(),
+    );
+    for (const p of ran) expect(p.steps[0].describe).not.toMatch(/one|two/);
+    applyAll(ran, fakeContext());
+    expect(readFileSync(a, 'utf8')).toBe('one\n');
+    expect(readFileSync(b, 'utf8')).toBe('two');
+    expect(readFileSync(c, 'utf8')).toBe('bash\n');
   });
 });
 

@@ -53,19 +53,6 @@ export function probeAll(refs: FactRef[], env: NodeJS.ProcessEnv = process.env):
   return outputs;
 }
 
-/** The output of each task's facts, joined per task, without planning. */
-export function probeTasks(tasks: LocalTask[], ctx: ModuleContext, env?: NodeJS.ProcessEnv): Array<{ stdout: string }> {
-  return tasks.map((task) => {
-    const module = modules[task.module];
-    const refs = Object.values(factRefs(module, module.schema.parse(task.args), ctx));
-    return {
-      stdout: probeAll(refs, env)
-        .map((o) => o.stdout)
-        .join(''),
-    };
-  });
-}
-
 export function plan(tasks: LocalTask[], ctx: ModuleContext, env?: NodeJS.ProcessEnv): Planned[] {
   const asked = tasks.map((task) => {
     const module = modules[task.module];

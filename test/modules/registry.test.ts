@@ -10,8 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { jsonSchema } from '../../src/config/jsonschema.js';
 import { defaultName } from '../../src/config/playbook.js';
 import { modulesMarkdown } from '../../src/modules/docs.js';
-import { moduleNames, modules } from '../../src/modules/index.js';
+import { type ModuleName, moduleNames, modules } from '../../src/modules/index.js';
 import { conformanceCases } from '../e2e/conformance-cases.js';
+import { readKnownDifferences } from './oracle/harness.js';
 
 const root = join(import.meta.dirname, '../..');
 
@@ -65,6 +66,12 @@ describe('generated files', () => {
 
   it('schemas/playbook.schema.json is current (run npm run schemas)', () => {
     expect(JSON.parse(readFileSync(join(root, 'schemas/playbook.schema.json'), 'utf8'))).toEqual(jsonSchema('playbook'));
+  });
+
+  it('a module with differential cases that differ from Ansible says how in its docs (differences)', () => {
+    const known = readKnownDifferences();
+    const differing = new Set(known.differences.flatMap((d) => d.cases.map((id) => id.split('/')[0])));
+    for (const name of differing) expect(modules[name as ModuleName]?.differences?.length ?? 0, `${name}: differences for docs/modules.md`).toBeGreaterThan(0);
   });
 
   it('every conformance case runs a registered module', () => {

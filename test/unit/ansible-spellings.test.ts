@@ -184,7 +184,11 @@ describe('positioned errors and warnings', () => {
       '    - service: name=postfix stat=started',
       ['3:16: error: unknown key "stat" (did you mean "state"?)', '3:16: error: service needs `state` or `enabled`'],
     ],
-    ['a command option plumb lacks', '    - shell: echo hi executable=/bin/bash', ['3:14: error: unknown key "executable"; expected one of: cmd, creates, removes, unless, chdir']],
+    [
+      'a command option plumb lacks',
+      '    - shell: echo hi strip_empty_ends=false',
+      ['3:14: error: unknown key "strip_empty_ends"; expected one of: cmd, executable, creates, removes, unless, chdir, stdin, stdin_add_newline'],
+    ],
     ['a wrong value inside an alias', '    - file: { name: relative, state: directory }', ['3:21: error: not an absolute path (it must start with /)']],
     [
       'decimal mode (Ansible: 01204)',

@@ -1,0 +1,358 @@
+/**
+ * The module differential harness: each case (test/modules/oracle/cases/<module>.yaml) is one
+ * task in Ansible's spelling plus the files it starts from. The task runs under `ansible-playbook`
+ * on one scratch directory and under plumb (the real CLI, `connection: local`) on an identical
+ * one, twice each; the directories (type, mode, owner, bytes, link targets) and the task's
+ * outcome (ok, changed, failed) must match after the first run and after the second.
+ *
+ * Both tools get every case at once: one inventory host per case (all `connection: local`), one
+ * play per host, so a failing case stops only its own host and each tool starts once per run.
+ * Cases that ask for another umask run in their own batch under it.
+ */
+import { spawnSync } from 'node:child_process';
+import { chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
+import { runCli } from '../../in-process.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+export const casesDir = resolve(here, 'cases');
+export const knownDifferencesFile = resolve(here, 'known-differences.yaml');
+const repoRoot = resolve(here, '../../..');
+
+/** One path of a case's starting state, relative to its scratch directory. */
+export interface SetupEntry {
+  content?: string;
+  dir?: boolean;
+  /** A symlink to this target (relative, or absolute with @DIR@). */
+  link?: string;
+  mode?: string;
+  owner?: string;
+  group?: string;
+}
+
+export interface OracleCase {
+  /** "<module>/<name>", unique. */
+  id: string;
+  module: string;
+  /** The task as Ansible spells it: `{ copy: { dest: "@DIR@/a", content: "x" } }`, with other task keys beside it. */
+  task: Record<string, unknown>;
+  setup: Record<string, SetupEntry>;
+  /** Local files next to the playbook (copy src, template src), named in the task as @FILES@/name. */
+  files: Record<string, string>;
+  vars: Record<string, unknown>;
+  /** The umask both tools run under (octal string); default 0022. */
+  umask: string;
+}
+
+export type Outcome = 'ok' | 'changed' | 'failed';
+
+export interface RunState {
+  outcome: Outcome;
+  /** One line per path under the scratch directory. */
+  tree: string[];
+}
+
+export interface CaseResult {
+  case: OracleCase;
+  ansible: [RunState, RunState];
+  plumb: [RunState, RunState];
+  agree: boolean;
+  /** What differs, for a human. */
+  difference: string;
+}
+
+const caseKeys = new Set(['name', 'task', 'setup', 'files', 'vars', 'umask']);
+
+export function loadCases(): OracleCase[] {
+  const out: OracleCase[] = [];
+  for (const file of readdirSync(casesDir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()) {
+    const module = basename(file, '.yaml');
+    const list = parse(readFileSync(join(casesDir, file), 'utf8')) as Array<Record<string, unknown>>;
+    for (const raw of list) {
+      const extra = Object.keys(raw).filter((k) => !caseKeys.has(k));
+      if (extra.length) throw new Error(`${file}: case ${String(raw.name)}: unknown keys ${extra.join(', ')}`);
+      const id = `${module}/${String(raw.name)}`;
+      if (out.some((c) => c.id === id)) throw new Error(`${file}: duplicate case ${id}`);
+      out.push({
+        id,
+        module,
+        task: raw.task as Record<string, unknown>,
+        setup: (raw.setup ?? {}) as Record<string, SetupEntry>,
+        files: (raw.files ?? {}) as Record<string, string>,
+        vars: (raw.vars ?? {}) as Record<string, unknown>,
+        umask: String(raw.umask ?? '0022'),
+      });
+    }
+  }
+  return out;
+}
+
+/** Every string in `value` with the placeholders replaced. */
+function substitute(value: unknown, dir: string, files: string): unknown {
+  if (typeof value === 'string') return value.split('@DIR@').join(dir).split('@FILES@').join(files);
+  if (Array.isArray(value)) return value.map((v) => substitute(v, dir, files));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, dir, files)]));
+  return value;
+}
+
+function idOf(name: string): number {
+  if (/^\d+$/.test(name)) return Number(name);
+  return Number(spawnSync('id', ['-u', '--', name], { encoding: 'utf8' }).stdout.trim());
+}
+
+function gidOf(name: string): number {
+  if (/^\d+$/.test(name)) return Number(name);
+  return Number(spawnSync('getent', ['group', name], { encoding: 'utf8' }).stdout.split(':')[2]);
+}
+
+function makeSetup(dir: string, setup: Record<string, SetupEntry>): void {
+  mkdirSync(dir, { recursive: true });
+  for (const [rel, e] of Object.entries(setup)) {
+    const path = join(dir, rel);
+    mkdirSync(dirname(path), { recursive: true });
+    if (e.dir) mkdirSync(path, { recursive: true });
+    else if (e.link !== undefined) symlinkSync(e.link.split('@DIR@').join(dir), path);
+    else writeFileSync(path, e.content ?? '');
+    if (e.link === undefined) {
+      chmodSync(path, parseInt(e.mode ?? (e.dir ? '0755' : '0644'), 8));
+      if (e.owner !== undefined || e.group !== undefined) chownSync(path, e.owner ? idOf(e.owner) : -1, e.group ? gidOf(e.group) : -1);
+    }
+  }
+}
+
+/** Backup names carry a timestamp (and, in Ansible, a pid): compared by their shape. */
+function normalName(name: string): string {
+  return name.replace(/(\.\d+)?\.\d{4}-\d{2}-\d{2}@\d{2}:\d{2}:\d{2}~$/, '.BACKUP~');
+}
+
+/** The state of a scratch directory, one sorted line per path; `dir` itself shows as ".". */
+export function snapshot(dir: string): string[] {
+  const lines: string[] = [];
+  const walk = (path: string, rel: string) => {
+    const st = lstatSync(path);
+    const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
+    const who = `${st.uid}:${st.gid}`;
+    if (st.isSymbolicLink()) {
+      lines.push(`${rel} link -> ${readlinkSync(path).split(dir).join('@DIR@')} ${who}`);
+    } else if (st.isDirectory()) {
+      lines.push(`${rel} dir ${mode} ${who}`);
+      for (const name of readdirSync(path).sort()) walk(join(path, name), rel === '.' ? normalName(name) : `${rel}/${normalName(name)}`);
+    } else if (st.isFile()) {
+      const bytes = readFileSync(path);
+      const text = bytes.length <= 2048 ? JSON.stringify(bytes.toString('latin1').split(dir).join('@DIR@')) : `${bytes.length} bytes`;
+      lines.push(`${rel} file ${mode} ${who} ${text}${st.nlink > 1 ? ` nlink=${st.nlink}` : ''}`);
+    } else {
+      lines.push(`${rel} other ${mode} ${who}`);
+    }
+  };
+  walk(dir, '.');
+  return lines.sort();
+}
+
+interface Batch {
+  umask: string;
+  cases: OracleCase[];
+}
+
+function batches(cases: OracleCase[]): Batch[] {
+  const by = new Map<string, OracleCase[]>();
+  for (const c of cases) by.set(c.umask, [...(by.get(c.umask) ?? []), c]);
+  return [...by.entries()].map(([umask, list]) => ({ umask, cases: list }));
+}
+
+const hostOf = (i: number) => `case${String(i).padStart(3, '0')}`;
+
+/** One playbook with one play per case, each on its own host and scratch directory. */
+function playbook(cases: OracleCase[], scratch: string, first = 0, skip: Set<number> = new Set()): string {
+  const plays = cases.flatMap((c, n) => {
+    const i = first + n;
+    if (skip.has(i)) return [];
+    return [
+      {
+        name: c.id,
+        hosts: hostOf(i),
+        gather_facts: false,
+        ...(Object.keys(c.vars).length ? { vars: c.vars } : {}),
+        tasks: [{ name: c.id, ...(substitute(c.task, join(scratch, hostOf(i)), `files-${hostOf(i)}`) as object) }],
+      },
+    ];
+  });
+  return stringify(plays, { lineWidth: 0 });
+}
+
+function inventory(cases: OracleCase[]): string {
+  return cases.map((_, i) => `${hostOf(i)} ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n`).join('');
+}
+
+/** The outcome per host from a recap of `host ... ok=N changed=N ... failed=N` (Ansible) or a plumb table row. */
+function ansibleOutcomes(stdout: string, count: number): Outcome[] {
+  const out: Outcome[] = [];
+  for (let i = 0; i < count; i++) {
+    const m = new RegExp(`^${hostOf(i)}\\s+: ok=(\\d+)\\s+changed=(\\d+)\\s+unreachable=(\\d+)\\s+failed=(\\d+)`, 'm').exec(stdout);
+    if (!m) throw new Error(`ansible-playbook printed no recap for ${hostOf(i)}:\n${stdout.slice(-3000)}`);
+    out.push(Number(m[4]) > 0 || Number(m[3]) > 0 ? 'failed' : Number(m[2]) > 0 ? 'changed' : 'ok');
+  }
+  return out;
+}
+
+function plumbOutcomes(stdout: string, count: number, refused: Set<number>): Outcome[] {
+  const out: Outcome[] = [];
+  for (let i = 0; i < count; i++) {
+    if (refused.has(i)) {
+      out.push('failed');
+      continue;
+    }
+    const m = new RegExp(`^${hostOf(i)}\\s+\\S+\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)`, 'm').exec(stdout);
+    if (!m) throw new Error(`plumb printed no recap row for ${hostOf(i)}:\n${stdout.slice(-3000)}`);
+    out.push(Number(m[3]) > 0 || Number(m[4]) > 0 ? 'failed' : Number(m[2]) > 0 ? 'changed' : 'ok');
+  }
+  return out;
+}
+
+/**
+ * Ansible runs plays one after another, so one play per case would run the cases one at a time:
+ * its playbook is one play over every case host with the free strategy, each host including
+ * its own case's task file (a failed case stops only its host, as in plumb).
+ */
+function ansiblePlaybook(cases: OracleCase[], scratch: string, work: string): string {
+  cases.forEach((c, i) => {
+    const task = { name: c.id, ...(substitute(c.task, join(scratch, hostOf(i)), `files-${hostOf(i)}`) as object) };
+    const withVars = Object.keys(c.vars).length ? { block: [task], vars: c.vars } : task;
+    writeFileSync(join(work, `task-${hostOf(i)}.yml`), stringify([withVars], { lineWidth: 0 }));
+  });
+  return stringify([{ name: 'cases', hosts: 'all', gather_facts: false, strategy: 'free', tasks: [{ include_tasks: 'task-{{ inventory_hostname }}.yml' }] }]);
+}
+
+function writeWork(work: string, b: Batch, scratch: string, forAnsible: boolean): void {
+  mkdirSync(work, { recursive: true });
+  writeFileSync(join(work, 'play.yml'), forAnsible ? ansiblePlaybook(b.cases, scratch, work) : playbook(b.cases, scratch));
+  writeFileSync(join(work, 'hosts.ini'), inventory(b.cases));
+  b.cases.forEach((c, i) => {
+    for (const [name, text] of Object.entries(c.files)) {
+      const path = join(work, `files-${hostOf(i)}`, name);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, text);
+    }
+    makeSetup(join(scratch, hostOf(i)), c.setup);
+  });
+}
+
+function runAnsible(work: string, umask: string): string {
+  const r = spawnSync('sh', ['-c', `umask ${umask} && exec ansible-playbook -i hosts.ini -f 8 play.yml`], {
+    cwd: work,
+    encoding: 'utf8',
+    // No developer settings (ansible.cfg, ANSIBLE_*) may change what the oracle does.
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      LANG: 'C.UTF-8',
+      ANSIBLE_CONFIG: resolve(repoRoot, 'test/oracle/neutral.cfg'),
+      ANSIBLE_NOCOLOR: '1',
+      ANSIBLE_LOCALHOST_WARNING: 'false',
+      ANSIBLE_HOST_KEY_CHECKING: 'false',
+      ANSIBLE_RETRY_FILES_ENABLED: 'false',
+      ANSIBLE_PIPELINING: 'true',
+    },
+    maxBuffer: 64 << 20,
+  });
+  if (r.error) throw r.error;
+  return r.stdout;
+}
+
+const plumbEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', CI: 'true', NO_COLOR: '1' };
+
+async function runPlumb(work: string, umask: string): Promise<string> {
+  const old = process.umask(parseInt(umask, 8));
+  try {
+    const r = await runCli(['apply', join(work, 'play.yml'), '-i', join(work, 'hosts.ini'), '--forks', '8'], plumbEnv);
+    return r.stdout;
+  } finally {
+    process.umask(old);
+  }
+}
+
+/**
+ * The cases plumb refuses before contacting anything (an argument or module it does not have):
+ * a refused playbook runs nothing at all, so each is found with its own `plumb validate` and
+ * counts as a failed task that changed nothing.
+ */
+async function refusedByPlumb(work: string, cases: OracleCase[], scratch: string): Promise<Set<number>> {
+  const validate = (file: string) => runCli(['validate', file, '-i', join(work, 'hosts.ini')], plumbEnv);
+  if ((await validate(join(work, 'play.yml'))).code === 0) return new Set();
+  const refused = new Set<number>();
+  for (let i = 0; i < cases.length; i++) {
+    const file = join(work, `validate-${hostOf(i)}.yml`);
+    writeFileSync(file, playbook([cases[i]], scratch, i));
+    if ((await validate(file)).code !== 0) refused.add(i);
+  }
+  return refused;
+}
+
+function describeDifference(a: [RunState, RunState], p: [RunState, RunState]): string {
+  const parts: string[] = [];
+  for (const run of [0, 1] as const) {
+    const label = run === 0 ? 'first run' : 'second run';
+    if (a[run].outcome !== p[run].outcome) parts.push(`${label}: Ansible ${a[run].outcome}, plumb ${p[run].outcome}`);
+    const onlyA = a[run].tree.filter((l) => !p[run].tree.includes(l));
+    const onlyP = p[run].tree.filter((l) => !a[run].tree.includes(l));
+    if (onlyA.length || onlyP.length) parts.push(`${label} files: Ansible ${JSON.stringify(onlyA)} plumb ${JSON.stringify(onlyP)}`);
+  }
+  return parts.join('; ');
+}
+
+/** Run every case under both tools (twice each) and compare. */
+export async function compareAll(cases: OracleCase[]): Promise<CaseResult[]> {
+  const root = mkdtempSync(join(tmpdir(), 'plumb-oracle-'));
+  try {
+    const results: CaseResult[] = [];
+    for (const [n, b] of batches(cases).entries()) {
+      const states = { ansible: [] as RunState[][], plumb: [] as RunState[][] };
+      for (const tool of ['ansible', 'plumb'] as const) {
+        const work = join(root, `${tool}-${n}`);
+        const scratch = join(work, 'scratch');
+        writeWork(work, b, scratch, tool === 'ansible');
+        const t1 = Date.now();
+        const refused = tool === 'plumb' ? await refusedByPlumb(work, b.cases, scratch) : new Set<number>();
+        if (process.env.ORACLE_TIMING) console.error(`${tool} batch ${n} validate: ${Date.now() - t1} ms`);
+        if (refused.size) writeFileSync(join(work, 'play.yml'), playbook(b.cases, scratch, 0, refused));
+        for (let run = 0; run < 2; run++) {
+          const t0 = Date.now();
+          const outcomes =
+            tool === 'ansible'
+              ? ansibleOutcomes(runAnsible(work, b.umask), b.cases.length)
+              : plumbOutcomes(refused.size === b.cases.length ? '' : await runPlumb(work, b.umask), b.cases.length, refused);
+          if (process.env.ORACLE_TIMING) console.error(`${tool} batch ${n} run ${run}: ${Date.now() - t0} ms`);
+          states[tool].push(b.cases.map((_, i) => ({ outcome: outcomes[i], tree: snapshot(join(scratch, hostOf(i))) })));
+        }
+      }
+      b.cases.forEach((c, i) => {
+        const ansible: [RunState, RunState] = [states.ansible[0][i], states.ansible[1][i]];
+        const plumb: [RunState, RunState] = [states.plumb[0][i], states.plumb[1][i]];
+        const difference = describeDifference(ansible, plumb);
+        results.push({ case: c, ansible, plumb, agree: difference === '', difference });
+      });
+    }
+    return results;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+export interface KnownDifferences {
+  differences: Array<{ reason: string; cases: string[] }>;
+}
+
+export function readKnownDifferences(): KnownDifferences {
+  const k = parse(readFileSync(knownDifferencesFile, 'utf8')) as KnownDifferences | null;
+  return { differences: k?.differences ?? [] };
+}
+
+/** Whether ansible-playbook can run here. */
+export function ansibleAvailable(): boolean {
+  return spawnSync('sh', ['-c', 'command -v ansible-playbook'], { encoding: 'utf8' }).status === 0;
+}
