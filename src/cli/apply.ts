@@ -33,6 +33,9 @@ const names: OptionName[] = [
   'list-tasks',
   'list-tags',
   'start-at-task',
+  'shard',
+  'format',
+  'out',
 ];
 const options = pickOptions(...names);
 
@@ -59,7 +62,15 @@ planned host, refuses the hosts whose state moved since the plan, and applies
 the others exactly as planned. Secrets are supplied again (environment or
 --secrets); a changed secret makes the tasks that use it stale.
 
-Live progress goes to stderr, the recap to stdout.
+With --shard I/N only shard I of N of the hosts is applied (split by host
+name, after --limit; see docs/ci-matrix.md); a shard with no hosts is a no-op.
+"plumb apply --shard I/N merged.json" applies shard I of a plan made by
+"plumb merge". A play's "serial" batches and max_fail_percentage count the
+shard's hosts: N shards roll N batches at once.
+
+Live progress goes to stderr, the recap to stdout: a table, or with
+--format json a document that "plumb merge" joins across shards (--out FILE
+also saves it).
 Exit code: 0 all converged, 1 error, a host failed or a host was refused, 4 some host unreachable.
 
 Options:
@@ -69,7 +80,8 @@ Examples:
   plumb apply site.yaml -i inventory.yaml
   GMAIL_APP_PASSWORD=... plumb apply playbooks/postfix-gmail-relay.yaml -i inventory.yaml
   plumb apply site.yaml -i inventory.yaml --limit web1 --diff
-  plumb apply plan.json`,
+  plumb apply plan.json
+  plumb apply --shard 2/4 merged.json --format json > recap-2.json`,
 
   async run(argv, io) {
     const { options: o, positionals } = parseCommand('apply', argv, options);
@@ -77,6 +89,7 @@ Examples:
       io.stdout(this.help);
       return EXIT.ok;
     }
+    if (o.format === 'markdown') throw new UsageError('apply prints its recap as text or json, not markdown', 'apply');
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one playbook or plan, got ${positionals.length}` : 'missing PLAYBOOK or PLAN.json', 'apply');
     if (looksLikeSavedPlan(positionals[0]) && o.startAtTask !== undefined)
       throw new UsageError('--start-at-task cannot change a saved plan; it was fixed when it was made', 'apply');

@@ -10,11 +10,12 @@ import { EXIT } from '../errors.js';
 import { reportError, UsageError } from './errors.js';
 import { applyCommand } from './apply.js';
 import { inventoryCommand } from './inventory.js';
+import { mergeCommand } from './merge.js';
 import { planCommand } from './plan.js';
 import { schemaCommand } from './schema.js';
 import { validateCommand } from './validate.js';
 
-const commands: Command[] = [planCommand, applyCommand, validateCommand, inventoryCommand, schemaCommand];
+const commands: Command[] = [planCommand, applyCommand, mergeCommand, validateCommand, inventoryCommand, schemaCommand];
 
 function version(): string {
   // package.json sits two levels up from both src/cli and dist/cli.

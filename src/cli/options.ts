@@ -5,6 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { closest } from '../source/suggest.js';
 import { parseTimeoutSeconds } from '../timeouts.js';
+import { parseShard, type Shard } from '../engine/shard.js';
 import { UsageError } from './errors.js';
 
 type OptionSpec = NonNullable<ParseArgsConfig['options']>[string];
@@ -38,6 +39,7 @@ export const commonOptions = {
   'start-at-task': { type: 'string' },
   list: { type: 'boolean' },
   'playbook-dir': { type: 'string' },
+  shard: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -81,6 +83,8 @@ export interface CommonOptions {
   startAtTask?: string;
   list: boolean;
   playbookDir?: string;
+  /** --shard I/N: this job's part of the hosts (engine/shard.ts). */
+  shard?: Shard;
   help: boolean;
 }
 
@@ -137,6 +141,13 @@ function tagList(values: string[]): string[] {
     .filter(Boolean);
 }
 
+function shardOption(value: unknown, command: string): Shard | undefined {
+  if (value === undefined) return undefined;
+  const shard = parseShard(String(value));
+  if (typeof shard === 'string') throw new UsageError(`--shard ${shard}`, command);
+  return shard;
+}
+
 function toCommon(v: Record<string, unknown>, command: string): CommonOptions {
   const format = v.format as string | undefined;
   if (format !== undefined && !['text', 'markdown', 'json'].includes(format)) {
@@ -174,6 +185,7 @@ function toCommon(v: Record<string, unknown>, command: string): CommonOptions {
     startAtTask: v['start-at-task'] as string | undefined,
     list: v.list === true,
     playbookDir: v['playbook-dir'] as string | undefined,
+    shard: shardOption(v.shard, command),
     help: v.help === true,
   };
 }
@@ -208,6 +220,7 @@ const optionHelp: Record<OptionName, string> = {
   'start-at-task': '    --start-at-task NAME  skip the tasks before the first task named NAME (or "role : NAME")',
   list: '    --list                JSON shaped like `ansible-inventory --list` (_meta.hostvars, groups)',
   'playbook-dir': '    --playbook-dir DIR    also apply group_vars/ and host_vars/ beside a playbook in DIR',
+  shard: '    --shard I/N           only shard I of N of the hosts (split by host name; see docs/ci-matrix.md)',
   help: '-h, --help                this help',
 };
 

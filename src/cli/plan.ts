@@ -31,6 +31,7 @@ const names: OptionName[] = [
   'list-tasks',
   'list-tags',
   'start-at-task',
+  'shard',
 ];
 const options = pickOptions(...names);
 
@@ -51,6 +52,8 @@ The plan goes to stdout, progress and the recap to stderr.
   --format markdown   for a pull-request comment (identical hosts grouped)
   --format json       for machines (schema: plumb schema plan)
   --out PLAN.json     also save the plan; "plumb apply PLAN.json" applies exactly it
+  --shard I/N         plan only shard I of N (by host name, after --limit); join the
+                      N saved plans with "plumb merge" (docs/ci-matrix.md)
 
 Exit code: 0 no changes, 2 changes pending, 1 error, 4 some host unreachable.
 
@@ -61,7 +64,8 @@ Examples:
   plumb plan site.yaml -i inventory.yaml
   GMAIL_APP_PASSWORD=... plumb plan playbooks/postfix-gmail-relay.yaml -i inventory.yaml
   plumb plan site.yaml -i inventory.yaml --limit 'mailers:!mx3' --format markdown > plan.md
-  plumb plan site.yaml -i inventory.yaml --out plan.json && plumb apply plan.json`,
+  plumb plan site.yaml -i inventory.yaml --out plan.json && plumb apply plan.json
+  plumb plan site.yaml -i inventory.yaml --shard 2/4 --out plan-2.json`,
 
   async run(argv, io) {
     const { options: o, positionals } = parseCommand('plan', argv, options);

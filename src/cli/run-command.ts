@@ -17,6 +17,9 @@ import { writeFileSync } from 'node:fs';
 import { Fingerprinter, newFingerprintKey } from '../engine/fingerprint.js';
 import { describeRunning, RunningCommands } from '../engine/running.js';
 import { checkPlanFiles, readSavedPlan, SavedPlanError, staleReason } from '../engine/saved-plan.js';
+import { exactHostsPattern, shardLabel, type Shard } from '../engine/shard.js';
+import { checkHostKeys, shardHosts, withShard } from '../engine/shard-plans.js';
+import { buildRecap, recapJson } from '../report/recap-document.js';
 import type { HostPlan, Reporter } from '../engine/types.js';
 import { buildPlanDocument, planJson } from '../report/plan-document.js';
 import { escapeControl } from '../report/escape.js';
@@ -58,6 +61,10 @@ export interface RunCommandOptions {
   diff?: boolean;
   rolesPath?: string[];
   startAtTask?: string;
+  /** --shard I/N: only this shard's hosts, after --limit (engine/shard.ts). */
+  shard?: Shard;
+  /** apply: where --out writes the JSON recap. */
+  out?: string;
   /** The ansible.cfg in effect (remote_user, private_key_file defaults; its warnings). */
   ansibleCfg?: LoadedCfg;
 }
@@ -85,6 +92,8 @@ export function toRunOptions(playbook: string, o: CommonOptions, ansibleCfg?: Lo
     diff: o.diff,
     rolesPath: o.rolesPath,
     startAtTask: o.startAtTask,
+    shard: o.shard,
+    out: o.out,
   };
 }
 
@@ -132,11 +141,21 @@ function exitCode(mode: 'plan' | 'apply', result: RunResult): number {
 
 interface Prepared {
   project: Project;
+  /** The --limit the run uses: the user's, narrowed to the shard's hosts with --shard. */
+  limit: string | undefined;
+  /** With --shard: every host the run reaches before sharding (recorded in the plan for plumb merge). */
+  universe?: string[];
   redactor: Redactor;
   /** Every secret value, for the keyed fingerprints of saved plans; never printed. */
   secrets: Set<string>;
   transport: TransportOptions;
   scopeFor: (play: Play, host: string) => HostScope | undefined;
+}
+
+/** "the play matches no host" said of a play that has hosts, only none in this shard: not worth a warning. */
+function emptyOnlyInShard(project: Project, limit: string | undefined, d: { severity: string; path?: string }): boolean {
+  const m = /^plays\[(\d+)\]\.hosts$/.exec(d.path ?? '');
+  return d.severity === 'warning' && m !== null && playHosts(project, project.playbook.plays[Number(m[1])], limit).length > 0;
 }
 
 async function prepareRun(o: RunCommandOptions, io: Io): Promise<Prepared> {
@@ -154,15 +173,17 @@ async function prepareRun(o: RunCommandOptions, io: Io): Promise<Prepared> {
   });
   if (o.startAtTask !== undefined) startAtTask(project.playbook, o.startAtTask);
   // Everything is rendered for every host before any host is contacted.
-  const check = checkRendering(project, (i) => playHosts(project, project.playbook.plays[i], o.limit), env);
   if (o.limit) matchHosts(project.inventory, o.limit);
-  const diagnostics = sortDiagnostics([...project.warnings, ...check.diagnostics]);
+  const sharded = o.shard ? shardHosts(project, o.limit, o.shard) : undefined;
+  const limit = sharded ? sharded.limit : o.limit;
+  const check = checkRendering(project, (i) => playHosts(project, project.playbook.plays[i], limit), env);
+  const diagnostics = sortDiagnostics([...project.warnings, ...check.diagnostics]).filter((d) => !sharded || !emptyOnlyInShard(project, o.limit, d));
   if (diagnostics.some((d) => d.severity === 'error')) throw new ValidationFailed(diagnostics, project.sources, check.redactor);
   const warnings = diagnostics.filter((d) => d.severity === 'warning');
   if (warnings.length) io.stderr(formatDiagnostics(warnings, project.sources, check.redactor));
   const redactor = new Redactor();
   const secrets = new Set<string>();
-  const scopeFor = resolveScopes(project, o.limit, redactor, secrets, env, { tags: o.tags, skipTags: o.skipTags });
+  const scopeFor = resolveScopes(project, limit, redactor, secrets, env, { tags: o.tags, skipTags: o.skipTags });
   let asked: Promise<string> | undefined;
   const transport: TransportOptions = {
     knownHostsFiles: o.knownHosts?.length ? o.knownHosts : undefined,
@@ -187,7 +208,7 @@ async function prepareRun(o: RunCommandOptions, io: Io): Promise<Prepared> {
     },
     passphrase: (path) => ask(`Passphrase for ${path}: `),
   };
-  return { project, redactor, secrets, transport, scopeFor };
+  return { project, limit, universe: sharded?.universe, redactor, secrets, transport, scopeFor };
 }
 
 export interface RunExtras {
@@ -197,10 +218,19 @@ export interface RunExtras {
   beforeConnect?: (prepared: Prepared) => void;
   /** Where --out writes the plan document. */
   out?: string;
+  /** apply PLAN.json: the plan, named in the JSON recap. */
+  plan?: string;
 }
 
 /** `fingerprints` false: a document only to be read (markdown), which needs no fingerprints and so derives no key. */
 function planDocument(prepared: Prepared, o: RunCommandOptions, result: RunResult, fingerprints = true) {
+  const fp = fingerprints ? new Fingerprinter(prepared.secrets, newFingerprintKey(), { floor: true }) : undefined;
+  const doc = wholePlanDocument(prepared, o, result, fp);
+  // Whether any fingerprint used the salt: plumb merge keeps a shard's own key only then.
+  return o.shard && prepared.universe ? withShard(doc, o.shard, prepared.universe, (fp?.derivations ?? 0) > 0) : doc;
+}
+
+function wholePlanDocument(prepared: Prepared, o: RunCommandOptions, result: RunResult, fp: Fingerprinter | undefined) {
   const { project } = prepared;
   // Vault data given with -e is stored by reference (the arguments and the files' hashes), never decrypted.
   const byReference = vaultExtraVars(o.extraVars ?? []);
@@ -218,7 +248,7 @@ function planDocument(prepared: Prepared, o: RunCommandOptions, result: RunResul
       ...(byReference ? { extra_args: byReference.args } : {}),
     },
     files: [...project.files, ...(byReference?.files ?? [])],
-    fingerprints: fingerprints ? new Fingerprinter(prepared.secrets, newFingerprintKey(), { floor: true }) : undefined,
+    fingerprints: fp,
     redact: (t) => prepared.redactor.redact(t),
   });
 }
@@ -256,7 +286,7 @@ export async function runCommand(mode: 'plan' | 'apply', o: RunCommandOptions, i
       mode,
       forks: o.forks ?? 50,
       failFast: o.failFast,
-      limit: o.limit,
+      limit: prepared.limit,
       tags: o.tags,
       skipTags: o.skipTags,
       taskTimeoutMs: o.taskTimeoutS !== undefined ? o.taskTimeoutS * 1000 : undefined,
@@ -282,12 +312,39 @@ export async function runCommand(mode: 'plan' | 'apply', o: RunCommandOptions, i
     err(recapTable(result.results, 'plan').trimEnd());
     if (extra.out) err(`plan saved to ${extra.out}; apply it with: plumb apply ${extra.out}`);
   } else {
-    if (o.diff) out(planText(result.plans, { diffs: true }));
-    out(recapTable(result.results, 'apply'));
+    const json = o.format === 'json';
+    // With a JSON recap on stdout, diffs go to stderr so stdout stays one document.
+    if (o.diff) (json ? err : out)(planText(result.plans, { diffs: true }));
+    if (json || o.out) {
+      const recap = recapJson(recapDocument(prepared, o, result, extra.plan));
+      if (o.out) writeFileSync(o.out, escapeControl(redactor.redact(recap)));
+      if (json) out(recap);
+    }
+    if (!json) out(recapTable(result.results, 'apply'));
+    else err(recapTable(result.results, 'apply').trimEnd());
     const refused = result.results.filter((r) => r.status === 'refused').map((r) => r.host);
     if (refused.length) err(`refused (stale plan): ${refused.join(', ')}`);
   }
+  if (o.shard && !result.results.length) err(`shard ${shardLabel(o.shard)} has no hosts: nothing to ${mode}`);
   return exitCode(mode, result);
+}
+
+function recapDocument(prepared: Prepared, o: RunCommandOptions, result: RunResult, plan: string | undefined) {
+  return buildRecap({
+    results: result.results,
+    interrupted: result.interrupted,
+    exitCode: exitCode('apply', result),
+    command: {
+      playbook: o.playbook,
+      inventory: o.inventory,
+      ...(plan ? { plan } : {}),
+      ...(o.limit && !plan ? { limit: o.limit } : {}),
+      ...(o.tags?.length ? { tags: o.tags } : {}),
+      ...(o.skipTags?.length ? { skip_tags: o.skipTags } : {}),
+    },
+    shard: o.shard,
+    redact: (t) => prepared.redactor.redact(t),
+  });
 }
 
 /** `plumb apply PLAN.json`: the plan's own playbook, inventory, hosts, tags and variables, and a gate per host. */
@@ -301,24 +358,38 @@ export async function applySavedPlan(planPath: string, o: RunCommandOptions, io:
   }
   const names = [...new Set(saved.hosts.map((h) => h.name))];
   if (!names.length) throw new SavedPlanError(`${planPath}: the plan has no hosts`);
+  if (saved.shard && o.shard && (saved.shard.index !== o.shard.index || saved.shard.count !== o.shard.count)) {
+    const own = shardLabel(saved.shard);
+    throw new SavedPlanError(`${planPath} is the plan of shard ${own}: apply it with --shard ${own} or without --shard, not --shard ${shardLabel(o.shard)}`);
+  }
+  checkHostKeys(saved, planPath);
   const options: RunCommandOptions = {
     ...o,
     playbook: saved.command.playbook,
     inventory: saved.command.inventory,
-    limit: names.join(':'),
+    // With --shard the run narrows these to the shard's own (none: a clean no-op).
+    limit: exactHostsPattern(names),
     tags: saved.command.tags,
     skipTags: saved.command.skip_tags,
     extraVars: saved.command.extra_args ?? [],
     extraVarsObject: saved.command.extra_vars,
   };
   return runCommand('apply', options, io, {
+    plan: planPath,
     beforeConnect: (prepared) => checkPlanFiles(saved, prepared.project.files),
     gate: (prepared) => {
-      const k = saved.fingerprint_key!;
-      const fp = new Fingerprinter(prepared.secrets, { N: k.N, r: k.r, p: k.p, salt: Buffer.from(k.salt, 'base64') }, { floor: true });
+      // A merged plan keys each shard's hosts with that shard's salt: one fingerprinter per key.
+      const fingerprinters = new Map<string, Fingerprinter>();
+      const fingerprinter = (k: NonNullable<typeof saved.fingerprint_key>) => {
+        const id = `${k.N}/${k.r}/${k.p}/${k.salt}`;
+        let fp = fingerprinters.get(id);
+        if (!fp) fingerprinters.set(id, (fp = new Fingerprinter(prepared.secrets, { N: k.N, r: k.r, p: k.p, salt: Buffer.from(k.salt, 'base64') }, { floor: true })));
+        return fp;
+      };
       return (fresh) => {
         const index = prepared.project.playbook.plays.indexOf(fresh.play);
         const host = saved.hosts.find((h) => h.name === fresh.host && h.play_index === index);
+        const fp = fingerprinter(host?.fingerprint_key ?? saved.fingerprint_key!);
         return staleReason(host, fresh, fp);
       };
     },

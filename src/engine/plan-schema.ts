@@ -59,6 +59,9 @@ const host = z.object({
   name: z.string(),
   play: z.string(),
   play_index: z.number().int(),
+  fingerprint_key: fingerprintKey
+    .optional()
+    .describe("this host's fingerprints are keyed with this, not the document's fingerprint_key (a plan merged from shard plans: each shard drew its own salt)"),
   status: z.enum(['unchanged', 'changes', 'unreachable', 'failed']),
   error: z.string().optional(),
   pending_handlers: z.array(z.string()),
@@ -88,6 +91,15 @@ export const planDocumentSchema = z.object({
   }),
   files: z.array(z.object({ path: z.string(), sha256: z.string() })).describe('content hashes of the playbook, inventory and variable files the plan was made from'),
   fingerprint_key: fingerprintKey.optional(),
+  shard: z
+    .object({
+      index: z.number().int().positive(),
+      count: z.number().int().positive(),
+      hosts: z.array(z.string()).describe('every host the plays reach after --limit, before sharding, in inventory order: what all the shards together must cover'),
+      keyed: z.boolean().describe('whether any fingerprint of this plan is keyed with its salt (a task uses a secret); if not, merged hosts need no key of their own'),
+    })
+    .optional()
+    .describe('present in the plan of one shard (plan --shard I/N); plumb merge joins the N shard plans into one plan without it'),
   summary: z.object({
     hosts: z.number().int(),
     with_changes: z.number().int(),
