@@ -17,6 +17,29 @@ import { VarScope } from '../template/render.js';
 import { TemplateError } from '../template/errors.js';
 import { toText } from '../template/evaluate.js';
 import { factShadows, injectFacts } from './host-facts-vars.js';
+import { dirname, isAbsolute, join } from 'node:path';
+import { READ_LIMITS, readLimited } from '../local-file.js';
+import { findLocal } from './template-files.js';
+import type { FileHost } from '../template/evaluate.js';
+
+/**
+ * lookup('file'|'template') in task arguments: a relative name is found as Ansible's lookups find
+ * it, in the playbook's files/ (or templates/) directory, then beside the playbook.
+ */
+function playbookFiles(project: Project): FileHost {
+  const dir = dirname(project.playbook.file);
+  return {
+    read(kind, path) {
+      const found = findLocal(path, { module: kind === 'template' ? 'template' : 'copy', searchDirs: [dir] });
+      const full = isAbsolute(found) ? found : join(dir, found);
+      try {
+        return { path: full, text: readLimited(full, { limit: READ_LIMITS.localSource, what: 'local file' }).toString('utf8') };
+      } catch (err) {
+        throw new TemplateError(`lookup('${kind}', '${path}'): ${(err as Error).message}`);
+      }
+    },
+  };
+}
 
 export interface HostScope {
   host: InventoryHost;
@@ -108,7 +131,8 @@ export function hostScope(project: Project, play: Play, host: InventoryHost, env
   const raw = layered(project, play, host);
   const meta = metaOfPlay(play);
   const positions = new Map<string, SourcePos>([...(meta?.varPositions ?? []), ...(meta?.secretPositions ?? [])]);
-  const scope = new VarScope(raw, { env, positions });
+  const files = playbookFiles(project);
+  const scope = new VarScope(raw, { env, positions, files });
   // Issue 13 facts: host data, set as final values (never rendered as templates), under play vars.
   if (options.facts) injectFacts(scope, raw, options.facts, factShadows(project, play));
   const redactor = new Redactor();
@@ -143,7 +167,7 @@ export function hostScope(project: Project, play: Play, host: InventoryHost, env
     (values: Record<string, unknown>, secret: ReadonlySet<string>): HostScope => {
       const own = Object.fromEntries(Object.entries(values).filter(([k]) => !Object.hasOwn(project.extraVars, k) && !secretNames.has(k)));
       const vars = { ...base, ...own };
-      const inner = new VarScope(vars, { env, positions: positionsWith(scoped) });
+      const inner = new VarScope(vars, { env, positions: positionsWith(scoped), files });
       // Secret values (the play's, and vault values a role or include_vars brought) are final, never rendered.
       for (const name of baseSecret) if (Object.hasOwn(base, name)) inner.setResolved(name, base[name]);
       for (const [k, v] of Object.entries(own)) inner.setResolved(k, v);
@@ -160,7 +184,11 @@ export function hostScope(project: Project, play: Play, host: InventoryHost, env
       const included = includedFor(result, scoped, options.selected);
       const vars = layered(project, play, host, scoped, included.vars);
       // A scoped name shadows the play's position for it; secrets keep theirs (they win over scoped vars).
-      const inner = new VarScope(vars, { env, positions: new Map([...(meta?.varPositions ?? []), ...included.positions, ...scoped.positions, ...(meta?.secretPositions ?? [])]) });
+      const inner = new VarScope(vars, {
+        env,
+        files,
+        positions: new Map([...(meta?.varPositions ?? []), ...included.positions, ...scoped.positions, ...(meta?.secretPositions ?? [])]),
+      });
       // include_vars sits above host facts too: a fact never overrides what it loaded.
       if (options.facts) injectFacts(inner, vars, options.facts, new Set([...factShadows(project, play, scoped), ...Object.keys(included.vars)]));
       for (const name of secretNames) {

@@ -137,7 +137,8 @@ export class PlayExpander {
     if (inh.block) inheritFromBlocks(task, inh.block);
     if (inh.role) task.role = inh.role.name;
     const fileDir = dirname(checker.src.file);
-    if (inh.role || fileDir !== this.playbookDir) task.searchDirs = [...new Set([...(inh.role ? [inh.role.dir] : []), fileDir, this.playbookDir])];
+    // Every task has them: a playbook task's relative src is looked for in templates/ or files/ beside the playbook first, as Ansible does.
+    task.searchDirs = [...new Set([...(inh.role ? [inh.role.dir] : []), fileDir, this.playbookDir])];
     return task;
   }
 

@@ -90,10 +90,23 @@ export interface TemplateCheck {
  * Parse a template file and report what is provably wrong. `known` tells whether a
  * variable name is defined for the host; `written` whether the name appears in the project's YAML.
  */
-export function checkTemplateFile(path: string, shown: string, syntax: Syntax, known: (name: string) => boolean, written: (name: string) => boolean): TemplateCheck {
+export function checkTemplateFile(
+  path: string,
+  shown: string,
+  syntax: Syntax,
+  known: (name: string) => boolean,
+  written: (name: string) => boolean,
+  /** Where a static lookup('file'|'template', 'name') would read; absent: lookups are not checked. */
+  lookupPath?: (kind: LookupKind, name: string) => string,
+): TemplateCheck {
   const text = readFileSync(path, 'utf8');
   const problems: TemplateProblem[] = [];
-  const at = (offset: number, message: string) => problems.push({ file: shown, ...lineColumn(text, offset), message });
+  const at: Report = (offset: number, message: string) => problems.push({ file: shown, ...lineColumn(text, offset), message });
+  if (lookupPath)
+    at.lookup = (kind, name, offset) => {
+      const found = lookupPath(kind, name);
+      if (!existsSync(found)) at(offset, `lookup('${kind}', '${name}'): no such local file (looked for ${found})`);
+    };
   let nodes: Node[];
   try {
     nodes = parseTemplate(text, syntax);
@@ -103,7 +116,7 @@ export function checkTemplateFile(path: string, shown: string, syntax: Syntax, k
     return { file: shown, text, problems };
   }
   const free = new Map<string, number>();
-  walkNodes(nodes, new Set(), free, (offset, message) => at(offset, message));
+  walkNodes(nodes, new Set(), free, at);
   for (const [name, offset] of free) {
     if (known(name) || PROVIDED.has(name) || name.startsWith('ansible_') || written(name)) continue;
     at(offset, `undefined variable "${name}": no play, role, inventory or task defines it`);
@@ -111,7 +124,19 @@ export function checkTemplateFile(path: string, shown: string, syntax: Syntax, k
   return { file: shown, text, problems };
 }
 
-type Report = (offset: number, message: string) => void;
+type LookupKind = 'file' | 'template';
+
+/** What a check reports; `lookup` is told of each lookup whose plugin and name are literal. */
+type Report = ((offset: number, message: string) => void) & { lookup?: (kind: LookupKind, name: string, offset: number) => void };
+
+/** `lookup('file', 'motd')`, `query('ansible.builtin.template', 'x.j2')`: the plugin and name when both are literal. */
+function staticLookup(e: Extract<Expr, { t: 'call' }>): { kind: LookupKind; name: string } | undefined {
+  if (e.fn.t !== 'name' || !['lookup', 'query', 'q'].includes(e.fn.name)) return undefined;
+  const [plugin, name] = e.args;
+  if (plugin?.t !== 'lit' || typeof plugin.v !== 'string' || name?.t !== 'lit' || typeof name.v !== 'string') return undefined;
+  const kind = plugin.v.replace(/^ansible\.(builtin|legacy)\./, '');
+  return kind === 'file' || kind === 'template' ? { kind, name: name.v } : undefined;
+}
 
 const GUARDS = new Set(['default', 'd', 'mandatory', 'ansible.builtin.default', 'ansible.builtin.mandatory']);
 
@@ -226,10 +251,13 @@ function exprNames(e: Expr, bound: Set<string>, free: Map<string, number>, repor
       exprNames(e.arg, bound, free, report);
       for (const x of e.args) exprNames(x, bound, free, report);
       return;
-    case 'call':
+    case 'call': {
+      const lookup = staticLookup(e);
+      if (lookup) report.lookup?.(lookup.kind, lookup.name, e.fn.at);
       exprNames(e.fn, bound, free, report);
       for (const x of [...e.args, ...e.kwargs.map(([, v]) => v)]) exprNames(x, bound, free, report);
       return;
+    }
     case 'not':
     case 'neg':
     case 'pos':
@@ -275,7 +303,12 @@ export function checkTemplateTask(task: Task, ctx: TemplateTaskContext): Templat
     const where = task.searchDirs?.length ? ` (looked in ${task.searchDirs.map((d) => join(d, 'templates')).join(', ')} and those directories)` : '';
     return [{ ...ctx.srcPos, message: `template src not found: ${src}${where}` }];
   }
-  const checked = checkTemplateFile(path, path, syntaxOf(args), ctx.known, ctx.written);
+  // Lookups in the file read from the same search directories as at run time.
+  const lookupPath = (kind: LookupKind, name: string) => {
+    const at = findLocal(name, { module: kind === 'template' ? 'template' : 'copy', searchDirs: task.searchDirs });
+    return isAbsolute(at) || task.searchDirs?.length ? at : join(ctx.baseDir, at);
+  };
+  const checked = checkTemplateFile(path, path, syntaxOf(args), ctx.known, ctx.written, lookupPath);
   ctx.sources.set(checked.file, checked.text);
   return checked.problems;
 }

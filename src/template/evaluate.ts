@@ -753,7 +753,8 @@ function lookupPlugin(ev: Evaluation, joined: boolean, args: unknown[], kwargs: 
   const [plugin, ...terms] = args;
   const names = terms.map((t) => toText(t));
   let results: unknown[];
-  switch (plugin) {
+  // Ansible's fully qualified names (ansible.builtin.file) are the same plugins.
+  switch (typeof plugin === 'string' ? plugin.replace(/^ansible\.(builtin|legacy)\./, '') : plugin) {
     case 'env':
       results = names.map((n) => {
         const env = ev.rt.scope.lookup('env');
