@@ -152,16 +152,18 @@ describe.skipIf(!runE2E)('hostile host data on the fleet', { timeout: 300_000 },
     expect(again.code, again.stdout).toBe(0);
   });
 
-  it('lineinfile on a symlink fails clearly in plan and apply, and the target is untouched', async () => {
+  it('lineinfile on a symlink edits its target, as Ansible does (issue 15), and the plan names the real file, not the link', async () => {
     const p = await run(['plan', lineinfileBook()]);
-    expect(p.code, p.stderr).toBe(1);
-    expect(p.stdout).toContain('/etc/plumb-linked.conf is a symlink to /etc/plumb-real.conf; lineinfile edits regular files only, point path at the target');
-    expect(p.stdout).not.toContain('keep=1');
+    expect(p.code, p.stderr).toBe(2);
+    // A reviewer sees which file really changes: the link's target.
+    expect(p.stdout).toContain('/etc/plumb-real.conf');
+    expect(p.stdout).toContain('add line a=1');
     const a = await run(['apply', lineinfileBook()]);
-    expect(a.code).toBe(1);
-    expect(a.stdout + a.stderr).toContain('is a symlink to /etc/plumb-real.conf');
-    expect(await sh('cat /etc/plumb-real.conf')).toBe('keep=1');
+    expect(a.code, a.stderr).toBe(0);
+    expect(await sh('cat /etc/plumb-real.conf')).toBe('keep=1\na=1');
     expect(await sh('stat -c %F /etc/plumb-linked.conf')).toBe('symbolic link');
+    const again = await run(['plan', lineinfileBook()]);
+    expect(again.code, again.stdout).toBe(0);
   });
 
   it('a hostile hostname and os-release reach the plan as escaped data, never rendered as a template (issue 13 facts)', async () => {
