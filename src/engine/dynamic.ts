@@ -584,7 +584,10 @@ export class ApplyRuntime {
 
   /** run_once: another host of the batch ran `task`; this host registers what it registered, as Ansible does. */
   adopt(task: Task, registered: { value: unknown; secret: boolean } | undefined): void {
-    if (task.register && registered) this.runtime.set(task.register, registered.value, registered.secret);
+    if (!task.register || !registered) return;
+    // A secret result stays hidden in this host's output too.
+    if (registered.secret && registered.value && typeof registered.value === 'object') hideResult(registered.value as Registered, this.scope);
+    this.runtime.set(task.register, registered.value, registered.secret);
   }
 
   /** A loop's pause between items. */

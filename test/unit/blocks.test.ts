@@ -282,6 +282,27 @@ describe('plans', () => {
     expect((await plumb(['apply', pb, ...inv()], env)).code).toBe(0);
     expect(readFileSync(join(dir, 'saw-two'), 'utf8')).toBe('one\n');
   });
+
+  it('run_once with register: a secret result stays hidden on the hosts that take it', async () => {
+    write('inventory.yaml', { all: { hosts: { one: { connection: 'local' }, two: { connection: 'local' } } } });
+    const pb = write('site.yaml', [
+      {
+        name: 'p',
+        hosts: 'all',
+        secrets: { token: '{{ env.ONCE_TOKEN }}' },
+        tasks: [
+          // Output computed from the secret, not the secret itself: only the host that ran it saw it.
+          { name: 'read', shell: 'echo {{ token }} | tr a-z b-za', register: 'got', run_once: true, changed_when: false },
+          { name: 'show', shell: 'echo "{{ got.stdout }}" >&2; exit 1', when: "inventory_hostname == 'two'" },
+        ],
+      },
+    ]);
+    const r = await plumb(['apply', pb, ...inv()], { ...env, ONCE_TOKEN: 'once-secret-7f3a' });
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/two: FAILED show/);
+    expect(r.stdout + r.stderr).not.toContain('once-secret-7f3a');
+    expect(r.stdout + r.stderr).not.toContain('podf-tfdsfu-7g3b');
+  });
 });
 
 describe('apply', () => {
