@@ -13,8 +13,21 @@ import type { PathPart } from '../source/yaml.js';
 import type { LoopForm, LoopSpec, Task } from './model.js';
 import { reservedVariables } from './schema.js';
 import { KeyValueError, parseKeyValues } from './key-value.js';
+import { SequenceError, sequence } from './sequence.js';
 
-export const LOOP_FORMS: readonly LoopForm[] = ['loop', 'with_items', 'with_list', 'with_dict', 'with_together', 'with_subelements', 'with_fileglob', 'with_first_found'];
+export const LOOP_FORMS: readonly LoopForm[] = [
+  'loop',
+  'with_items',
+  'with_list',
+  'with_dict',
+  'with_together',
+  'with_subelements',
+  'with_fileglob',
+  'with_first_found',
+  'with_sequence',
+  'with_nested',
+  'with_indexed_items',
+];
 
 /** What the checks need of the Checker (kept narrow so this file does not import playbook.ts). */
 export interface KeyChecker {
@@ -47,6 +60,22 @@ function variableName(k: KeyChecker, name: unknown, path: PathPart[], what: stri
   return true;
 }
 
+/** with_sequence written literally: its arguments are checked at load time, as far as no template is in them. */
+function sequenceProblem(v: unknown): string | undefined {
+  const terms = Array.isArray(v) ? v : [v];
+  for (const term of terms) {
+    if (typeof term === 'string' && isTemplate(term)) continue;
+    if (term !== null && typeof term === 'object' && !Array.isArray(term) && Object.values(term).some((x) => typeof x === 'string' && isTemplate(x))) continue;
+    try {
+      sequence(term);
+    } catch (e) {
+      if (e instanceof SequenceError) return e.message;
+      throw e;
+    }
+  }
+  return undefined;
+}
+
 /** Why a literal loop value is not what `form` takes, or undefined. A template is judged once rendered. */
 function loopShapeProblem(form: LoopForm, v: unknown): string | undefined {
   if (typeof v === 'string' && isTemplate(v)) return undefined;
@@ -71,6 +100,12 @@ function loopShapeProblem(form: LoopForm, v: unknown): string | undefined {
       return typeof v === 'string' || Array.isArray(v) || (v !== null && typeof v === 'object')
         ? undefined
         : `with_first_found needs a list of file names or {files, paths}, found ${describeValue(v)}`;
+    case 'with_sequence':
+      return sequenceProblem(v);
+    case 'with_nested':
+      return Array.isArray(v) && v.length > 0 ? undefined : `with_nested needs a list of lists, found ${describeValue(v)}`;
+    case 'with_indexed_items':
+      return v === null || (typeof v === 'object' && !Array.isArray(v)) ? `with_indexed_items needs a list, found ${describeValue(v)}` : undefined;
   }
 }
 

@@ -15,7 +15,7 @@ import { metaOfPlay } from './playbook.js';
 import { MIN_SECRET_LENGTH, Redactor, shortSecretMessage } from '../redactor.js';
 import { VarScope } from '../template/render.js';
 import { TemplateError } from '../template/errors.js';
-import { toText } from '../template/evaluate.js';
+import { makeEnv, toText } from '../template/evaluate.js';
 import { factShadows, injectFacts } from './host-facts-vars.js';
 import { dirname, isAbsolute, join } from 'node:path';
 import { READ_LIMITS, readLimited } from '../local-file.js';
@@ -132,7 +132,9 @@ export function hostScope(project: Project, play: Play, host: InventoryHost, env
   const meta = metaOfPlay(play);
   const positions = new Map<string, SourcePos>([...(meta?.varPositions ?? []), ...(meta?.secretPositions ?? [])]);
   const files = playbookFiles(project);
-  const scope = new VarScope(raw, { env, positions, files });
+  // One copy of the environment for the host's scope and every layer over it (loop items, results).
+  const madeEnv = makeEnv(env);
+  const scope = new VarScope(raw, { env: madeEnv, positions, files });
   // Issue 13 facts: host data, set as final values (never rendered as templates), under play vars.
   if (options.facts) injectFacts(scope, raw, options.facts, factShadows(project, play));
   const redactor = new Redactor();
@@ -167,7 +169,7 @@ export function hostScope(project: Project, play: Play, host: InventoryHost, env
     (values: Record<string, unknown>, secret: ReadonlySet<string>): HostScope => {
       const own = Object.fromEntries(Object.entries(values).filter(([k]) => !Object.hasOwn(project.extraVars, k) && !secretNames.has(k)));
       const vars = { ...base, ...own };
-      const inner = new VarScope(vars, { env, positions: positionsWith(scoped), files });
+      const inner = new VarScope(vars, { env: madeEnv, positions: positionsWith(scoped), files });
       // Secret values (the play's, and vault values a role or include_vars brought) are final, never rendered.
       for (const name of baseSecret) if (Object.hasOwn(base, name)) inner.setResolved(name, base[name]);
       for (const [k, v] of Object.entries(own)) inner.setResolved(k, v);
@@ -185,7 +187,7 @@ export function hostScope(project: Project, play: Play, host: InventoryHost, env
       const vars = layered(project, play, host, scoped, included.vars);
       // A scoped name shadows the play's position for it; secrets keep theirs (they win over scoped vars).
       const inner = new VarScope(vars, {
-        env,
+        env: madeEnv,
         files,
         positions: new Map([...(meta?.varPositions ?? []), ...included.positions, ...scoped.positions, ...(meta?.secretPositions ?? [])]),
       });

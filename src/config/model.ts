@@ -75,7 +75,18 @@ export interface BlockFrame {
   section: 'block' | 'rescue' | 'always';
 }
 
-export type LoopForm = 'loop' | 'with_items' | 'with_list' | 'with_dict' | 'with_together' | 'with_subelements' | 'with_fileglob' | 'with_first_found';
+export type LoopForm =
+  | 'loop'
+  | 'with_items'
+  | 'with_list'
+  | 'with_dict'
+  | 'with_together'
+  | 'with_subelements'
+  | 'with_fileglob'
+  | 'with_first_found'
+  | 'with_sequence'
+  | 'with_nested'
+  | 'with_indexed_items';
 
 export interface LoopSpec {
   form: LoopForm;

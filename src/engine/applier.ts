@@ -269,6 +269,9 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<App
     return await walkPlay(input, units, results, {
       attempt: (u) => (runtime ? runDynamic(u.task, u.index) : runStatic(byIndex.get(u.index)!)),
       // A meta task's `when`, decided as the task would be: with what ran before it in a dynamic play.
+      // run_once (issue 13): the host that ran the task shares what it registered; the others take it.
+      registered: (u) => runtime?.registered(u.task),
+      adopt: (u, value) => runtime?.adopt(u.task, value),
       skipOf: (u) => (runtime ? (u.task.meta ? runtime.expand(u.task, u.index)[0]?.prepared.skip : undefined) : byIndex.get(u.index)?.skip),
       notify: (names) => names.forEach((n) => notified.add(n)),
       flush: async () => {
@@ -302,6 +305,8 @@ interface PlayHooks {
   /** Why a task does not run on this host (its when, its tags), if it does not. */
   skipOf(t: Unit): string | undefined;
   notify(names: string[]): void;
+  registered(t: Unit): { value: unknown; secret: boolean } | undefined;
+  adopt(t: Unit, value: { value: unknown; secret: boolean } | undefined): void;
   /** Run the notified handlers; false when one failed. */
   flush(): Promise<boolean>;
 }
@@ -323,7 +328,13 @@ async function walkPlay(input: ApplyInput, prepared: Unit[], results: TaskResult
     if (t.task.meta) return metaAction(t);
     let result: TaskResult;
     if (t.task.run_once && batch) {
-      const once = await batch.runOnce(t.index, host, () => h.attempt(t));
+      const once = await batch.runOnce(t.index, host, async () => {
+        const ran = await h.attempt(t);
+        const value = h.registered(t);
+        if (value) batch.registered.set(t.index, value);
+        return ran;
+      });
+      if (once.ranOn !== undefined) h.adopt(t, batch.registered.get(t.index));
       if (once.ranOn === undefined) result = once.result;
       else if (once.result.status === 'failed' && !once.result.ignored) {
         // Ansible fails every host of the batch with the one that ran it.

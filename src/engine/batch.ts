@@ -30,6 +30,8 @@ export class BatchState {
   fatal?: string;
   /** A meta: end_play ran: every host ends the play (not a failure). */
   endPlay?: string;
+  /** run_once: what the task at an index registered on the host that ran it (issue 13: the others take it). */
+  readonly registered = new Map<number, { value: unknown; secret: boolean }>();
   private readonly slots = new Map<string, Slot>();
   private readonly finished = new Set<string>();
   /** Lock-step: the index of the task each host is about to start (it has finished all before). */

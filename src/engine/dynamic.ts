@@ -65,6 +65,11 @@ export class Runtime {
     this.unknown.set(name, why);
   }
 
+  /** A known value and whether it is secret (run_once shares a registered value with the batch). */
+  get(name: string): { value: unknown; secret: boolean } | undefined {
+    return name in this.values ? { value: this.values[name], secret: this.secret.has(name) } : undefined;
+  }
+
   /** `base` with the run-time values (and `extra`, a loop item's) on top. */
   scope(base: HostScope, extra: Record<string, unknown> = {}, extraSecret: string[] = []): HostScope {
     if (!Object.keys(this.values).length && !this.unknown.size && !Object.keys(extra).length) return base;
@@ -327,6 +332,8 @@ export interface WalkInput {
   filter: TagFilter;
   /** How a known instance is planned from its facts (the planner's taskPlanFrom). */
   planFrom(t: PreparedTask, facts: TaskFacts | undefined, ctx: ModuleContext): TaskPlan;
+  /** The host run_once tasks run on, when it is another one: what they register here comes from there. */
+  runOnceElsewhere?: string;
 }
 
 const outputDigest = (out: ProbeOutput) =>
@@ -356,6 +363,9 @@ export function walkPlan(input: WalkInput, knowledge: Knowledge): Walk {
       if (plan.outcome === 'error' && !task.ignore_errors) stop = true;
     }
     register(task, instances, results, runtime);
+    // run_once on another host: this host takes what that host registers, known only once it ran there.
+    if (task.run_once && input.runOnceElsewhere && task.register && !instances.every((i) => i.notSelected))
+      runtime.setUnknown(task.register, `"${task.name}" (run once, on ${input.runOnceElsewhere})`);
     // As Ansible, a failed task ends the host: what follows would be planned from a failure.
     if (stop) break;
   }
@@ -565,6 +575,19 @@ export class ApplyRuntime {
   finish(task: Task, instances: Instance[]): void {
     if (this.results.length < instances.length) return; // the host stopped part way
     register(task, instances, this.results, this.runtime);
+  }
+
+  /** run_once: what `task` registered on this host (the one that ran it), for the other hosts of the batch. */
+  registered(task: Task): { value: unknown; secret: boolean } | undefined {
+    return task.register ? this.runtime.get(task.register) : undefined;
+  }
+
+  /** run_once: another host of the batch ran `task`; this host registers what it registered, as Ansible does. */
+  adopt(task: Task, registered: { value: unknown; secret: boolean } | undefined): void {
+    if (!task.register || !registered) return;
+    // A secret result stays hidden in this host's output too.
+    if (registered.secret && registered.value && typeof registered.value === 'object') hideResult(registered.value as Registered, this.scope);
+    this.runtime.set(task.register, registered.value, registered.secret);
   }
 
   /** A loop's pause between items. */

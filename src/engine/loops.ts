@@ -1,13 +1,15 @@
 /**
  * A loop's items from its rendered value, one function per Ansible form
  * (`loop`, `with_items`, `with_list`, `with_dict`, `with_together`,
- * `with_subelements`, `with_fileglob`, `with_first_found`), and what an item
+ * `with_subelements`, `with_fileglob`, `with_first_found`, `with_sequence`, `with_nested`,
+ * `with_indexed_items`), and what an item
  * is called in plans. Pure but for the two forms that look at the controller's
  * files (never the host's, as in Ansible).
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { LoopSpec } from '../config/model.js';
+import { sequence, SequenceError } from '../config/sequence.js';
 
 export class LoopError extends Error {}
 
@@ -88,6 +90,19 @@ function firstFound(value: unknown, dirs: string[]): string[] {
   throw new LoopError(`with_first_found: none of ${candidates.map((c) => JSON.stringify(c)).join(', ')} exists (looked in ${dirs.join(', ')})`);
 }
 
+/** One level of nesting removed, as Ansible's lookups do (LookupBase._flatten). */
+const flattenOnce = (xs: unknown[]): unknown[] => xs.flatMap((x) => (Array.isArray(x) ? x : [x]));
+
+/** Ansible's nested lookup: every combination, first list outermost, each flattened one level. */
+function nested(value: unknown): unknown[] {
+  const lists = list('with_nested', value).map((l) => (Array.isArray(l) ? l : [l]));
+  if (!lists.length) throw new LoopError('with_nested needs at least one list');
+  let result: unknown[] = lists[0];
+  for (const next of lists.slice(1)) result = result.flatMap((x) => next.map((y) => flattenOnce([x, y])));
+  // A single list: Ansible flattens each element on its own (a string becomes its characters).
+  return result.map((x) => (Array.isArray(x) ? flattenOnce(x) : typeof x === 'string' ? [...x] : [x]));
+}
+
 /** The items of a loop, from its value rendered for one host. */
 export function loopItems(spec: Pick<LoopSpec, 'form'>, value: unknown, dirs: string[]): unknown[] {
   switch (spec.form) {
@@ -124,6 +139,16 @@ export function loopItems(spec: Pick<LoopSpec, 'form'>, value: unknown, dirs: st
       return fileglob(value, dirs);
     case 'with_first_found':
       return firstFound(value, dirs);
+    case 'with_sequence':
+      try {
+        return sequence(value);
+      } catch (e) {
+        throw e instanceof SequenceError ? new LoopError(e.message) : e;
+      }
+    case 'with_nested':
+      return nested(value);
+    case 'with_indexed_items':
+      return flattenOnce(Array.isArray(value) ? value : [value]).map((x, i) => [i, x]);
   }
 }
 

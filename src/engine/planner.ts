@@ -188,7 +188,8 @@ async function planDynamic(input: PlanInput): Promise<PlannedTasks> {
   let pendingOutput = '';
   for (let round = 0; ; round++) {
     const walkCtx = ctx;
-    const walk = walkPlan({ play, scope, ctx: walkCtx, filter, planFrom: taskPlanFrom }, knowledge);
+    const runOnceElsewhere = input.runOnceHost !== transport.host ? input.runOnceHost : undefined;
+    const walk = walkPlan({ play, scope, ctx: walkCtx, filter, planFrom: taskPlanFrom, runOnceElsewhere }, knowledge);
     if (round > 0 && !walk.needFacts.length && !walk.needReads.length) {
       // With facts, handlers are checked once the real facts are in (still before anything changes).
       if (gather) play.handlers.forEach((handler, i) => hasModule(handler) && prepareTask(handler, i, scope));
@@ -212,7 +213,7 @@ async function planDynamic(input: PlanInput): Promise<PlannedTasks> {
       // Only what asks the same under a second, different stand-in: what does not depend on fact values.
       const other = withFacts(input.scope, standInFacts(1));
       const otherCtx = input.facts!.contextOf(other);
-      const alt = walkPlan({ play, scope: other, ctx: otherCtx, filter, planFrom: taskPlanFrom }, knowledge);
+      const alt = walkPlan({ play, scope: other, ctx: otherCtx, filter, planFrom: taskPlanFrom, runOnceElsewhere }, knowledge);
       const altFacts = new Set(alt.needFacts.map((inst) => factKey(inst, taskContext(otherCtx, inst.task))));
       const altReads = new Set(alt.needReads.map((inst) => readKey(inst, commandOf(inst.prepared, taskContext(otherCtx, inst.task))!.command)));
       needFacts = needFacts.filter((inst) => altFacts.has(factKey(inst, taskContext(walkCtx, inst.task))));

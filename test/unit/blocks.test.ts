@@ -234,6 +234,75 @@ describe('plans', () => {
       'skipped the host ends at "stop"',
     ]);
   });
+
+  it('a rescue whose block cannot fail is skipped; one after a change may still run', async () => {
+    write('ready', 'yes\n');
+    const guarded = (name: string, before: unknown[]) => ({
+      name,
+      hosts: 'all',
+      tasks: [
+        ...before,
+        {
+          name: 'guard',
+          block: [{ name: 'check', command: `test -f ${join(dir, 'ready')}`, changed_when: false }],
+          rescue: [{ name: 'repair', command: 'true', notify: 'h' }],
+        },
+      ],
+      handlers: [{ name: 'h', command: 'true' }],
+    });
+    const clean = write('clean.yaml', [guarded('clean', [])]);
+    const plan = await plumb(['plan', clean, ...inv(), '--format', 'json'], env);
+    expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+    const repair = JSON.parse(plan.stdout).hosts[0].tasks.find((t: { name: string }) => t.name === 'repair');
+    expect(repair).toMatchObject({ outcome: 'skipped', reason: 'rescue: no task of block "guard" fails (plan read them all, nothing before them changes)' });
+    const after = write('after.yaml', [guarded('after', [{ name: 'first', copy: { dest: join(dir, 'x'), content: 'x\n' } }])]);
+    const text = await plumb(['plan', after, ...inv()], env);
+    expect(text.stdout).toMatch(/\? repair — may run \(if a task of block "guard" fails\): would change/);
+  });
+
+  it('run_once with register: a host that does not run it plans what reads the result as depending on it', async () => {
+    write('inventory.yaml', { all: { hosts: { one: { connection: 'local' }, two: { connection: 'local' } } } });
+    const pb = write('site.yaml', [
+      {
+        name: 'p',
+        hosts: 'all',
+        tasks: [
+          { name: 'who', command: 'echo {{ inventory_hostname }}', register: 'who', run_once: true, changed_when: false },
+          { name: 'saw', copy: { dest: join(dir, 'saw-{{ inventory_hostname }}'), content: '{{ who.stdout }}\n' } },
+        ],
+      },
+    ]);
+    const json = JSON.parse((await plumb(['plan', pb, ...inv(), '--format', 'json'], env)).stdout);
+    const [one, two] = json.hosts;
+    expect(one.tasks.map((t: { outcome: string }) => t.outcome)).toEqual(['ok', 'change']);
+    expect(two.tasks.map((t: { outcome: string; reason?: string }) => `${t.outcome} ${t.reason ?? ''}`.trim())).toEqual([
+      'skipped run_once: runs on one only',
+      'may-change depends on "who" (run once, on one)',
+    ]);
+    expect((await plumb(['apply', pb, ...inv()], env)).code).toBe(0);
+    expect(readFileSync(join(dir, 'saw-two'), 'utf8')).toBe('one\n');
+  });
+
+  it('run_once with register: a secret result stays hidden on the hosts that take it', async () => {
+    write('inventory.yaml', { all: { hosts: { one: { connection: 'local' }, two: { connection: 'local' } } } });
+    const pb = write('site.yaml', [
+      {
+        name: 'p',
+        hosts: 'all',
+        secrets: { token: '{{ env.ONCE_TOKEN }}' },
+        tasks: [
+          // Output computed from the secret, not the secret itself: only the host that ran it saw it.
+          { name: 'read', shell: 'echo {{ token }} | tr a-z b-za', register: 'got', run_once: true, changed_when: false },
+          { name: 'show', shell: 'echo "{{ got.stdout }}" >&2; exit 1', when: "inventory_hostname == 'two'" },
+        ],
+      },
+    ]);
+    const r = await plumb(['apply', pb, ...inv()], { ...env, ONCE_TOKEN: 'once-secret-7f3a' });
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/two: FAILED show/);
+    expect(r.stdout + r.stderr).not.toContain('once-secret-7f3a');
+    expect(r.stdout + r.stderr).not.toContain('podf-tfdsfu-7g3b');
+  });
 });
 
 describe('apply', () => {

@@ -36,6 +36,39 @@ describe('loop forms', () => {
       [users[0], 2],
     ]);
   });
+  it('with_sequence: key=value, count, the shortcut, a mapping; strings formatted printf-style, as Ansible', () => {
+    expect(items('with_sequence', 'start=1 end=7 stride=3 format=s%02d')).toEqual(['s01', 's04', 's07']);
+    expect(items('with_sequence', 'start=0x0f00 count=4 format=%04x')).toEqual(['0f00', '0f01', '0f02', '0f03']);
+    expect(items('with_sequence', 'start=1 count=5 stride=2')).toEqual(['1', '3', '5', '7', '9']);
+    expect(items('with_sequence', 'count=0')).toEqual([]);
+    expect(items('with_sequence', '5')).toEqual(['1', '2', '3', '4', '5']);
+    expect(items('with_sequence', '4:host%02d')).toEqual(['host01', 'host02', 'host03', 'host04']);
+    expect(items('with_sequence', '2-10/4')).toEqual(['2', '6', '10']);
+    expect(items('with_sequence', 'start=5 end=1 stride=-2')).toEqual(['5', '3', '1']);
+    // The mapping form (ansible-core 2.14 refuses it: it reads the mapping as free-form text).
+    expect(items('with_sequence', { start: 3, end: 4, format: 'n%d' })).toEqual(['n3', 'n4']);
+    expect(() => items('with_sequence', 'start=1')).toThrow(/give count or end/);
+    expect(() => items('with_sequence', 'start=1 end=3 count=2')).toThrow(/both count and end/);
+    expect(() => items('with_sequence', 'start=5 end=1')).toThrow(/to count backwards make stride negative/);
+    expect(() => items('with_sequence', 'end=3 format=%d-%d')).toThrow(/bad formatting string/);
+    expect(() => items('with_sequence', 'start=010 end=12')).toThrow(/can't parse start=010 as integer/);
+    expect(() => items('with_sequence', 'end=3 step=1')).toThrow(/unrecognized arguments step/);
+  });
+  it('with_nested: every combination, first list outermost, one level flattened; with_indexed_items: [index, item]', () => {
+    expect(items('with_nested', [['a', ['b', 'c']], 'x', [1, 2]])).toEqual([
+      ['a', 'x', 1],
+      ['a', 'x', 2],
+      ['b', 'c', 'x', 1],
+      ['b', 'c', 'x', 2],
+    ]);
+    expect(items('with_indexed_items', ['a', ['b', 'c'], { k: 'v' }])).toEqual([
+      [0, 'a'],
+      [1, 'b'],
+      [2, 'c'],
+      [3, { k: 'v' }],
+    ]);
+    expect(() => items('with_nested', [])).toThrow(/at least one list/);
+  });
   it('with_fileglob and with_first_found look on the controller, in the search directories', () => {
     const dir = mkdtempSync(join(tmpdir(), 'plumb-loops-'));
     try {
@@ -82,6 +115,18 @@ describe('load-time checks', () => {
     expect(r.stderr).toMatch(/tasks\[1\]\.with_items: a task has one loop: "loop" and "with_items" are both given/);
     expect(r.stderr).toMatch(/tasks\[2\]\.loop_control: loop_control without a loop/);
     expect(r.stderr).toMatch(/tasks\[3\]\.register: register "1bad" is not a valid variable name/);
+  });
+  it('checks a literal with_sequence at load time; with_random_choice is still refused', async () => {
+    const pb = playbook([
+      { command: 'echo {{ item }}', with_sequence: 'start=4 end=1' },
+      { command: 'echo {{ item }}', with_sequence: 'start={{ n }} end=1' },
+      { command: 'echo {{ item }}', with_random_choice: ['a'] },
+    ]);
+    const r = await cli('validate', pb);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/site\.yaml:\d+:\d+: error: plays\[0\]\.tasks\[0\]\.with_sequence: with_sequence: to count backwards make stride negative/);
+    expect(r.stderr).not.toMatch(/tasks\[1\]/);
+    expect(r.stderr).toMatch(/tasks\[2\]\.with_random_choice: "with_random_choice" is not supported yet/);
   });
 });
 
