@@ -24,7 +24,6 @@ import { planMarkdown } from '../report/plan-markdown.js';
 import { PlainReporter } from '../report/plain.js';
 import { planText } from '../report/plan-text.js';
 import { recapTable } from '../report/recap.js';
-import { TerminalReporter } from '../report/terminal.js';
 import { Redactor } from '../redactor.js';
 import type { TransportOptions } from '../transport/index.js';
 import { EXIT, PlumbError } from '../errors.js';
@@ -115,9 +114,11 @@ function resolveScopes(project: Project, limit: string | undefined, redactor: Re
   return (play: Play, host: string) => scopes.get(`${project.playbook.plays.indexOf(play)}\0${host}`);
 }
 
-function pickReporter(mode: 'plan' | 'apply', io: Io, write: (line: string) => void): Reporter {
+async function pickReporter(mode: 'plan' | 'apply', io: Io, write: (line: string) => void): Promise<Reporter> {
   const interactive = io.stderrIsTTY && !io.env.CI && io.env.TERM !== 'dumb';
-  return interactive ? new TerminalReporter(write) : new PlainReporter(mode, write);
+  // listr2 loads only for a terminal: CI logs and pipes never pay for it.
+  if (interactive) return new (await import('../report/terminal.js')).TerminalReporter(write);
+  return new PlainReporter(mode, write);
 }
 
 function exitCode(mode: 'plan' | 'apply', result: RunResult): number {
@@ -231,7 +232,7 @@ export async function runCommand(mode: 'plan' | 'apply', o: RunCommandOptions, i
   // whatever host text a formatter did not already escape (idempotent for the rest).
   const err = (line: string) => io.stderr(escapeControl(redactor.redact(line)) + '\n');
   const out = (text: string) => io.stdout(escapeControl(redactor.redact(text)));
-  const reporter = pickReporter(mode, io, err);
+  const reporter = await pickReporter(mode, io, err);
 
   const controller = new AbortController();
   const running = new RunningCommands();
