@@ -21,7 +21,8 @@ import type { HostPlan, Reporter } from '../engine/types.js';
 import { buildPlanDocument, planJson } from '../report/plan-document.js';
 import { escapeControl } from '../report/escape.js';
 import { planMarkdown } from '../report/plan-markdown.js';
-import { PlainReporter } from '../report/plain.js';
+import { MANY_HOSTS, PlainReporter } from '../report/plain.js';
+import { changeSummary } from '../report/change-summary.js';
 import { planText } from '../report/plan-text.js';
 import { recapTable } from '../report/recap.js';
 import { Redactor } from '../redactor.js';
@@ -114,10 +115,13 @@ function resolveScopes(project: Project, limit: string | undefined, redactor: Re
   return (play: Play, host: string) => scopes.get(`${project.playbook.plays.indexOf(play)}\0${host}`);
 }
 
+function interactive(io: Io): boolean {
+  return Boolean(io.stderrIsTTY && !io.env.CI && io.env.TERM !== 'dumb');
+}
+
 async function pickReporter(mode: 'plan' | 'apply', io: Io, write: (line: string) => void): Promise<Reporter> {
-  const interactive = io.stderrIsTTY && !io.env.CI && io.env.TERM !== 'dumb';
   // listr2 loads only for a terminal: CI logs and pipes never pay for it.
-  if (interactive) return new (await import('../report/terminal.js')).TerminalReporter(write);
+  if (interactive(io)) return new (await import('../report/terminal.js')).TerminalReporter(write);
   return new PlainReporter(mode, write);
 }
 
@@ -285,6 +289,8 @@ export async function runCommand(mode: 'plan' | 'apply', o: RunCommandOptions, i
   } else {
     if (o.diff) out(planText(result.plans, { diffs: true }));
     out(recapTable(result.results, 'apply'));
+    // A terminal's progress shows no per-task lines, nor does a condensed log (many hosts): say what changed, grouped.
+    if (interactive(io) || result.results.length > MANY_HOSTS) out(changeSummary(result.results));
     const refused = result.results.filter((r) => r.status === 'refused').map((r) => r.host);
     if (refused.length) err(`refused (stale plan): ${refused.join(', ')}`);
   }
