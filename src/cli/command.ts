@@ -33,6 +33,9 @@ export const processIo: Io = {
   stdout: (text) => void process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
   stderr: (text) => void process.stderr.write(text.endsWith('\n') ? text : text + '\n'),
   env: process.env,
-  stderrIsTTY: process.stderr.isTTY,
+  // A getter: reading process.stderr sets up the stream, which `plumb --version` never needs.
+  get stderrIsTTY() {
+    return process.stderr.isTTY;
+  },
   prompt: promptHidden,
 };
