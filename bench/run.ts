@@ -1,16 +1,18 @@
 /**
  * plumb vs Ansible on the test fleet, same target state (the seed job).
  *
- *   npm run bench                       # 10 and 50 hosts, then the 500-host scale run
+ *   npm run bench                       # start-up, 10 and 50 hosts, then the 500–2,000-host scale run
  *   npm run bench -- --hosts 10 --quick # development: 10 hosts, 2 repeats, 1 fresh converge
  *   options: --hosts 10,50  --repeats N (default 5)  --fresh N (default 3 at ≤10 hosts, 1 above)
  *            --no-scale  --scale-only  --no-build  --out FILE (default bench/RESULTS.md)
- *            --tools plumb,ansible,floor  --scenarios fresh,noop,drift (default: all)
+ *            --tools plumb,ansible,floor  --scenarios startup,fresh,noop,drift (default: all)
  *   npm run bench -- --tools plumb --scenarios noop --no-scale --out /tmp/noop.md
  *                                       # plumb's no-op only (one unrecorded converge first): compare two commits
+ *   npm run bench -- --scenarios startup --no-scale --out /tmp/startup.md
+ *                                       # start-up medians only (no fleet, no root needed for the fleet)
  *
  * Needs root (the fleet). Installs Debian's ansible-core if missing. For every
- * host count, alternating the tools inside each round:
+ * host count, alternating the tools inside each round (start-up first, bench/startup.ts: no fleet):
  *   fresh   hosts reset to the bare image, then a full converge
  *   no-op   re-run on converged hosts (plumb, Ansible, floor: one OpenSSH ssh per host running one check script);
  *           with plumb, also bench/dynamic-relay.yaml's no-op: the same target state written with facts,
@@ -32,6 +34,7 @@ import { startFleet, type Fleet } from '../test/fleet/fleet.js';
 import { ensureAnsible } from './ansible.js';
 import { CpuGroup, runMeasured, runMeasuredParallel } from './measure.js';
 import { formatScale, runScale, type ScaleRow } from './scale.js';
+import { formatStartup, runStartup, type StartupRow } from './startup.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PLAYBOOK = join(root, 'playbooks/postfix-gmail-relay.yaml');
@@ -51,6 +54,7 @@ const KEYS: Array<[string, (relay: string) => string]> = [
 
 type Tool = 'plumb' | 'ansible' | 'floor';
 type Scenario = 'fresh' | 'noop' | 'noop-dynamic' | 'drift';
+const SCENARIOS = ['startup', 'fresh', 'noop', 'drift'] as const;
 
 interface Sample {
   tool: Tool;
@@ -73,6 +77,7 @@ interface Options {
   out: string;
   tools: Tool[];
   scenarios: Scenario[];
+  startup: boolean;
 }
 
 function listOf<T extends string>(value: string, allowed: readonly T[], flag: string): T[] {
@@ -92,6 +97,7 @@ function parseArgs(argv: string[]): Options {
     out: join(root, 'bench/RESULTS.md'),
     tools: ['plumb', 'ansible', 'floor'],
     scenarios: ['fresh', 'noop', 'drift'],
+    startup: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -111,8 +117,11 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--no-build') o.build = false;
     else if (a === '--out') o.out = value();
     else if (a === '--tools') o.tools = listOf(value(), ['plumb', 'ansible', 'floor'] as const, a);
-    else if (a === '--scenarios') o.scenarios = listOf(value(), ['fresh', 'noop', 'drift'] as const, a);
-    else throw new Error(`unknown option ${a} (see the comment at the top of bench/run.ts)`);
+    else if (a === '--scenarios') {
+      const picked = listOf(value(), SCENARIOS, a);
+      o.startup = picked.includes('startup');
+      o.scenarios = picked.filter((x): x is Exclude<(typeof SCENARIOS)[number], 'startup'> => x !== 'startup');
+    } else throw new Error(`unknown option ${a} (see the comment at the top of bench/run.ts)`);
   }
   if (o.hosts.some((n) => !Number.isInteger(n) || n < 1 || n > 50)) throw new Error('--hosts: counts from 1 to 50');
   if (!(o.repeats >= 1)) throw new Error('--repeats: at least 1');
@@ -214,6 +223,7 @@ async function main() {
   let fleet: Fleet | undefined;
   const samples: Sample[] = [];
   let scaleRows: ScaleRow[] = [];
+  let startupRows: StartupRow[] = [];
   let ansibleVersion = '';
   const groupTag = `plumb-bench-${process.pid}`;
   try {
@@ -222,6 +232,9 @@ async function main() {
         log('npm run build (plumb is measured from dist/, as installed)');
         execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
       }
+      if (opts.startup) startupRows = await runStartup(log);
+    }
+    if (!opts.scaleOnly && opts.scenarios.length) {
       if (opts.tools.includes('ansible')) {
         ansibleVersion = ensureAnsible(log);
         log(ansibleVersion);
@@ -429,7 +442,7 @@ async function main() {
     rmSync(tmp, { recursive: true, force: true });
   }
 
-  const report = formatReport(samples, scaleRows, opts, ansibleVersion, (Date.now() - started) / 1000);
+  const report = formatReport(samples, startupRows, scaleRows, opts, ansibleVersion, (Date.now() - started) / 1000);
   if (!opts.scaleOnly) writeFileSync(opts.out, report);
   console.log(report);
   const failed = samples.filter((s) => !s.ok).length;
@@ -439,7 +452,7 @@ async function main() {
   }
 }
 
-function formatReport(samples: Sample[], scale: ScaleRow[], opts: Options, ansible: string, totalS: number): string {
+function formatReport(samples: Sample[], startup: StartupRow[], scale: ScaleRow[], opts: Options, ansible: string, totalS: number): string {
   const out: string[] = [];
   const cell = (xs: number[], unit: string, digits = 2) =>
     xs.length ? `${median(xs).toFixed(digits)}${unit} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})` : '—';
@@ -518,6 +531,7 @@ function formatReport(samples: Sample[], scale: ScaleRow[], opts: Options, ansib
       if (n >= 50) target(`${n} hosts, plumb peak memory < 200 MB`, max(n, 'plumb'), 200, (v) => `${v.toFixed(0)} MB`);
     }
   }
+  if (startup.length) out.push(...(out.length ? [''] : []), ...formatStartup(startup));
   if (scale.length) out.push('', ...formatScale(scale));
   return out.join('\n') + '\n';
 }

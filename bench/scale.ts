@@ -1,12 +1,15 @@
 /**
- * The scale run without the fleet: up to 500 simulated hosts, all served by
- * one OpenSSH sshd (MaxStartups and MaxSessions raised) on loopback addresses
- * 127.0.x.y inside a private network namespace (only `lo` exists there, so
- * sshd may listen on 0.0.0.0 — sshd takes at most 16 ListenAddress lines).
- * A check-only playbook that is already converged (file, copy, lineinfile on
- * the login user's home), so every figure is connection fan-out + one probe
- * round trip per host. plumb and a floor (one OpenSSH ssh per host running
- * one check script) at 50, 100, 200 and 500 hosts, 3 runs each, medians.
+ * The scale run without the fleet: up to 2,000 simulated hosts, served by
+ * SSHDS OpenSSH sshds (MaxStartups and MaxSessions raised; hosts spread over
+ * them by port) on loopback addresses 127.0.x.y inside a private network
+ * namespace (only `lo` exists there, so sshd may listen on 0.0.0.0 — sshd
+ * takes at most 16 ListenAddress lines). A check-only playbook that is already
+ * converged (file, copy, lineinfile on the login user's home), so every figure
+ * is connection fan-out + one probe round trip per host. plumb at 500, 1,000
+ * and 2,000 hosts with at most FORKS hosts at once (each open connection is two
+ * sshd processes on this machine: 2,000 at once would be several GB here, not
+ * in the controller); the floor (one OpenSSH ssh per host, all at once, running
+ * one check script) up to FLOOR_MAX hosts. RUNS runs each, medians.
  *
  * Called by bench/run.ts; on its own: `npx tsx bench/scale.ts` (root).
  * Logs in as a throwaway user with /bin/sh, so the machine's own ~/.bashrc
@@ -23,8 +26,11 @@ import { makeKey, startSshd } from '../test/transport/sshd.js';
 import { CpuGroup, runMeasured, runMeasuredParallel } from './measure.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const COUNTS = (process.env.PLUMB_SCALE_COUNTS ?? '50,100,200,500').split(',').map(Number);
-const RUNS = 3;
+const COUNTS = (process.env.PLUMB_SCALE_COUNTS ?? '500,1000,2000').split(',').map(Number);
+const RUNS = Number(process.env.PLUMB_SCALE_RUNS ?? 3);
+const FORKS = 250;
+const SSHDS = 4;
+const FLOOR_MAX = 500;
 
 export interface ScaleRow {
   hosts: number;
@@ -42,7 +48,7 @@ const address = (i: number) => `127.0.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 
 /** Runs the scale benchmark in a private network namespace and returns its rows. */
 export async function runScale(log: (m: string) => void): Promise<ScaleRow[]> {
-  log('scale run: 50–500 simulated hosts on one sshd, in a private network namespace');
+  log(`scale run: ${COUNTS.join(', ')} simulated hosts on ${SSHDS} sshds, in a private network namespace`);
   const self = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
     const child = spawn('unshare', ['--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, '--import', 'tsx', self, '--child'], {
@@ -65,18 +71,19 @@ async function child(): Promise<ScaleRow[]> {
   chmodSync(dir, 0o755);
   const user = `plumb_scale_${randomBytes(2).toString('hex')}`;
   const rows: ScaleRow[] = [];
-  let sshd: Awaited<ReturnType<typeof startSshd>> | undefined;
+  const sshds: Array<Awaited<ReturnType<typeof startSshd>>> = [];
   const group = { plumb: CpuGroup.create(`plumb-scale-${process.pid}-plumb`), floor: CpuGroup.create(`plumb-scale-${process.pid}-floor`) };
   try {
     execFileSync('useradd', ['-m', '-s', '/bin/sh', user]);
     execFileSync('usermod', ['-p', '*', user]);
     const home = `/home/${user}`;
-    sshd = await startSshd({ listen: ['0.0.0.0'], maxStartups: '1000:30:2000', extraConfig: 'MaxSessions 20' });
+    for (let i = 0; i < SSHDS; i++) sshds.push(await startSshd({ listen: ['0.0.0.0'], maxStartups: '1000:30:2000', extraConfig: 'MaxSessions 20' }));
     const key = makeKey(dir, 'id_scale');
     chmodSync(key.path, 0o600);
-    sshd.authorize(user, [key.pub]);
+    for (const sshd of sshds) sshd.authorize(user, [key.pub]);
     const knownHosts = join(dir, 'known_hosts');
-    writeFileSync(knownHosts, `[127.0.*.*]:${sshd.port} ${sshd.hostKeyPub}\n`);
+    writeFileSync(knownHosts, sshds.map((sshd) => `[127.0.*.*]:${sshd.port} ${sshd.hostKeyPub}\n`).join(''));
+    const portOf = (i: number) => sshds[i % SSHDS].port;
 
     const playbook = join(dir, 'check.yaml');
     writeFileSync(
@@ -95,8 +102,8 @@ async function child(): Promise<ScaleRow[]> {
     );
     const inventory = (n: number) => {
       const path = join(dir, `inventory-${n}.yaml`);
-      const hosts = Object.fromEntries(Array.from({ length: n }, (_, i) => [`h${i + 1}`, { host: address(i) }]));
-      writeFileSync(path, YAML.stringify({ all: { vars: { port: sshd!.port, user, identity_file: key.path }, hosts } }));
+      const hosts = Object.fromEntries(Array.from({ length: n }, (_, i) => [`h${i + 1}`, { host: address(i), port: portOf(i) }]));
+      writeFileSync(path, YAML.stringify({ all: { vars: { user, identity_file: key.path }, hosts } }));
       return path;
     };
     const plumb = (n: number) =>
@@ -104,6 +111,8 @@ async function child(): Promise<ScaleRow[]> {
         group.plumb,
         [
           'node',
+          // e.g. PLUMB_SCALE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to see where plumb's CPU goes
+          ...(process.env.PLUMB_SCALE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
           join(root, 'bin/plumb.js'),
           'apply',
           playbook,
@@ -114,7 +123,7 @@ async function child(): Promise<ScaleRow[]> {
           '--ssh-config',
           '/dev/null',
           '--forks',
-          String(n),
+          String(Math.min(n, FORKS)),
           '--connect-timeout',
           '30',
         ],
@@ -134,7 +143,7 @@ async function child(): Promise<ScaleRow[]> {
       `grep -qx 'answer=42' ${home}/plumb-scale/settings.conf`,
       'echo converged',
     ].join(' && ');
-    const ssh = (addr: string) => [
+    const ssh = (i: number) => [
       'ssh',
       '-F',
       '/dev/null',
@@ -155,8 +164,8 @@ async function child(): Promise<ScaleRow[]> {
       '-i',
       key.path,
       '-p',
-      String(sshd!.port),
-      `${user}@${addr}`,
+      String(portOf(i)),
+      `${user}@${address(i)}`,
       check,
     ];
 
@@ -166,6 +175,7 @@ async function child(): Promise<ScaleRow[]> {
       for (let i = 0; i < RUNS; i++) {
         const order = i % 2 ? ['floor', 'plumb'] : ['plumb', 'floor'];
         for (const tool of order) {
+          if (tool === 'floor' && n > FLOOR_MAX) continue;
           if (tool === 'plumb') {
             const r = await plumb(n);
             pr.runs++;
@@ -185,7 +195,7 @@ async function child(): Promise<ScaleRow[]> {
           } else {
             const r = await runMeasuredParallel(
               group.floor,
-              Array.from({ length: n }, (_, k) => ({ argv: ssh(address(k)) })),
+              Array.from({ length: n }, (_, k) => ({ argv: ssh(k) })),
               { timeoutMs: 300_000 },
             );
             fr.runs++;
@@ -200,10 +210,11 @@ async function child(): Promise<ScaleRow[]> {
           }
         }
       }
-      rows.push(pr, fr);
+      rows.push(pr);
+      if (fr.runs) rows.push(fr);
     }
   } finally {
-    await sshd?.stop();
+    for (const sshd of sshds) await sshd.stop();
     for (const g of Object.values(group)) await g.remove();
     try {
       execFileSync('userdel', ['-r', '-f', user], { stdio: 'ignore' });
@@ -217,25 +228,26 @@ async function child(): Promise<ScaleRow[]> {
 
 export function formatScale(rows: ScaleRow[]): string[] {
   const out = [
-    '## Scale run: simulated hosts on one sshd (no fleet)',
+    '## Scale run: simulated hosts from one process (no fleet)',
     '',
-    `A converged check-only play (file, copy, lineinfile) against N loopback addresses 127.0.x.y served by one OpenSSH sshd ` +
-      `(MaxStartups 1000:30:2000) in a private network namespace; forks = N, --connect-timeout 30 (500 handshakes queue on one ` +
-      `sshd sharing the 2 cores, which real hosts would not); ${RUNS} runs each, median (min–max). ` +
-      'The sshd runs on the same 2 cores and its CPU is not in the figures. Per host = median ÷ N.',
+    `A converged check-only play (file, copy, lineinfile) against N loopback addresses 127.0.x.y served by ${SSHDS} OpenSSH sshds ` +
+      `(MaxStartups 1000:30:2000) in a private network namespace; plumb with --forks ${FORKS} (at most ${FORKS} hosts connected at once) ` +
+      `and --connect-timeout 30; the floor (every ssh at once) up to ${FLOOR_MAX} hosts; ${RUNS} runs each, median (min–max). ` +
+      "The sshds run on the same 2 cores and their CPU is not in the figures. CPU per host = the run's CPU ÷ N (start-up included); " +
+      'the marginal columns are the slope from the smallest row (what one more host costs).',
     '',
-    '| hosts | tool | runs ok | wall s | CPU s | peak MB | CPU ms per host | MB per host (over 50 hosts) |',
-    '|---|---|---|---|---|---|---|---|',
+    '| hosts | tool | runs ok | wall s | CPU s | peak MB | CPU ms per host | marginal CPU ms per host | marginal MB per host |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   const range = (xs: number[], d = 2) => (xs.length ? `${median(xs).toFixed(d)} (${Math.min(...xs).toFixed(d)}–${Math.max(...xs).toFixed(d)})` : '—');
   for (const r of rows) {
-    const base = rows.find((b) => b.tool === r.tool && b.hosts === 50);
+    const base = rows.filter((b) => b.tool === r.tool && b.cpuS.length).sort((a, b) => a.hosts - b.hosts)[0];
     // Only plumb's is one process; the floor's sum of short-lived ssh processes has no per-host slope.
-    const perHostMB =
-      r.tool === 'plumb' && base && r.hosts > 50 && r.peakRssMB.length && base.peakRssMB.length ? ((median(r.peakRssMB) - median(base.peakRssMB)) / (r.hosts - 50)).toFixed(2) : '';
+    const slope = (key: 'cpuS' | 'peakRssMB', scale: number) =>
+      r.tool === 'plumb' && base && r.hosts > base.hosts && r[key].length ? (((median(r[key]) - median(base[key])) / (r.hosts - base.hosts)) * scale).toFixed(2) : '';
     out.push(
       `| ${r.hosts} | ${r.tool === 'plumb' ? 'plumb' : 'floor (ssh + check)'} | ${r.ok}/${r.runs} | ${range(r.wallS)} | ${range(r.cpuS)} | ${range(r.peakRssMB, 0)} | ` +
-        `${r.cpuS.length ? ((median(r.cpuS) / r.hosts) * 1000).toFixed(1) : '—'} | ${perHostMB} |`,
+        `${r.cpuS.length ? ((median(r.cpuS) / r.hosts) * 1000).toFixed(2) : '—'} | ${slope('cpuS', 1000)} | ${slope('peakRssMB', 1)} |`,
     );
   }
   const failed = rows.filter((r) => r.error);

@@ -41,7 +41,6 @@ const options = pickOptions(...names);
 
 export const applyCommand: Command = {
   name: 'apply',
-  summary: 'converge hosts to the playbook, or apply a saved plan exactly',
   help: `Usage: plumb apply PLAYBOOK -i INVENTORY [options]
        plumb apply PLAN.json [options]
 

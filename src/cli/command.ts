@@ -15,18 +15,27 @@ export interface Io {
 
 export interface Command {
   name: string;
-  /** One line for `plumb --help`. */
-  summary: string;
   /** Full `plumb <name> --help` text, with examples. */
   help: string;
   /** Returns the exit code; throws for errors (mapped in src/cli/errors.ts). */
   run(argv: string[], io: Io): Promise<number>;
 }
 
+/** A command as `plumb --help` lists it; `load` imports its file only when the command runs. */
+export interface CommandEntry {
+  name: string;
+  /** One line for `plumb --help`. */
+  summary: string;
+  load(): Promise<Command>;
+}
+
 export const processIo: Io = {
   stdout: (text) => void process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
   stderr: (text) => void process.stderr.write(text.endsWith('\n') ? text : text + '\n'),
   env: process.env,
-  stderrIsTTY: process.stderr.isTTY,
+  // A getter: reading process.stderr sets up the stream, which `plumb --version` never needs.
+  get stderrIsTTY() {
+    return process.stderr.isTTY;
+  },
   prompt: promptHidden,
 };

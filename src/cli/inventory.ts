@@ -17,7 +17,6 @@ const options = pickOptions('inventory', 'limit', 'secrets', 'format', 'list', '
 
 export const inventoryCommand: Command = {
   name: 'inventory',
-  summary: 'show resolved hosts, groups and variables (secrets redacted)',
   help: `Usage: plumb inventory -i INVENTORY [--limit PATTERN] [--format text|json | --list] [--playbook-dir DIR]
 
 Shows each host with its groups, its connection settings and its merged

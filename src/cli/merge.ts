@@ -25,7 +25,6 @@ function readJson(path: string): unknown {
 
 export const mergeCommand: Command = {
   name: 'merge',
-  summary: 'join the plans (or recaps) of plan/apply --shard I/N into one, with one exit code',
   help: `Usage: plumb merge PLAN.json… [--format text|markdown|json] [--out merged.json]
        plumb merge RECAP.json… [--format text|json] [--out merged.json]
 

@@ -37,7 +37,6 @@ const options = pickOptions(...names);
 
 export const planCommand: Command = {
   name: 'plan',
-  summary: 'show what apply would change on each host (a dry run; changes nothing)',
   help: `Usage: plumb plan PLAYBOOK -i INVENTORY [options]
 
 Connects to every matched host (one SSH connection each, in parallel), reads

@@ -1,6 +1,5 @@
 /** Reads a secret from the terminal without echo (sudo password, key passphrase). */
 import { openSync, closeSync } from 'node:fs';
-import { ReadStream } from 'node:tty';
 import { PlumbError } from '../errors.js';
 
 /** Why a secret cannot be asked for: there is no terminal to ask on. */
@@ -15,6 +14,8 @@ export async function promptHidden(question: string): Promise<string> {
   } catch {
     throw noTerminal(question);
   }
+  // node:tty loads here, when a secret is asked for, not with every command.
+  const { ReadStream } = await import('node:tty');
   const input = new ReadStream(fd);
   process.stderr.write(question);
   input.setRawMode(true);

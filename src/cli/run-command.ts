@@ -24,10 +24,10 @@ import type { HostPlan, Reporter } from '../engine/types.js';
 import { buildPlanDocument, planJson } from '../report/plan-document.js';
 import { escapeControl } from '../report/escape.js';
 import { planMarkdown } from '../report/plan-markdown.js';
-import { PlainReporter } from '../report/plain.js';
+import { MANY_HOSTS, PlainReporter } from '../report/plain.js';
+import { changeSummary } from '../report/change-summary.js';
 import { planText } from '../report/plan-text.js';
 import { recapTable } from '../report/recap.js';
-import { TerminalReporter } from '../report/terminal.js';
 import { Redactor } from '../redactor.js';
 import type { TransportOptions } from '../transport/index.js';
 import { EXIT, PlumbError } from '../errors.js';
@@ -124,9 +124,14 @@ function resolveScopes(project: Project, limit: string | undefined, redactor: Re
   return (play: Play, host: string) => scopes.get(`${project.playbook.plays.indexOf(play)}\0${host}`);
 }
 
-function pickReporter(mode: 'plan' | 'apply', io: Io, write: (line: string) => void): Reporter {
-  const interactive = io.stderrIsTTY && !io.env.CI && io.env.TERM !== 'dumb';
-  return interactive ? new TerminalReporter(write) : new PlainReporter(mode, write);
+function interactive(io: Io): boolean {
+  return Boolean(io.stderrIsTTY && !io.env.CI && io.env.TERM !== 'dumb');
+}
+
+async function pickReporter(mode: 'plan' | 'apply', io: Io, write: (line: string) => void): Promise<Reporter> {
+  // listr2 loads only for a terminal: CI logs and pipes never pay for it.
+  if (interactive(io)) return new (await import('../report/terminal.js')).TerminalReporter(write);
+  return new PlainReporter(mode, write);
 }
 
 function exitCode(mode: 'plan' | 'apply', result: RunResult): number {
@@ -261,7 +266,7 @@ export async function runCommand(mode: 'plan' | 'apply', o: RunCommandOptions, i
   // whatever host text a formatter did not already escape (idempotent for the rest).
   const err = (line: string) => io.stderr(escapeControl(redactor.redact(line)) + '\n');
   const out = (text: string) => io.stdout(escapeControl(redactor.redact(text)));
-  const reporter = pickReporter(mode, io, err);
+  const reporter = await pickReporter(mode, io, err);
 
   const controller = new AbortController();
   const running = new RunningCommands();
@@ -322,6 +327,8 @@ export async function runCommand(mode: 'plan' | 'apply', o: RunCommandOptions, i
     }
     if (!json) out(recapTable(result.results, 'apply'));
     else err(recapTable(result.results, 'apply').trimEnd());
+    // A terminal's progress shows no per-task lines, nor does a condensed log (many hosts): say what changed, grouped.
+    if (!json && (interactive(io) || result.results.length > MANY_HOSTS)) out(changeSummary(result.results));
     const refused = result.results.filter((r) => r.status === 'refused').map((r) => r.host);
     if (refused.length) err(`refused (stale plan): ${refused.join(', ')}`);
   }

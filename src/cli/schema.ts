@@ -10,7 +10,6 @@ const options = pickOptions();
 
 export const schemaCommand: Command = {
   name: 'schema',
-  summary: 'print the JSON Schema of playbooks, inventories or JSON plans',
   help: `Usage: plumb schema [playbook|inventory|plan]
 
 Prints JSON Schema (draft 2020-12) generated from plumb's own validation

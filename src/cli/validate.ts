@@ -14,7 +14,6 @@ const options = pickOptions('inventory', 'limit', 'extra-vars', 'secrets', 'role
 
 export const validateCommand: Command = {
   name: 'validate',
-  summary: 'check a playbook and inventory offline (contacts nothing)',
   help: `Usage: plumb validate PLAYBOOK -i INVENTORY [options]
 
 Parses and type-checks the playbook, its vars_files and the inventory, resolves

@@ -127,7 +127,19 @@ export function taskScope(scope: HostScope, task: Pick<Task, 'scoped'>): HostSco
   return s;
 }
 
-export function hostScope(project: Project, play: Play, host: InventoryHost, env: NodeJS.ProcessEnv = process.env, options: HostScopeOptions = {}): HostScope {
+/** One frozen copy of the environment per run (project), not one per host scope. */
+const runEnvs = new WeakMap<Project, { from: NodeJS.ProcessEnv; env: NodeJS.ProcessEnv }>();
+function runEnv(project: Project, from: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  let made = runEnvs.get(project);
+  if (made?.from !== from) {
+    made = { from, env: makeEnv(from) };
+    runEnvs.set(project, made);
+  }
+  return made.env;
+}
+
+export function hostScope(project: Project, play: Play, host: InventoryHost, processEnv: NodeJS.ProcessEnv = process.env, options: HostScopeOptions = {}): HostScope {
+  const env = runEnv(project, processEnv);
   const raw = layered(project, play, host);
   const meta = metaOfPlay(play);
   const positions = new Map<string, SourcePos>([...(meta?.varPositions ?? []), ...(meta?.secretPositions ?? [])]);
@@ -162,7 +174,7 @@ export function hostScope(project: Project, play: Play, host: InventoryHost, env
   }
 
   const result = wrap(host, raw, redactor, secretNames, scope);
-  rebuilders.set(result, (facts) => hostScope(project, play, host, env, { ...options, facts }));
+  rebuilders.set(result, (facts) => hostScope(project, play, host, processEnv, { ...options, facts }));
   const positionsWith = (scoped?: ScopedVars) => new Map([...(meta?.varPositions ?? []), ...(scoped?.positions ?? []), ...(meta?.secretPositions ?? [])]);
   const layerOver =
     (base: Record<string, unknown>, scoped?: ScopedVars, baseSecret: ReadonlySet<string> = secretNames) =>

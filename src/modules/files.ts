@@ -4,7 +4,8 @@
  * the one write step that replaces a file's content. The path itself is read
  * by the file fact (src/facts/file.ts).
  */
-import { createTwoFilesPatch } from 'diff';
+// Only the patch maker (4 modules), not the whole package (19): start-up pays for each module it loads.
+import { createTwoFilesPatch } from 'diff/lib/patch/create.js';
 import { z } from 'zod';
 import { type FileState, normalizeMode } from '../facts/file.js';
 import { command, quote } from '../quote.js';

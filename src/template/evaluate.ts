@@ -68,7 +68,7 @@ export const owned = new WeakSet<object>();
 const namespaces = new WeakSet<object>();
 
 export function makeEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  // Already a frozen copy: shared, not copied again (a loop item's scope is made per item).
+  // Already made (a run's scopes share one; a loop item's scope is made per item): copying the environment per scope costs at 2,000 hosts.
   if (envObjects.has(env)) return env as Record<string, string>;
   const out: Record<string, string> = Object.create(null);
   for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
@@ -101,7 +101,7 @@ export class Evaluation {
     if (v instanceof Undefined) {
       const g = globalFunction(name, this);
       if (g) return g;
-      return new Undefined(v.name, v.message, at);
+      return v.moved(v.name, at);
     }
     return v;
   }
@@ -537,7 +537,7 @@ function label(e: Expr): string {
 
 /** `obj.key` (attr: methods first, as Jinja's getattr) or `obj[key]` (items first). */
 function member(obj: unknown, key: unknown, name: string, at: number, attr: boolean): unknown {
-  if (obj instanceof Undefined) return new Undefined(name, obj.message, obj.at ?? at);
+  if (obj instanceof Undefined) return obj.moved(name, obj.at ?? at);
   if (obj instanceof Callable) {
     if (typeof key === 'string' && Object.hasOwn(obj.attrs, key)) return obj.attrs[key];
     throw new TemplateError(`${name}: a function has no attributes or items`);
@@ -800,12 +800,14 @@ function lookupPlugin(ev: Evaluation, joined: boolean, args: unknown[], kwargs: 
 const NO_FACT = 'the play does not have it (gather_facts: false, not in gather_subset, or not a fact plumb gathers)';
 
 /** The message for a variable that is not defined, with a suggestion. */
-export function undefinedVariable(name: string, known: Iterable<string>): Undefined {
+export function undefinedVariable(name: string, known: () => Iterable<string>): Undefined {
   // Say why a fact is missing rather than suggest a look-alike name.
   if (/^ansible_/.test(name) && !/^ansible_(host|port|user|password|connection|become|ssh_|private_key_file|python_interpreter)/.test(name))
     return new Undefined(name, `undefined variable "${name}": it is an Ansible fact, and ${NO_FACT}`);
-  const near = closest(name, known, 1);
-  return new Undefined(name, `undefined variable "${name}"${near.length ? ` (did you mean "${near[0]}"?)` : ''}`);
+  return new Undefined(name, () => {
+    const near = closest(name, known(), 1);
+    return `undefined variable "${name}"${near.length ? ` (did you mean "${near[0]}"?)` : ''}`;
+  });
 }
 
 /** Render a parsed template with a fresh frame. */

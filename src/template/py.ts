@@ -12,13 +12,25 @@ export { PyFloat };
 
 /** A missing variable, key or item: only `default`, `is defined` and friends may look at it. */
 export class Undefined {
+  private text?: string;
   constructor(
     /** What was looked up, e.g. `relay.port` or `env.HOME`. */
     readonly name: string,
-    readonly message: string,
+    /** A function when the message costs something (a "did you mean" search): most undefined values are only tested, never shown. */
+    private readonly describe: string | (() => string),
     /** Offset in the template where it was read. */
     readonly at?: number,
   ) {}
+
+  get message(): string {
+    this.text ??= typeof this.describe === 'string' ? this.describe : this.describe();
+    return this.text;
+  }
+
+  /** The same undefined value read at another place (or under another name), its message still unbuilt. */
+  moved(name: string, at: number | undefined): Undefined {
+    return new Undefined(name, () => this.message, at);
+  }
 }
 
 /** A function a template may call: a macro, `range`, `lookup`, a string method. plumb's own code only. */

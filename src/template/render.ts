@@ -111,7 +111,7 @@ export class VarScope implements Lookup {
     this.noteRead(name);
     if (name === 'env') return this.env;
     if (this.resolved.has(name)) return this.resolved.get(name);
-    if (!Object.hasOwn(this.raw, name)) return undefinedVariable(name, this.names());
+    if (!Object.hasOwn(this.raw, name)) return undefinedVariable(name, () => this.names());
     const loop = this.resolving.indexOf(name);
     if (loop >= 0) throw new TemplateError(`variable cycle: ${[...this.resolving.slice(loop), name].join(' → ')}`, this.positions.get(name));
     this.resolving.push(name);

@@ -5,8 +5,8 @@ import type { InventoryHost } from '../inventory/model.js';
 import { KnownHosts } from './known-hosts.js';
 import { checkTimeoutMs } from '../timeouts.js';
 import { LocalTransport } from './local.js';
-import { defaultSshConfigFile, parseJumpSpec, resolveEndpoint, type Endpoint } from './ssh-config.js';
-import { HopError, readIdentity, SshTransport, type LoadedKey } from './ssh.js';
+import type { Endpoint } from './ssh-config.js';
+import type { LoadedKey } from './ssh.js';
 import { UnreachableError, type Transport } from './types.js';
 
 export type { Transport } from './types.js';
@@ -50,7 +50,12 @@ function runState(options: TransportOptions): RunState {
   return state;
 }
 
-function resolveChain(host: InventoryHost, options: TransportOptions, configFile: string | undefined): Endpoint[] {
+function resolveChain(
+  host: InventoryHost,
+  options: TransportOptions,
+  configFile: string | undefined,
+  { parseJumpSpec, resolveEndpoint }: Pick<typeof import('./ssh-config.js'), 'parseJumpSpec' | 'resolveEndpoint'>,
+): Endpoint[] {
   const target = resolveEndpoint(host.name, host.connection, configFile);
   const chain: Endpoint[] = [];
   if (target.proxyJump) {
@@ -75,8 +80,11 @@ export async function openTransport(host: InventoryHost, options: TransportOptio
   if (host.connection.connection === 'local') return new LocalTransport(host.name, commandTimeoutMs, becomePassword, options.localEnv);
 
   try {
+    // ssh2 and the ssh config parser load with the first ssh host, not with plumb (local-only runs never need them).
+    const { defaultSshConfigFile, parseJumpSpec, resolveEndpoint } = await import('./ssh-config.js');
+    const { readIdentity, SshTransport } = await import('./ssh.js');
     const configFile = options.sshConfigFile ?? defaultSshConfigFile();
-    const chain = resolveChain(host, options, configFile);
+    const chain = resolveChain(host, options, configFile, { parseJumpSpec, resolveEndpoint });
     const state = runState(options);
     const target = chain[chain.length - 1];
     const connectTimeoutMs = options.connectTimeoutMs ?? target.connectTimeoutMs ?? 10_000;
@@ -108,7 +116,7 @@ export async function openTransport(host: InventoryHost, options: TransportOptio
   } catch (err) {
     if (err instanceof UnreachableError) throw err;
     // Config and identity-file problems also make the host unusable: same one-line shape.
-    const message = err instanceof HopError || err instanceof Error ? err.message : String(err);
+    const message = err instanceof Error ? err.message : String(err);
     throw new UnreachableError(message, host.name);
   }
 }

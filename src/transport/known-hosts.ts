@@ -46,12 +46,20 @@ export function knownHostsName(host: string, port: number): string {
   return port === 22 ? h : `[${h}]:${port}`;
 }
 
+/** Compiled once per pattern: every host of a run is matched against the same known_hosts lines. */
+const compiled = new Map<string, RegExp>();
+
 function globToRegExp(pattern: string): RegExp {
-  const body = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp('^' + body + '$', 'i');
+  let re = compiled.get(pattern);
+  if (!re) {
+    const body = pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
+    re = new RegExp('^' + body + '$', 'i');
+    compiled.set(pattern, re);
+  }
+  return re;
 }
 
 /** OpenSSH's match_hostname: any positive pattern matches and no negated one does. */

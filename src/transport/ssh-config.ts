@@ -41,8 +41,10 @@ function loadSshConfig(file: string | undefined): SSHConfig | undefined {
   return config;
 }
 
+let loginName: string | undefined;
 function localUser(): string {
-  return process.env.USER || userInfo().username;
+  // userInfo() reads the passwd database: once per run, not once per host.
+  return process.env.USER || (loginName ??= userInfo().username);
 }
 
 /** The subset of ssh_config(5) TOKENS that make sense for IdentityFile. */

@@ -12,7 +12,7 @@ import { algorithmsForKeyType, fingerprint, KnownHosts, knownHostsName, keyTypeO
 import type { Endpoint } from './ssh-config.js';
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import type { SFTPWrapper, Stats } from 'ssh2';
+import type { ParsedKey, SFTPWrapper, Stats } from 'ssh2';
 import { seconds, ShellTransport, TextCollector, toBuffer, validateWrite } from './base-transport.js';
 import { TransportTimeoutError, UnreachableError, type ExecResult, type WriteFileOptions } from './types.js';
 
@@ -33,8 +33,8 @@ interface HopSettings {
 
 export interface LoadedKey {
   path: string;
-  data: Buffer;
-  passphrase?: string;
+  /** Parsed (and decrypted) once per run: ssh2 would otherwise parse the file again for every connection. */
+  parsed: ParsedKey;
 }
 
 /** A connection-level failure of one hop, already phrased for a user. */
@@ -130,7 +130,7 @@ function authMethods(ep: Endpoint, settings: HopSettings, keys: LoadedKey[], tri
   for (const key of keys) {
     methods.push(async () => {
       tried.push(`key ${key.path}`);
-      return { type: 'publickey', username: ep.user, key: key.data, passphrase: key.passphrase };
+      return { type: 'publickey', username: ep.user, key: key.parsed };
     });
   }
   return methods;
@@ -458,11 +458,11 @@ export async function readIdentity(path: string, passphrase?: (keyPath: string) 
     throw new HopError(err.message, false);
   }
   const parsed = utils.parseKey(data);
-  if (!(parsed instanceof Error)) return { path, data };
+  if (!(parsed instanceof Error)) return { path, parsed };
   if (!/encrypted|passphrase/i.test(parsed.message)) throw new HopError(`identity file ${path} is not a usable private key (${parsed.message})`, false);
   if (!passphrase) throw new HopError(`identity file ${path} is encrypted and no passphrase can be asked for`, false);
   const secret = await passphrase(path);
   const decrypted = utils.parseKey(data, secret);
   if (decrypted instanceof Error) throw new HopError(`wrong passphrase for identity file ${path}`, false);
-  return { path, data, passphrase: secret };
+  return { path, parsed: decrypted };
 }
