@@ -73,6 +73,18 @@ export const conformanceCases: ConformanceCase[] = [
     task: { lineinfile: { path: '/etc/plumb-test/app.ini', regexp: '^port = (\\d+)$', line: 'port = \\1 # managed', backrefs: true } },
     check: 'cat /etc/plumb-test/real.ini; stat -c %F /etc/plumb-test/app.ini',
   },
+  {
+    module: 'blockinfile',
+    setup: "mkdir -p /etc/plumb-test && printf 'x=1\\n' > /etc/plumb-test/block.conf",
+    task: { blockinfile: { path: '/etc/plumb-test/block.conf', block: 'relay = mx.example.org\nport = 587', insertbefore: '^x=' } },
+    check: 'cat /etc/plumb-test/block.conf',
+  },
+  {
+    module: 'replace',
+    setup: "mkdir -p /etc/plumb-test && printf '#PermitRootLogin yes\\nPort 22\\n' > /etc/plumb-test/sshd.conf",
+    task: { replace: { path: '/etc/plumb-test/sshd.conf', regexp: '^#?PermitRootLogin .*$', replace: 'PermitRootLogin no' } },
+    check: 'cat /etc/plumb-test/sshd.conf',
+  },
   { module: 'command', task: { command: { cmd: 'touch /root/command-ran', creates: '/root/command-ran' } }, check: 'ls /root/command-ran 2>&1' },
   { module: 'shell', task: { shell: { cmd: 'echo hi > /root/shell-ran', creates: '/root/shell-ran' } }, check: 'cat /root/shell-ran 2>&1' },
   {
