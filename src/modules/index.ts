@@ -16,13 +16,27 @@ import { service } from './service.js';
 import { service_facts } from './service_facts.js';
 import { setup } from './setup.js';
 import { shell } from './shell.js';
+import { stat } from './stat.js';
 import { template } from './template.js';
 import type { Module } from './types.js';
 
-export const modules = { apt, postconf, copy, template, file, lineinfile, blockinfile, replace, command, shell, service, setup, service_facts, package_facts } satisfies Record<
-  string,
-  Module
->;
+export const modules = {
+  apt,
+  postconf,
+  copy,
+  template,
+  file,
+  lineinfile,
+  blockinfile,
+  replace,
+  stat,
+  command,
+  shell,
+  service,
+  setup,
+  service_facts,
+  package_facts,
+} satisfies Record<string, Module>;
 
 export type ModuleName = keyof typeof modules;
 export const moduleNames = Object.keys(modules) as ModuleName[];

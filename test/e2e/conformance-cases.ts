@@ -85,6 +85,13 @@ export const conformanceCases: ConformanceCase[] = [
     task: { replace: { path: '/etc/plumb-test/sshd.conf', regexp: '^#?PermitRootLogin .*$', replace: 'PermitRootLogin no' } },
     check: 'cat /etc/plumb-test/sshd.conf',
   },
+  {
+    module: 'stat',
+    setup: "mkdir -p /etc/plumb-test && printf 'x\\n' > /etc/plumb-test/stat.src && chmod 0640 /etc/plumb-test/stat.src",
+    task: { stat: { path: '/etc/plumb-test/stat.src' }, register: 'st' },
+    then: { copy: { dest: '/etc/plumb-test/stat.out', content: '{{ st.stat.mode }} {{ st.stat.checksum }}\n' }, when: 'st.stat.exists' },
+    check: 'cat /etc/plumb-test/stat.out 2>&1 || true',
+  },
   { module: 'command', task: { command: { cmd: 'touch /root/command-ran', creates: '/root/command-ran' } }, check: 'ls /root/command-ran 2>&1' },
   { module: 'shell', task: { shell: { cmd: 'echo hi > /root/shell-ran', creates: '/root/shell-ran' } }, check: 'cat /root/shell-ran 2>&1' },
   {
