@@ -169,7 +169,8 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<App
       return { name, status: 'failed', changes: [], error: `cannot tell the current state: ${plan.reason}`, handler };
     }
     if (plan.outcome === 'error') return { name, status: 'failed', changes: [], error: plan.reason, handler };
-    if (plan.outcome === 'ok' || plan.outcome === 'skipped') return { name, status: plan.outcome === 'ok' ? 'ok' : 'skipped', changes: [], handler };
+    if (plan.outcome === 'ok' || plan.outcome === 'skipped')
+      return { name, status: plan.outcome === 'ok' ? 'ok' : 'skipped', changes: [], handler, ...(plan.registered ? { registered: plan.registered } : {}) };
     const steps = plan.steps ?? [];
     if (!handler && t.task.notify.length) await recordPending(t.task.notify);
     const out = await runSteps(

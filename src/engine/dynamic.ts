@@ -439,8 +439,10 @@ function planInstance(input: WalkInput, inst: Instance, knowledge: Knowledge, wa
   if (task.until !== undefined && plan.outcome === 'change') plan.reason = `may retry: up to ${task.retries} times, ${task.delay} s apart, until ${task.until}`;
   if (unknownWhen) return { plan, result: unknownWhen };
   if (plan.outcome !== 'ok') return { plan, result: after };
+  // Issue 15: what a module such as stat read is stale once an earlier task changes the host; apply reads it again.
+  if (plan.registered && walk.changer) return { plan, result: { unknown: `"${task.name}" (it reads again after "${walk.changer}" changes the host)` } };
   try {
-    return { plan, result: judge(task, inst.scope, okResult(false)) };
+    return { plan, result: judge(task, inst.scope, { ...okResult(false), ...plan.registered }) };
   } catch {
     return { plan, result: after };
   }
@@ -553,7 +555,7 @@ export class ApplyRuntime {
             ? { changed: false, failed: true, msg: result.error ?? '' }
             : result.status === 'skipped'
               ? skippedResult(undefined)
-              : judge(task, inst.scope, okResult(false));
+              : judge(task, inst.scope, { ...okResult(false), ...result.registered });
         if (result.status === 'ok' && judged.failed) {
           this.results.push(judged);
           return { ...result, status: 'failed', error: 'failed_when is true' };

@@ -75,7 +75,9 @@ export function taskPlanFrom(t: PreparedTask, facts: TaskFacts | undefined, ctx:
   if (!probed.known) return { ...base, outcome: 'may-change', changes: [], reason: probed.reason, probed };
   if (error !== undefined) return { ...base, outcome: 'error', changes: [], reason: error, probed };
   const guarded = guardChanges(changes, ctx);
-  return { ...base, outcome: guarded.length ? 'change' : 'ok', changes: guarded, probed, steps };
+  // Issue 15: a module such as stat registers what it read.
+  const registered = t.module.registers?.(t.args, facts as never);
+  return { ...base, outcome: guarded.length ? 'change' : 'ok', changes: guarded, probed, steps, ...(registered ? { registered } : {}) };
 }
 
 export async function planTasks(input: PlanInput): Promise<PlannedTasks> {

@@ -37,6 +37,8 @@ export interface TaskPlan {
   loopItems?: unknown[];
   /** A rescue task runs only if its block fails: "a task of block "x" fails". */
   runsIf?: string;
+  /** Issue 15: what `register:` adds for a read-only module (stat's `stat`), from the facts read (never printed or saved). */
+  registered?: Record<string, unknown>;
 }
 
 export interface LoopItemRef {
@@ -78,6 +80,8 @@ export interface TaskResult {
   rescued?: boolean;
   error?: string;
   handler?: boolean;
+  /** Issue 15: the plan's `registered` of the ok task that ran (never printed). */
+  registered?: Record<string, unknown>;
 }
 
 export interface HostResult {

@@ -9,10 +9,11 @@ import { packages } from './packages.js';
 import { postconfValues } from './postconf.js';
 import { services } from './services.js';
 import { serviceStatus } from './service.js';
+import { stat } from './stat.js';
 import type { Fact } from './types.js';
 
 export const facts: Record<string, Fact<any, unknown>> = Object.fromEntries(
-  [hostFacts, file, dpkgStatus, dpkgVerify, aptPolicy, aptCacheAge, serviceStatus, postconfValues, commandGuards, services, packages, linkSource, treeAttrs].map((f) => [
+  [hostFacts, file, dpkgStatus, dpkgVerify, aptPolicy, aptCacheAge, serviceStatus, postconfValues, commandGuards, services, packages, linkSource, treeAttrs, stat].map((f) => [
     f.name,
     f,
   ]),

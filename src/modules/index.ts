@@ -4,20 +4,39 @@
  * all read the module's own declaration.
  */
 import { apt } from './apt.js';
+import { blockinfile } from './blockinfile.js';
 import { command } from './command.js';
 import { copy } from './copy.js';
 import { file } from './file.js';
 import { lineinfile } from './lineinfile.js';
 import { package_facts } from './package_facts.js';
 import { postconf } from './postconf.js';
+import { replace } from './replace.js';
 import { service } from './service.js';
 import { service_facts } from './service_facts.js';
 import { setup } from './setup.js';
 import { shell } from './shell.js';
+import { stat } from './stat.js';
 import { template } from './template.js';
 import type { Module } from './types.js';
 
-export const modules = { apt, postconf, copy, template, file, lineinfile, command, shell, service, setup, service_facts, package_facts } satisfies Record<string, Module>;
+export const modules = {
+  apt,
+  postconf,
+  copy,
+  template,
+  file,
+  lineinfile,
+  blockinfile,
+  replace,
+  stat,
+  command,
+  shell,
+  service,
+  setup,
+  service_facts,
+  package_facts,
+} satisfies Record<string, Module>;
 
 export type ModuleName = keyof typeof modules;
 export const moduleNames = Object.keys(modules) as ModuleName[];

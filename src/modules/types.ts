@@ -148,6 +148,11 @@ export interface Module<A = any, F = any> {
    * Such a task is read-only: it is read in the probe batch and its plan is always ok.
    */
   setsFacts?(args: A, facts: FactValues<F>): Record<string, unknown>;
+  /**
+   * Issue 15: a read-only module whose `register:` holds more than changed/failed (stat's
+   * `stat` dict), from its fact values; the engine adds it to the registered result.
+   */
+  registers?(args: A, facts: FactValues<F>): Record<string, unknown>;
 }
 
 /** Declare a module; typed so that `plan` sees exactly the facts `facts` asked for. */

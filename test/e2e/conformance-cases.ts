@@ -73,6 +73,25 @@ export const conformanceCases: ConformanceCase[] = [
     task: { lineinfile: { path: '/etc/plumb-test/app.ini', regexp: '^port = (\\d+)$', line: 'port = \\1 # managed', backrefs: true } },
     check: 'cat /etc/plumb-test/real.ini; stat -c %F /etc/plumb-test/app.ini',
   },
+  {
+    module: 'blockinfile',
+    setup: "mkdir -p /etc/plumb-test && printf 'x=1\\n' > /etc/plumb-test/block.conf",
+    task: { blockinfile: { path: '/etc/plumb-test/block.conf', block: 'relay = mx.example.org\nport = 587', insertbefore: '^x=' } },
+    check: 'cat /etc/plumb-test/block.conf',
+  },
+  {
+    module: 'replace',
+    setup: "mkdir -p /etc/plumb-test && printf '#PermitRootLogin yes\\nPort 22\\n' > /etc/plumb-test/sshd.conf",
+    task: { replace: { path: '/etc/plumb-test/sshd.conf', regexp: '^#?PermitRootLogin .*$', replace: 'PermitRootLogin no' } },
+    check: 'cat /etc/plumb-test/sshd.conf',
+  },
+  {
+    module: 'stat',
+    setup: "mkdir -p /etc/plumb-test && printf 'x\\n' > /etc/plumb-test/stat.src && chmod 0640 /etc/plumb-test/stat.src",
+    task: { stat: { path: '/etc/plumb-test/stat.src' }, register: 'st' },
+    then: { copy: { dest: '/etc/plumb-test/stat.out', content: '{{ st.stat.mode }} {{ st.stat.checksum }}\n' }, when: 'st.stat.exists' },
+    check: 'cat /etc/plumb-test/stat.out 2>&1 || true',
+  },
   { module: 'command', task: { command: { cmd: 'touch /root/command-ran', creates: '/root/command-ran' } }, check: 'ls /root/command-ran 2>&1' },
   { module: 'shell', task: { shell: { cmd: 'echo hi > /root/shell-ran', creates: '/root/shell-ran' } }, check: 'cat /root/shell-ran 2>&1' },
   {

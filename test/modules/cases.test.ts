@@ -64,6 +64,8 @@ interface Case {
   sets?: unknown;
   /** The names of the facts it sets, sorted. */
   setsKeys?: string[];
+  /** A module that registers what it read (stat): what `register:` adds (toMatchObject). */
+  registers?: Record<string, unknown>;
 }
 
 const root = join(import.meta.dirname, 'cases');
@@ -158,6 +160,12 @@ for (const moduleName of readdirSync(root).sort()) {
         if (c.setsKeys !== undefined) expect(Object.keys(set).sort()).toEqual(c.setsKeys);
         // A fact module is read-only: it never plans a change.
         expect(changes).toEqual([]);
+      }
+      if (c.registers !== undefined) {
+        expect(module.registers, `${moduleName} registers nothing`).toBeDefined();
+        const registered = (module.registers as (a: unknown, f: unknown) => Record<string, unknown>)(args, facts);
+        expect(registered).toMatchObject(c.registers);
+        expect(JSON.parse(JSON.stringify(registered))).toEqual(registered);
       }
       if (changes.length === 0) expect(steps).toEqual([]);
       else expect(steps.length, 'a change is made by some step').toBeGreaterThan(0);
