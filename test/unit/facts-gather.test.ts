@@ -17,8 +17,7 @@ import { playFactUsage } from '../../src/engine/fact-usage.js';
 import { subsetsOf } from '../../src/facts/host-facts.js';
 import { pendingKeys } from '../../src/engine/pending.js';
 import { planTasks } from '../../src/engine/planner.js';
-import { LocalTransport } from '../../src/transport/local.js';
-import type { ExecOptions, Transport, WriteFileOptions } from '../../src/transport/types.js';
+import { RecordingTransport } from '../recording-transport.js';
 
 let dir: string;
 let savedState: string | undefined;
@@ -33,22 +32,6 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-class Recording implements Transport {
-  readonly scripts: string[] = [];
-  private readonly inner = new LocalTransport('here', 30_000, async () => undefined);
-  readonly host = 'here';
-  exec(command: string, options?: ExecOptions) {
-    if (options?.label === 'probes') this.scripts.push(command);
-    return this.inner.exec(command, options);
-  }
-  writeFile(path: string, content: Buffer | string, options?: WriteFileOptions) {
-    return this.inner.writeFile(path, content, options);
-  }
-  close() {
-    return this.inner.close();
-  }
-}
-
 const nodename = execFileSync('uname', ['-n'], { encoding: 'utf8' }).trim();
 
 async function plan(play: Record<string, unknown>) {
@@ -58,7 +41,7 @@ async function plan(play: Record<string, unknown>) {
   const project = await loadProject({ playbookPath: playbook, inventoryPath: join(dir, 'inventory.yaml'), extraVars: {} });
   const p = project.playbook.plays[0];
   const scope = hostScope(project, p, project.inventory.hosts.get('here')!, {});
-  const transport = new Recording();
+  const transport = new RecordingTransport();
   try {
     const planned = await planTasks({
       transport,

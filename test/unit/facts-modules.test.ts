@@ -20,8 +20,7 @@ import { playFactUsage } from '../../src/engine/fact-usage.js';
 import { pendingKeys } from '../../src/engine/pending.js';
 import { planTasks } from '../../src/engine/planner.js';
 import { runCli } from '../in-process.js';
-import { LocalTransport } from '../../src/transport/local.js';
-import type { ExecOptions, Transport, WriteFileOptions } from '../../src/transport/types.js';
+import { RecordingTransport } from '../recording-transport.js';
 
 let dir: string;
 let savedState: string | undefined;
@@ -36,24 +35,6 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-class Recording implements Transport {
-  readonly probes: string[] = [];
-  private readonly inner = new LocalTransport('here', 30_000, async () => undefined);
-  readonly host = 'here';
-  exec(command: string, options?: ExecOptions) {
-    if (options?.label !== 'probes') return this.inner.exec(command, options);
-    this.probes.push(command);
-    // Fault injection: each probe round sees its own number in the environment, so a fact read again differs.
-    return this.inner.exec(`PLUMB_TEST_ROUND=${this.probes.length}; export PLUMB_TEST_ROUND\n${command}`, options);
-  }
-  writeFile(path: string, content: Buffer | string, options?: WriteFileOptions) {
-    return this.inner.writeFile(path, content, options);
-  }
-  close() {
-    return this.inner.close();
-  }
-}
-
 async function run(play: Record<string, unknown>, apply = false) {
   const playbook = join(dir, 'site.yaml');
   writeFileSync(playbook, stringify([{ name: 'facts', hosts: 'all', ...play }]));
@@ -61,12 +42,12 @@ async function run(play: Record<string, unknown>, apply = false) {
   const project = await loadProject({ playbookPath: playbook, inventoryPath: join(dir, 'inventory.yaml'), extraVars: {} });
   const p = project.playbook.plays[0];
   const scope = hostScope(project, p, project.inventory.hosts.get('here')!, {});
-  const transport = new Recording();
+  const transport = new RecordingTransport((script, round) => `PLUMB_TEST_ROUND=${round}; export PLUMB_TEST_ROUND\n${script}`);
   const ctx = moduleContext(scope, dir);
   const pending = pendingKeys(project.playbook, p);
   try {
     const planned = await planTasks({ transport, play: p, scope, ctx, pending, facts: { usage: playFactUsage(p, scope), contextOf: (s) => moduleContext(s, dir) } });
-    const probes = transport.probes.length;
+    const probes = transport.scripts.length;
     const applied = apply ? await applyHost({ transport, play: p, scope: planned.scope ?? scope, ctx: planned.ctx ?? ctx, planned, pending }) : undefined;
     return { planned, probes, applied };
   } finally {

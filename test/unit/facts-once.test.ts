@@ -15,30 +15,13 @@ import { applyHost } from '../../src/engine/applier.js';
 import { moduleContext } from '../../src/engine/context.js';
 import { pendingKeys } from '../../src/engine/pending.js';
 import { planTasks } from '../../src/engine/planner.js';
-import { LocalTransport } from '../../src/transport/local.js';
-import type { ExecOptions, Transport, WriteFileOptions } from '../../src/transport/types.js';
+import { RecordingTransport } from '../recording-transport.js';
 
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'plumb-facts-once-'));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-class Recording implements Transport {
-  readonly scripts: string[] = [];
-  private readonly inner = new LocalTransport('here', 30_000, async () => undefined);
-  readonly host = 'here';
-  exec(command: string, options?: ExecOptions) {
-    if (options?.label === 'probes') this.scripts.push(command);
-    return this.inner.exec(command, options);
-  }
-  writeFile(path: string, content: Buffer | string, options?: WriteFileOptions) {
-    return this.inner.writeFile(path, content, options);
-  }
-  close() {
-    return this.inner.close();
-  }
-}
 
 /** How many fact snippets read `path` in a probe script (each starts by naming its path). */
 function reads(script: string, path: string): number {
@@ -61,7 +44,7 @@ describe('facts are read once per host', () => {
     const play = project.playbook.plays[0];
     const scope = hostScope(project, play, project.inventory.hosts.get('here')!, { PLUMB_STATE_DIR: join(dir, 'state') });
     const ctx = moduleContext(scope, dir);
-    const transport = new Recording();
+    const transport = new RecordingTransport();
     const saved = process.env.PLUMB_STATE_DIR;
     process.env.PLUMB_STATE_DIR = join(dir, 'state');
     try {
