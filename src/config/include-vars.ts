@@ -7,7 +7,7 @@
  * `ignore_unknown_extensions`; `name:` nests the result under one variable.
  * Names are literal: plumb reads every file before it contacts a host.
  */
-import { lstatSync, readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { extname, isAbsolute, join, resolve } from 'node:path';
 import type { Node } from 'yaml';
 import { isTemplate } from '../template/expr.js';
@@ -17,6 +17,7 @@ import type { SourcePos } from '../source/pos.js';
 import { didYouMean } from '../source/suggest.js';
 import { locate, posOf, readYaml, type PathPart } from '../source/yaml.js';
 import { KeyValueError, parseKeyValues } from './key-value.js';
+import { pathKind as kind } from '../inventory/vars-files.js';
 import type { Checker } from './playbook.js';
 
 const DIR_ARGS = ['dir', 'depth', 'files_matching', 'ignore_files', 'extensions', 'ignore_unknown_extensions'];
@@ -244,13 +245,4 @@ function readInto(checker: Checker, file: string, at: PathPart[], out: LoadedVar
   Object.assign(out.vars, src.value);
   for (const [k, p] of positions) out.positions.set(k, p);
   return true;
-}
-
-function kind(path: string): 'dir' | 'file' | undefined {
-  try {
-    const s = statSync(path);
-    return s.isDirectory() ? 'dir' : 'file';
-  } catch {
-    return undefined;
-  }
 }

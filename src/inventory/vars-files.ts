@@ -18,7 +18,8 @@ import { checkVarsMapping, isRecord, maskYamlValue, type Masker } from './yaml-i
 
 const EXTENSIONS = ['', '.yml', '.yaml', '.json'];
 
-function kind(path: string): 'dir' | 'file' | undefined {
+/** Whether a path is a directory, something else, or missing (statSync follows links, as Ansible does). */
+export function pathKind(path: string): 'dir' | 'file' | undefined {
   try {
     const s = statSync(path);
     return s.isDirectory() ? 'dir' : 'file';
@@ -35,7 +36,7 @@ export function loadVarsLayer(base: string, b: InventoryBuilder, diags: Diagnost
     ['host_vars', [...b.hosts.keys()], layer.hosts],
   ] as const) {
     const dir = join(base, sub);
-    const k = kind(dir);
+    const k = pathKind(dir);
     if (k === undefined) continue;
     if (k === 'file') {
       diags.warning({ file: dir, line: 1, column: 1 }, `${sub} is a file, not a directory: Ansible and plumb skip it`);
@@ -46,7 +47,7 @@ export function loadVarsLayer(base: string, b: InventoryBuilder, diags: Diagnost
     for (const name of names) {
       for (const ext of EXTENSIONS) {
         const path = join(dir, name + ext);
-        const pk = kind(path);
+        const pk = pathKind(path);
         if (pk === undefined) continue;
         used.add(name + ext);
         const files = pk === 'dir' ? dirFiles(path) : [path];
@@ -55,7 +56,7 @@ export function loadVarsLayer(base: string, b: InventoryBuilder, diags: Diagnost
           if (vars) target.set(name, { ...target.get(name), ...vars });
         }
         for (const later of EXTENSIONS.slice(EXTENSIONS.indexOf(ext) + 1)) {
-          if (kind(join(dir, name + later)) !== undefined) {
+          if (pathKind(join(dir, name + later)) !== undefined) {
             diags.warning(
               { file: join(dir, name + later), line: 1, column: 1 },
               `not read: ${relative('.', path) || path} exists and Ansible reads only the first of ${name}, ${name}.yml, ${name}.yaml, ${name}.json; merge the two`,
@@ -94,7 +95,7 @@ function dirFiles(dir: string): string[] {
     if (entry.startsWith('.') || entry.endsWith('~')) continue;
     const path = join(dir, entry);
     const ext = /\.[^.]*$/.exec(entry)?.[0] ?? '';
-    const k = kind(path);
+    const k = pathKind(path);
     if (k === 'dir' && !ext) out.push(...dirFiles(path));
     else if (k === 'file' && EXTENSIONS.includes(ext)) out.push(path);
   }
