@@ -232,6 +232,8 @@ function recordResults(state: RunState, batchResults: HostResult[]): number {
       state.dead.add(r.host);
       failed++;
     }
+    // Refused (stale saved plan): not a failure of the host, but not the host that was reviewed either.
+    if (r.status === 'refused') state.dead.add(r.host);
   }
   return failed;
 }
