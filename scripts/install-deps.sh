@@ -2,10 +2,12 @@
 # Debian packages plumb's tests and demo need on this machine: sshd for the
 # transport tests and the demo hosts, debootstrap/dpkg-dev/apt-utils to build
 # the host image and its offline apt repository, sudo for become tests;
-# ansible-core and python3-jinja2 are the oracles of the differential tests.
+# ansible-core and python3-jinja2 are the oracles of the differential tests;
+# ansible (Debian's collections) adds the oracles for ini_file, sysctl, timezone,
+# ufw, authorized_key (community.general, ansible.posix).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-need=(openssh-server openssh-client debootstrap debian-archive-keyring iproute2 sudo dpkg-dev apt-utils util-linux procps openssl ca-certificates ansible-core python3-jinja2)
+need=(openssh-server openssh-client debootstrap debian-archive-keyring iproute2 sudo dpkg-dev apt-utils util-linux procps openssl ca-certificates ansible-core ansible python3-jinja2)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
