@@ -144,47 +144,8 @@ export function pyRegexProblem(pattern: string, flags: PyFlags = {}): string | u
   }
 }
 
-/**
- * Python's re.sub template: `\1`..`\99`, `\g<n>`, `\g<name>`, `\n` `\t` `\r` `\\`; an unmatched
- * group is empty. Returned as a function of a match so no `$` in it means anything.
- */
-export function pyExpand(template: string): (match: string[], groups: Record<string, string | undefined> | undefined) => string {
-  return (m, groups) =>
-    template.replace(/\\(g<(\w+)>|\d{1,2}|.)/gs, (all, esc: string, name: string | undefined) => {
-      const key = name ?? (/^\d/.test(esc) ? esc : undefined);
-      if (key !== undefined) return (/^\d+$/.test(key) ? m[Number(key)] : groups?.[key]) ?? '';
-      switch (esc) {
-        case '\\':
-          return '\\';
-        case 'n':
-          return '\n';
-        case 't':
-          return '\t';
-        case 'r':
-          return '\r';
-        default:
-          return all;
-      }
-    });
-}
-
 /** Why a replacement template is refused (a group that cannot exist), or undefined. */
 export function pyTemplateProblem(template: string): string | undefined {
   if (/\\g<(?!\w+>)/.test(template)) return 'a \\g< group reference is not closed';
   return undefined;
-}
-
-/** re.subn(pattern, template, text) with Python's flags: the new text and the number of replacements. */
-export function pySubn(re: RegExp, template: string, text: string): { text: string; count: number } {
-  const expand = pyExpand(template);
-  const global = re.flags.includes('g') ? re : new RegExp(re.source, re.flags + 'g');
-  let count = 0;
-  const out = text.replace(global, (...args: unknown[]) => {
-    count++;
-    const hasGroups = typeof args[args.length - 1] === 'object';
-    const groups = hasGroups ? (args[args.length - 1] as Record<string, string | undefined>) : undefined;
-    const captures = args.slice(0, hasGroups ? -3 : -2) as string[];
-    return expand(captures, groups);
-  });
-  return { text: out, count };
 }

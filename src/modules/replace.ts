@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import { noNulSchema, pathSchema } from './common.js';
 import { fileAttrs, type FileState, validateSchema } from './files.js';
-import { pyRegExp, pyRegexProblem, pySubn, pyTemplateProblem } from './pyre.js';
+import { pySubn } from '../py-replacement.js';
+import { pyRegExp, pyRegexProblem, pyTemplateProblem } from './pyre.js';
 import { currentText, editPlan, resolvedArgs, secretTextFacts, textFileFact } from './text-edit.js';
 import { defineModule, known, type ModuleContext, type Planned, UnknownState } from './types.js';
 

@@ -35,7 +35,8 @@ import {
   typeName,
   Undefined,
 } from './py.js';
-import { pyRegex, pyReplacement } from './pyregex.js';
+import { pySubn } from '../py-replacement.js';
+import { pyRegex } from './pyregex.js';
 
 type Filter = (v: unknown, args: unknown[], kwargs: Record<string, unknown>, ev: Evaluation) => unknown;
 
@@ -676,13 +677,7 @@ export const FILTERS: Record<string, Filter> = {
     const pattern = str(arg(args, kw, 0, 'pattern', ''));
     const repl = str(arg(args, kw, 1, 'replacement', ''));
     const count = numberOf(arg(args, kw, 4, 'count', 0));
-    const re = pyRegex(pattern, regexFlags(kw, args, 2) + 'g');
-    let n = 0;
-    const js = pyReplacement(repl);
-    return str(v).replace(re, (...m) => {
-      if (count && n++ >= count) return m[0] as string;
-      return (m[0] as string).replace(new RegExp(re.source, re.flags.replace('g', '')), js);
-    });
+    return pySubn(pyRegex(pattern, regexFlags(kw, args, 2) + 'g'), repl, str(v), count).text;
   },
   regex_search: (v, args, kw) => {
     const [pattern, ...groups] = args;

@@ -1,4 +1,4 @@
-/** Python `re` syntax on JavaScript regexes: named groups, \A \Z, and `\1`/`\g<1>` in replacements. */
+/** Python `re` syntax on JavaScript regexes: named groups, \A and \Z (replacement templates: src/py-replacement.ts). */
 import { TemplateError } from './errors.js';
 
 export function pyRegex(pattern: string, flags = ''): RegExp {
@@ -19,25 +19,4 @@ export function pyRegex(pattern: string, flags = ''): RegExp {
       throw new TemplateError(`invalid regular expression ${JSON.stringify(pattern)}: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`);
     }
   }
-}
-
-/** A Python replacement string (`\1`, `\g<1>`, `\g<name>`, `\n`) as a JavaScript one. */
-export function pyReplacement(repl: string): string {
-  return repl.replace(/\\(g<([^>]+)>|\d{1,2}|[\\ntr]|.)|\$/g, (m, esc: string | undefined, g: string | undefined) => {
-    if (m === '$') return '$$';
-    if (g !== undefined) return /^\d+$/.test(g) ? `$${g}` : `$<${g}>`;
-    if (esc && /^\d/.test(esc)) return `$${esc}`;
-    switch (esc) {
-      case '\\':
-        return '\\';
-      case 'n':
-        return '\n';
-      case 't':
-        return '\t';
-      case 'r':
-        return '\r';
-      default:
-        return m;
-    }
-  });
 }

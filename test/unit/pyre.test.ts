@@ -3,7 +3,8 @@
  * is what Python 3 gives for the same pattern and text (checked with python3 when written).
  */
 import { describe, expect, it } from 'vitest';
-import { pyRegExp, pySubn, translatePyRegex } from '../../src/modules/pyre.js';
+import { pyRegExp, translatePyRegex } from '../../src/modules/pyre.js';
+import { pySubn } from '../../src/py-replacement.js';
 
 const sub = (pattern: string, repl: string, text: string, flags = { multiline: true }) => pySubn(pyRegExp(pattern, flags), repl, text);
 
@@ -40,5 +41,8 @@ describe('Python regular expressions in JavaScript', () => {
   });
   it('counts every replacement, an unmatched group being empty', () => {
     expect(sub('a(b)?', '[\\1]', 'ab a')).toEqual({ text: '[b] []', count: 2 });
+  });
+  it('re.sub count: only the first count matches are replaced (regex_replace(count=) in newer Ansible)', () => {
+    expect(pySubn(pyRegExp('a'), 'b', 'a-a-a-a', 2)).toEqual({ text: 'b-b-a-a', count: 2 });
   });
 });
