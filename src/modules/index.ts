@@ -4,10 +4,12 @@
  * all read the module's own declaration.
  */
 import { apt } from './apt.js';
+import { authorized_key } from './authorized_key.js';
 import { blockinfile } from './blockinfile.js';
 import { command } from './command.js';
 import { copy } from './copy.js';
 import { file } from './file.js';
+import { group } from './group.js';
 import { lineinfile } from './lineinfile.js';
 import { package_facts } from './package_facts.js';
 import { postconf } from './postconf.js';
@@ -19,6 +21,7 @@ import { shell } from './shell.js';
 import { stat } from './stat.js';
 import { template } from './template.js';
 import type { Module } from './types.js';
+import { user } from './user.js';
 
 export const modules = {
   apt,
@@ -36,6 +39,10 @@ export const modules = {
   setup,
   service_facts,
   package_facts,
+  // Issue 15: accounts.
+  user,
+  group,
+  authorized_key,
 } satisfies Record<string, Module>;
 
 export type ModuleName = keyof typeof modules;

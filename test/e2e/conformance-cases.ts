@@ -121,4 +121,21 @@ export const conformanceCases: ConformanceCase[] = [
     then: { copy: { dest: '/etc/plumb-test/packages', content: "{{ ansible_facts.packages['openssh-server'][0].version }}\n" } },
     check: 'cat /etc/plumb-test/packages 2>&1',
   },
+  // Issue 15: accounts.
+  {
+    module: 'group',
+    task: { group: { name: 'plumbgrp', gid: 2345 } },
+    check: 'getent group plumbgrp || true',
+  },
+  {
+    module: 'user',
+    task: { user: { name: 'plumbuser', uid: 2345, shell: '/bin/bash', groups: ['adm'], comment: 'Plumb Test' } },
+    check: 'getent passwd plumbuser || true; id plumbuser 2>&1; stat -c "%a %U" /home/plumbuser 2>&1',
+  },
+  {
+    module: 'authorized_key',
+    setup: 'id plumbkeys >/dev/null 2>&1 || useradd -m plumbkeys',
+    task: { authorized_key: { user: 'plumbkeys', key: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlumbConformanceKeyxxxxxxxxxxxxxxxxxxxxxx plumb@test' } },
+    check: 'stat -c "%a %U" /home/plumbkeys/.ssh /home/plumbkeys/.ssh/authorized_keys 2>&1; cat /home/plumbkeys/.ssh/authorized_keys 2>&1',
+  },
 ];
