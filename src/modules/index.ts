@@ -8,6 +8,7 @@ import { blockinfile } from './blockinfile.js';
 import { command } from './command.js';
 import { copy } from './copy.js';
 import { file } from './file.js';
+import { ini_file } from './ini_file.js';
 import { lineinfile } from './lineinfile.js';
 import { package_facts } from './package_facts.js';
 import { postconf } from './postconf.js';
@@ -29,6 +30,7 @@ export const modules = {
   lineinfile,
   blockinfile,
   replace,
+  ini_file,
   stat,
   command,
   shell,

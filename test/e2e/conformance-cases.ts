@@ -80,6 +80,12 @@ export const conformanceCases: ConformanceCase[] = [
     check: 'cat /etc/plumb-test/block.conf',
   },
   {
+    module: 'ini_file',
+    setup: "mkdir -p /etc/plumb-test && printf '[main]\\n# port = 25\\nhost = a\\n' > /etc/plumb-test/app.ini",
+    task: { ini_file: { path: '/etc/plumb-test/app.ini', section: 'main', option: 'port', value: '587' } },
+    check: 'cat /etc/plumb-test/app.ini',
+  },
+  {
     module: 'replace',
     setup: "mkdir -p /etc/plumb-test && printf '#PermitRootLogin yes\\nPort 22\\n' > /etc/plumb-test/sshd.conf",
     task: { replace: { path: '/etc/plumb-test/sshd.conf', regexp: '^#?PermitRootLogin .*$', replace: 'PermitRootLogin no' } },
