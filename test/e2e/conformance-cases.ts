@@ -56,6 +56,12 @@ export const conformanceCases: ConformanceCase[] = [
     check: 'stat -c "%a %n" /etc/plumb-test/motd.d/greeting.j2 2>&1',
   },
   {
+    module: 'copy remote_src',
+    setup: "mkdir -p /etc/plumb-test && printf 'from the host\\n' > /etc/plumb-test/remote.src",
+    task: { copy: { src: '/etc/plumb-test/remote.src', dest: '/etc/plumb-test/remote.copy', remote_src: true, mode: '0640' } },
+    check: 'stat -c %a /etc/plumb-test/remote.copy 2>&1; cat /etc/plumb-test/remote.copy 2>&1',
+  },
+  {
     module: 'file link',
     setup: 'mkdir -p /etc/plumb-test && touch /etc/plumb-test/real.conf',
     task: { file: { path: '/etc/plumb-test/link.conf', src: 'real.conf', state: 'link' } },
