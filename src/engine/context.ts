@@ -1,4 +1,5 @@
 /** Builds what modules see of the control machine: redaction, local files, rendering. */
+import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { taskScope, type HostScope } from '../config/hostvars.js';
 import type { Task } from '../config/model.js';
@@ -40,6 +41,8 @@ function contextOf(scope: HostScope, locate: (path: string, kind?: 'file' | 'tem
     redact: (text) => scope.redactor.redact(text),
     hasSecret: (text) => scope.redactor.has(text),
     readLocal: (path) => readLimited(locate(path), { limit: READ_LIMITS.localSource, what: 'local file' }),
+    // Issue 15: copy's `mode: preserve` keeps the local file's mode.
+    localMode: (path) => (statSync(locate(path)).mode & 0o7777).toString(8).padStart(4, '0'),
     render: (text) => renderFileHidden(scope, text),
     renderTemplate: (src, options) => renderTemplateFile(scope, locate, src, options),
   };

@@ -1,7 +1,8 @@
 /**
  * The tree-attrs fact of file's `recurse`: whether anything under a directory (itself included)
  * has another owner, group or mode than asked. Symlinks count for owner and group (chown -h
- * changes the link) but not for mode (a link has none of its own).
+ * changes the link) but not for mode (a link has none of its own). A path that is itself a link is
+ * walked at its target (-H), as file's `follow` manages the target.
  */
 import { quote } from '../quote.js';
 import { fact, type Fact, type FactRef } from './types.js';
@@ -23,7 +24,7 @@ export interface TreeAttrs {
 /** One line per attribute asked: `owner 1` when some entry differs, `owner 0` when none does. */
 function probe({ path, owner, group, mode }: TreeAttrsParams): string {
   const p = quote(path);
-  const check = (name: string, test: string) => `if [ -n "$(find ${p} ${test} -print -quit 2>/dev/null)" ]; then echo '${name} 1'; else echo '${name} 0'; fi`;
+  const check = (name: string, test: string) => `if [ -n "$(find -H ${p} ${test} -print -quit 2>/dev/null)" ]; then echo '${name} 1'; else echo '${name} 0'; fi`;
   const lines: string[] = [];
   if (owner !== undefined) lines.push(check('owner', `! -user ${quote(owner)}`));
   if (group !== undefined) lines.push(check('group', `! -group ${quote(group)}`));

@@ -30,6 +30,7 @@ import {
   writeStep,
 } from './files.js';
 import { type Change, defineModule, known, type Module, type ModuleContext, ModuleError, type Planned, type Step } from './types.js';
+import { remoteCopyPlan, type RemoteCopyArgs, remoteSourceFact } from './copy-remote.js';
 import type { Probed } from '../facts/types.js';
 
 /** Arguments copy and template share with Ansible's: whether an existing file is replaced, and a check of the new one. */
@@ -42,14 +43,23 @@ export const copyArgs = z
   .strictObject({
     dest: pathSchema.describe('absolute path of the file on the host'),
     content: z.string().optional().describe("the file's content (exactly one of content or src)"),
-    src: wordSchema.optional().describe('a local file to copy, relative to the playbook'),
+    src: wordSchema.optional().describe('a local file to copy, relative to the playbook (with remote_src: an absolute path on the host)'),
+    remote_src: z.boolean().default(false).describe('src is a file on the host (copied there), not a local one'),
     backup: z.boolean().default(false).describe('keep a timestamped copy (DEST.YYYY-MM-DD@HH:MM:SS~) of the old file before overwriting it'),
     ...writeOptions,
     ...fileAttrs,
+    mode: z
+      .union([z.literal('preserve'), fileAttrs.mode.unwrap()])
+      .optional()
+      .describe('octal ("0644") or symbolic ("u=rw,g=r,o=") mode, or `preserve`: the mode src has'),
   })
   .refine((a) => (a.content === undefined) !== (a.src === undefined), {
     message: 'copy needs exactly one of `content` or `src`',
-  });
+  })
+  .refine((a) => !a.remote_src || (a.src !== undefined && a.src.startsWith('/')), { message: 'copy: remote_src needs src, an absolute path on the host' })
+  .refine((a) => a.mode !== 'preserve' || a.src !== undefined, { message: 'copy: mode preserve needs src (content has no mode to keep)' });
+
+type CopyArgs = z.output<typeof copyArgs>;
 
 /** What copy-like modules (copy, template) need from their arguments. */
 export interface FileTarget extends Attrs {
@@ -175,12 +185,52 @@ export function contentModule<A extends FileTarget>(
   });
 }
 
-export const copy = contentModule(
+/** copy with a local src or inline content: what it shares with template. */
+const localCopy = contentModule(
   {
     name: 'copy',
     summary: "a file on the host with the given content or a local file's bytes (compared by sha256, written atomically)",
-    schema: copyArgs,
-    differences: ['Not yet: `remote_src`, a directory as `src` (and so `directory_mode`), `mode: preserve`; each is refused when the playbook is checked.'],
+    schema: copyArgs as z.ZodType<CopyArgs & { mode?: string }>,
   },
   (args, ctx) => (args.content !== undefined ? Buffer.from(args.content, 'utf8') : ctx.readLocal(args.src as string)),
 );
+
+/** `mode: preserve` of a local src: the mode the file has on the control machine, as Ansible's action reads it. */
+function withLocalMode(args: CopyArgs, ctx: ModuleContext): CopyArgs & { mode?: string } {
+  if (args.mode !== 'preserve') return args;
+  if (!ctx.localMode) throw new ModuleError('copy: mode preserve cannot read the mode of a local file here');
+  return { ...args, mode: ctx.localMode(args.src as string) };
+}
+
+function remoteArgs(args: CopyArgs): RemoteCopyArgs {
+  const dest = args.dest.endsWith('/') ? args.dest + posix.basename(args.src as string) : args.dest;
+  return { ...args, dest, src: args.src as string, preserveMode: args.mode === 'preserve', mode: args.mode === 'preserve' ? undefined : args.mode };
+}
+
+export const copy = defineModule<CopyArgs, { file: FileState; source?: FileState }>({
+  name: 'copy',
+  summary: "a file on the host with the given content, a local file's bytes, or (remote_src) another host file's bytes (compared by sha256, written atomically)",
+  schema: copyArgs,
+  differences: ['Not yet: a directory as `src` (so `directory_mode` and `local_follow`); each is refused when the playbook is checked.'],
+  title: localCopy.title,
+  facts(args, ctx) {
+    if (!args.remote_src) return localCopy.facts(withLocalMode(args, ctx), ctx);
+    const r = remoteArgs(args);
+    return {
+      file: fileFact(r.dest, { hash: true, fetchLimit: DIFF_CONTENT_LIMIT, ...(args.dest.endsWith('/') ? {} : { inside: posix.basename(r.src) }) }),
+      source: remoteSourceFact(r.src),
+    };
+  },
+  plan(args, facts, ctx) {
+    if (!args.remote_src) return localCopy.plan(withLocalMode(args, ctx), { file: facts.file }, ctx);
+    const r = remoteArgs(args);
+    const dest = known(facts.file);
+    const target = dest.inside ? { ...r, dest: posix.join(r.dest, posix.basename(r.src)) } : r;
+    return remoteCopyPlan(target, dest, known(facts.source as Probed<FileState>), ctx);
+  },
+  secretFacts(args, facts, ctx) {
+    if (!args.remote_src) return localCopy.secretFacts?.(withLocalMode(args, ctx), { file: facts.file }, ctx) ?? [];
+    const texts = [facts.file, facts.source].map((f) => (f?.known ? (f.state.content ?? '') : ''));
+    return texts.some((t) => ctx.hasSecret(t)) ? ['file.content', 'file.sha256', 'source.content', 'source.sha256'] : [];
+  },
+});

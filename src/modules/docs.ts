@@ -12,6 +12,7 @@ type JsonSchema = {
   type?: string | string[];
   enum?: unknown[];
   anyOf?: JsonSchema[];
+  const?: unknown;
   items?: JsonSchema;
   properties?: Record<string, JsonSchema>;
   additionalProperties?: JsonSchema | boolean;
@@ -23,6 +24,7 @@ type JsonSchema = {
 /** A short type: `string`, `present | absent`, `string or list of string`. Transforms (mode) read as the string they take. */
 function typeOf(s: JsonSchema): string {
   if (s.enum) return s.enum.map((v) => String(v)).join(' | ');
+  if (s.const !== undefined) return String(s.const);
   if (s.anyOf) return s.anyOf.map(typeOf).join(' or ');
   if (s.type === 'array') return `list of ${s.items ? typeOf(s.items) : 'any'}`;
   if (Array.isArray(s.type)) return s.type.join(' or ');

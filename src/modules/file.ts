@@ -1,14 +1,18 @@
 /**
  * file: a path is a directory, is absent, exists (touch) or is an existing
- * file whose mode/owner/group are managed. `touch` creates a missing file but
- * leaves an existing one's timestamps alone, so a converged host stays ok.
+ * file whose mode/owner/group are managed; or a link (file-link.ts).
  *
- * Symlinks: file never follows them (unlike Ansible's file, whose `follow`
- * defaults to yes). plumb runs as root, and a chmod or chown through a link
- * an unprivileged user planted (~/notes -> /etc/shadow) hands them the
- * target; the probe does not stat through links either. So `absent` removes
- * the link itself (rm without -r: the target is kept) and every other state
- * fails the task with "PATH is a symlink to X; ... point path at the target".
+ * Times, as Ansible: `touch` sets the access and modification times to now, so
+ * it reports changed on every run unless `access_time` and `modification_time`
+ * are both `preserve`; other states leave the times alone unless one is `now`.
+ *
+ * Symlinks, as Ansible's default `follow: true`: a path that is a symlink is
+ * resolved (readlink -f) and its target is what file/directory/touch manage;
+ * `absent` removes the link itself (rm without -r: the target is kept). With
+ * `follow: false` the link is never gone through: every state but absent fails
+ * with "PATH is a symlink to X" (root must not chmod or chown through a link
+ * someone else planted: that is the setting for paths under other users' control).
+ * `recurse` never follows links it meets inside the tree.
  */
 import { z } from 'zod';
 import { command } from '../quote.js';
@@ -29,15 +33,18 @@ export const fileArgs = z
       .enum(['file', 'directory', 'absent', 'touch', 'link', 'hard'])
       .optional()
       .describe(
-        'file: attributes of an existing file; directory: created if missing; touch: a missing file is created, an existing one left alone; absent: removed; ' +
+        'file: attributes of an existing file; directory: created if missing; touch: a missing file is created, the times of an existing one set to now; absent: removed; ' +
           'link: a symlink to src; hard: a hard link to src. Not given: what the path is now (a directory or a file; its attributes are managed), as in Ansible',
       ),
     src: wordSchema.optional().describe("state link or hard: what the link points to (a relative src is taken from the link's directory)"),
     force: z.boolean().default(false).describe('state link or hard: replace a regular file in the way, or make a symlink to a src that does not exist'),
     recurse: z.boolean().default(false).describe('state directory: owner, group and mode apply to everything under path too (mode as octal only)'),
-    // plumb's touch never changes the timestamps of an existing file, which is Ansible's `preserve`.
-    modification_time: z.literal('preserve').optional().describe("only `preserve` (what plumb always does: touch leaves an existing file's times alone)"),
-    access_time: z.literal('preserve').optional().describe('only `preserve`, as modification_time'),
+    modification_time: z
+      .enum(['preserve', 'now'])
+      .optional()
+      .describe('now: set the modification time to now (reported as a change every run); preserve: leave it. Default: now for touch, preserve otherwise'),
+    access_time: z.enum(['preserve', 'now']).optional().describe('as modification_time, for the access time'),
+    follow: z.boolean().default(true).describe('a path that is a symlink: manage what it points to (true, as Ansible), or fail rather than go through it (false)'),
     ...fileAttrs,
   })
   .refine((a) => !a.recurse || a.state === 'directory', { message: 'file: recurse goes with state directory' })
@@ -64,7 +71,8 @@ function plan(args: FileArgs & { state: 'file' | 'directory' | 'absent' | 'touch
   }
 
   if (state.type === 'link') {
-    throw new ModuleError(`file: ${path} is a symlink to ${redact(state.target ?? '')}; file does not follow symlinks, point path at the target`);
+    const why = args.follow ? 'it cannot be resolved (a loop?)' : 'with follow: false file does not go through it; point path at the target';
+    throw new ModuleError(`file: ${path} is a symlink to ${redact(state.target ?? '')}; ${why}`);
   }
   const out: Array<{ change: Change; command: string }> = [];
   if (args.state === 'directory') {
@@ -80,7 +88,20 @@ function plan(args: FileArgs & { state: 'file' | 'directory' | 'absent' | 'touch
   } else if (state.type === 'directory') {
     throw new ModuleError(`file: ${path} is a directory, not a file (use state: directory)`);
   }
-  return [...out, ...attrChanges(path, args, state, args.state === 'directory')];
+  const times = state.type === 'absent' ? [] : timesPlan(args, path);
+  return [...out, ...attrChanges(path, args, state, args.state === 'directory'), ...times];
+}
+
+/** Setting the times to now: touch's default, or a `now` asked for. It is a change on every run, as in Ansible. */
+function timesPlan(args: FileArgs & { state: 'file' | 'directory' | 'absent' | 'touch' }, path: string): Array<{ change: Change; command: string }> {
+  const byDefault = args.state === 'touch' ? 'now' : 'preserve';
+  const mtime = (args.modification_time ?? byDefault) === 'now';
+  const atime = (args.access_time ?? byDefault) === 'now';
+  if (!mtime && !atime) return [];
+  const which = mtime && atime ? 'access and modification times' : mtime ? 'modification time' : 'access time';
+  const flags = mtime && atime ? [] : [mtime ? '-m' : '-a'];
+  // -c: a path that went away since the probe is not created by setting its times.
+  return [{ change: { summary: `set the ${which} of ${path} to now`, target: `${path} times`, after: 'now' }, command: command('touch', '-c', ...flags, '--', args.path) }];
 }
 
 function isLink(args: FileArgs): args is FileArgs & { state: 'link' | 'hard'; src: string } {
@@ -122,19 +143,24 @@ function recursePlan(args: FileArgs, tree: TreeAttrs, redact: (s: string) => str
   return out;
 }
 
+/** The states that go through a symlink on path when `follow` is true (absent and the link states act on the link itself). */
+function follows(args: FileArgs): boolean {
+  return args.follow && args.state !== 'absent' && !isLink(args);
+}
+
 export const file = defineModule<FileArgs, { file: FileState; source?: LinkSource; tree?: TreeAttrs }>({
   name: 'file',
-  summary: 'a path is a directory, absent, touched or an existing file, with mode/owner/group; symlinks are never followed',
+  summary: 'a path is a directory, absent, touched (times set to now) or an existing file, with mode/owner/group; a symlink on path is followed (follow: true)',
   schema: fileArgs,
   aliases: { dest: 'path', name: 'path' },
   differences: [
-    '`state: touch` leaves an existing file alone and reports ok; Ansible updates its times and reports changed on every run (plumb keeps a converged host free of changes; `modification_time`/`access_time: preserve` is what it always does).',
-    'A symlink is never followed, on `path` or met by `recurse`: root must not chmod or chown through a link someone else planted. Ansible (`follow: true`) changes the target; point `path` at the target instead.',
+    '`recurse` never follows a symlink it meets inside the tree (it changes the link itself with chown -h); Ansible (`follow: true`) also changes what the link points to and walks into a linked directory.',
+    '`modification_time`/`access_time` take `now` or `preserve`, not a timestamp.',
   ],
   title: (args) => String(args.path ?? ''),
   // Attributes only: the content is never hashed or read.
   facts(args) {
-    const path = fileFact(args.path, { hash: false });
+    const path = fileFact(args.path, { hash: false, follow: follows(args) });
     if (isLink(args)) return { file: path, source: linkSourceFact(args.path, args.src) };
     if (args.recurse) return { file: path, tree: treeAttrsFact(treeParams(args)) };
     return { file: path };
@@ -143,7 +169,11 @@ export const file = defineModule<FileArgs, { file: FileState; source?: LinkSourc
     const state = known(facts.file);
     if (isLink(given)) return attrPlans(linkPlan(given, state, known(facts.source as Probed<LinkSource>), ctx.redact), ctx);
     // Ansible's default state is the path's own: mode on an existing directory changes the directory.
-    const args = { ...given, state: (given.state ?? (state.type === 'directory' ? 'directory' : 'file')) as 'file' | 'directory' | 'absent' | 'touch' };
+    const args = {
+      ...given,
+      ...(state.resolved !== undefined ? { path: state.resolved } : {}),
+      state: (given.state ?? (state.type === 'directory' ? 'directory' : 'file')) as 'file' | 'directory' | 'absent' | 'touch',
+    };
     // state: file only manages an existing file; it may be created by an earlier task, so say why rather than fail now.
     if (args.state === 'file' && state.type === 'absent') {
       throw new UnknownState(`${ctx.redact(args.path)} does not exist (state: file does not create files; use touch or copy)`);

@@ -10,6 +10,7 @@ import { command } from './command.js';
 import { copy } from './copy.js';
 import { file } from './file.js';
 import { group } from './group.js';
+import { ini_file } from './ini_file.js';
 import { lineinfile } from './lineinfile.js';
 import { package_facts } from './package_facts.js';
 import { postconf } from './postconf.js';
@@ -32,6 +33,7 @@ export const modules = {
   lineinfile,
   blockinfile,
   replace,
+  ini_file,
   stat,
   command,
   shell,

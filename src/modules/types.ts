@@ -80,6 +80,8 @@ export interface ModuleContext {
   hasSecret(text: string): boolean;
   /** Read a file on the control machine, relative to the playbook's directory (copy src, template src). */
   readLocal(path: string): Buffer;
+  /** Issue 15 (copy `mode: preserve`): the octal mode ("0755") of a local file, found as `readLocal` finds it. */
+  localMode?(path: string): string;
   /** Render template text with the host's variables. */
   render(text: string): string;
   /**

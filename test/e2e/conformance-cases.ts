@@ -56,6 +56,12 @@ export const conformanceCases: ConformanceCase[] = [
     check: 'stat -c "%a %n" /etc/plumb-test/motd.d/greeting.j2 2>&1',
   },
   {
+    module: 'copy remote_src',
+    setup: "mkdir -p /etc/plumb-test && printf 'from the host\\n' > /etc/plumb-test/remote.src",
+    task: { copy: { src: '/etc/plumb-test/remote.src', dest: '/etc/plumb-test/remote.copy', remote_src: true, mode: '0640' } },
+    check: 'stat -c %a /etc/plumb-test/remote.copy 2>&1; cat /etc/plumb-test/remote.copy 2>&1',
+  },
+  {
     module: 'file link',
     setup: 'mkdir -p /etc/plumb-test && touch /etc/plumb-test/real.conf',
     task: { file: { path: '/etc/plumb-test/link.conf', src: 'real.conf', state: 'link' } },
@@ -78,6 +84,12 @@ export const conformanceCases: ConformanceCase[] = [
     setup: "mkdir -p /etc/plumb-test && printf 'x=1\\n' > /etc/plumb-test/block.conf",
     task: { blockinfile: { path: '/etc/plumb-test/block.conf', block: 'relay = mx.example.org\nport = 587', insertbefore: '^x=' } },
     check: 'cat /etc/plumb-test/block.conf',
+  },
+  {
+    module: 'ini_file',
+    setup: "mkdir -p /etc/plumb-test && printf '[main]\\n# port = 25\\nhost = a\\n' > /etc/plumb-test/app.ini",
+    task: { ini_file: { path: '/etc/plumb-test/app.ini', section: 'main', option: 'port', value: '587' } },
+    check: 'cat /etc/plumb-test/app.ini',
   },
   {
     module: 'replace',

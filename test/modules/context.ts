@@ -12,6 +12,8 @@ export interface FakeContextOptions {
   /** Local files by path (copy src, template src). */
   files?: Record<string, string | Buffer>;
   vars?: Record<string, unknown>;
+  /** Modes of local files (copy `mode: preserve`); 0644 when not given. */
+  modes?: Record<string, string>;
 }
 
 export function fakeContext(options: FakeContextOptions = {}): ModuleContext & { readCount: number } {
@@ -27,6 +29,9 @@ export function fakeContext(options: FakeContextOptions = {}): ModuleContext & {
     },
     hasSecret(text: string): boolean {
       return secrets.some((s) => text.includes(s));
+    },
+    localMode(path: string): string {
+      return options.modes?.[path] ?? '0644';
     },
     readLocal(path: string): Buffer {
       ctx.readCount++;

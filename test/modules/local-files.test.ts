@@ -145,16 +145,30 @@ describe('symlinks under file and lineinfile on a real filesystem', () => {
     expect(statSync(target).mode & 0o7777).toBe(0o600);
   });
 
-  it('file: mode on a symlink fails (file does not follow); absent removes only the link', () => {
+  it('file: mode on a symlink with follow false fails; absent removes only the link', () => {
     const target = join(dir, 'keep');
     const link = join(dir, 'l');
     writeFileSync(target, 'k', { mode: 0o600 });
     symlinkSync(target, link);
-    expect(() => plan([{ module: 'file', args: { path: link, mode: '0644' } }], fakeContext())).toThrow(`${link} is a symlink to ${target}; file does not follow symlinks`);
+    expect(() => plan([{ module: 'file', args: { path: link, mode: '0644', follow: false } }], fakeContext())).toThrow(
+      `${link} is a symlink to ${target}; with follow: false file does not go through it`,
+    );
     expect(statSync(target).mode & 0o7777).toBe(0o600);
     expect(converge([{ module: 'file', args: { path: link, state: 'absent' } }])).toEqual([[`remove ${link}, a symlink to ${target} (the target is kept)`]]);
     expect(existsSync(link)).toBe(false);
     expect(readFileSync(target, 'utf8')).toBe('k');
+  });
+
+  it('file: mode on a symlink changes its target by default (follow: true, as Ansible), and a plain touch changes every run', () => {
+    const target = join(dir, 'followed');
+    const link = join(dir, 'fl');
+    writeFileSync(target, 'k', { mode: 0o644 });
+    symlinkSync(target, link);
+    expect(converge([{ module: 'file', args: { path: link, mode: '0600' } }])).toEqual([['mode 0644 → 0600']]);
+    expect(statSync(target).mode & 0o7777).toBe(0o600);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    const [again] = plan([{ module: 'file', args: { path: target, state: 'touch' } }], fakeContext());
+    expect(again.changes.map((c) => c.summary)).toEqual([`set the access and modification times of ${target} to now`]);
   });
 
   it('a symlink planted between plan and apply is not followed by mode, owner or group changes', () => {
@@ -205,7 +219,8 @@ describe('file on a real filesystem', () => {
     writeFileSync(join(gone, 'sub', 'x'), 'x');
     const summaries = converge([
       { module: 'file', args: { path: d, state: 'directory', mode: '0750' } },
-      { module: 'file', args: { path: f, state: 'touch', mode: '0600' } },
+      // Both times preserved: touch only creates, so the second plan is empty (a plain touch changes every run, as Ansible).
+      { module: 'file', args: { path: f, state: 'touch', mode: '0600', access_time: 'preserve', modification_time: 'preserve' } },
       { module: 'file', args: { path: gone, state: 'absent' } },
     ]);
     expect(summaries).toEqual([[`create directory ${d}`, 'mode 0750'], [`create empty file ${f}`, 'mode 0600'], [`remove directory ${gone}`]]);
