@@ -1,5 +1,6 @@
 /** Every fact, by name: the data-case runner (test/facts) and the docs look them up here. */
 import { aptCacheAge, aptPolicy, dpkgStatus, dpkgVerify } from './dpkg.js';
+import { crontab } from './crontab.js';
 import { file } from './file.js';
 import { hostFacts } from './host-facts.js';
 import { linkSource } from './link-source.js';
@@ -13,10 +14,9 @@ import { stat } from './stat.js';
 import type { Fact } from './types.js';
 
 export const facts: Record<string, Fact<any, unknown>> = Object.fromEntries(
-  [hostFacts, file, dpkgStatus, dpkgVerify, aptPolicy, aptCacheAge, serviceStatus, postconfValues, commandGuards, services, packages, linkSource, treeAttrs, stat].map((f) => [
-    f.name,
-    f,
-  ]),
+  [hostFacts, file, dpkgStatus, dpkgVerify, aptPolicy, aptCacheAge, serviceStatus, postconfValues, commandGuards, services, packages, linkSource, treeAttrs, stat, crontab].map(
+    (f) => [f.name, f],
+  ),
 );
 
 export * from './types.js';

@@ -7,6 +7,7 @@ import { apt } from './apt.js';
 import { blockinfile } from './blockinfile.js';
 import { command } from './command.js';
 import { copy } from './copy.js';
+import { cron } from './cron.js';
 import { file } from './file.js';
 import { lineinfile } from './lineinfile.js';
 import { package_facts } from './package_facts.js';
@@ -36,6 +37,7 @@ export const modules = {
   setup,
   service_facts,
   package_facts,
+  cron,
 } satisfies Record<string, Module>;
 
 export type ModuleName = keyof typeof modules;
