@@ -12,11 +12,27 @@ import { services } from './services.js';
 import { serviceStatus } from './service.js';
 import { stat } from './stat.js';
 import type { Fact } from './types.js';
+import { ufw } from './ufw.js';
 
 export const facts: Record<string, Fact<any, unknown>> = Object.fromEntries(
-  [hostFacts, file, dpkgStatus, dpkgVerify, aptPolicy, aptCacheAge, serviceStatus, postconfValues, commandGuards, services, packages, linkSource, treeAttrs, stat, crontab].map(
-    (f) => [f.name, f],
-  ),
+  [
+    hostFacts,
+    file,
+    dpkgStatus,
+    dpkgVerify,
+    aptPolicy,
+    aptCacheAge,
+    serviceStatus,
+    postconfValues,
+    commandGuards,
+    services,
+    packages,
+    linkSource,
+    treeAttrs,
+    stat,
+    crontab,
+    ufw,
+  ].map((f) => [f.name, f]),
 );
 
 export * from './types.js';

@@ -20,6 +20,7 @@ import { shell } from './shell.js';
 import { stat } from './stat.js';
 import { template } from './template.js';
 import type { Module } from './types.js';
+import { ufw } from './ufw.js';
 
 export const modules = {
   apt,
@@ -38,6 +39,7 @@ export const modules = {
   service_facts,
   package_facts,
   cron,
+  ufw,
 } satisfies Record<string, Module>;
 
 export type ModuleName = keyof typeof modules;

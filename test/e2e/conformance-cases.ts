@@ -111,6 +111,11 @@ export const conformanceCases: ConformanceCase[] = [
     check: 'stat -c "%a %U" /etc/cron.d/plumb-sweep 2>&1; cat /etc/cron.d/plumb-sweep 2>&1',
   },
   {
+    module: 'ufw',
+    task: { ufw: { rule: 'allow', to_port: '2222', proto: 'tcp', comment: 'plumb' } },
+    check: "grep -h '^### tuple' /etc/ufw/user.rules /etc/ufw/user6.rules 2>&1",
+  },
+  {
     module: 'setup',
     setup: 'mkdir -p /etc/plumb-test',
     task: { setup: { filter: ['ansible_hostname', 'distribution*'] } },
