@@ -169,7 +169,7 @@ export const ufw = defineModule<UfwArgs, { ufw: UfwState }>({
     app: 'name',
   },
   differences: [
-    "While ufw is inactive, `ufw status` shows neither the logging level nor the default policies, so Ansible reports ok when it changes them; plumb reads them from ufw's configuration and reports the change.",
+    "While ufw is inactive, `ufw status` shows neither the logging level nor the default policies: Ansible then reports a `default` task ok although it changed the policy, and a `logging` task changed on every run; plumb reads both from ufw's configuration and reports a change only when there is one.",
     'insert_relative_to takes only zero (the default).',
     "A rule is checked with `ufw --dry-run` (Ansible's check-mode comparison); ufw's dry run assumes IPv6 cannot rate-limit, so a limit rule whose IPv4 half exists and IPv6 half does not is reported ok.",
   ],
