@@ -1,6 +1,7 @@
 /** Every fact, by name: the data-case runner (test/facts) and the docs look them up here. */
 import { account, authorizedKeys, groupEntry } from './accounts.js';
 import { aptCacheAge, aptPolicy, dpkgStatus, dpkgVerify } from './dpkg.js';
+import { crontab } from './crontab.js';
 import { file } from './file.js';
 import { hostFacts } from './host-facts.js';
 import { linkSource } from './link-source.js';
@@ -12,6 +13,7 @@ import { services } from './services.js';
 import { serviceStatus } from './service.js';
 import { stat } from './stat.js';
 import type { Fact } from './types.js';
+import { ufw } from './ufw.js';
 
 export const facts: Record<string, Fact<any, unknown>> = Object.fromEntries(
   [
@@ -32,6 +34,8 @@ export const facts: Record<string, Fact<any, unknown>> = Object.fromEntries(
     account,
     groupEntry,
     authorizedKeys,
+    crontab,
+    ufw,
   ].map((f) => [f.name, f]),
 );
 

@@ -8,6 +8,7 @@ import { authorized_key } from './authorized_key.js';
 import { blockinfile } from './blockinfile.js';
 import { command } from './command.js';
 import { copy } from './copy.js';
+import { cron } from './cron.js';
 import { file } from './file.js';
 import { group } from './group.js';
 import { ini_file } from './ini_file.js';
@@ -23,6 +24,7 @@ import { stat } from './stat.js';
 import { template } from './template.js';
 import type { Module } from './types.js';
 import { user } from './user.js';
+import { ufw } from './ufw.js';
 
 export const modules = {
   apt,
@@ -45,6 +47,8 @@ export const modules = {
   user,
   group,
   authorized_key,
+  cron,
+  ufw,
 } satisfies Record<string, Module>;
 
 export type ModuleName = keyof typeof modules;

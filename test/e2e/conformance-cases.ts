@@ -113,6 +113,21 @@ export const conformanceCases: ConformanceCase[] = [
     check: 'service postfix status >/dev/null 2>&1 && echo running || echo stopped',
   },
   {
+    module: 'cron',
+    task: { cron: { name: 'plumb nightly', job: '/bin/true', minute: '15', hour: '2', user: 'root' } },
+    check: 'crontab -l -u root 2>&1',
+  },
+  {
+    module: 'cron cron_file',
+    task: { cron: { name: 'plumb sweep', job: 'find /tmp -mtime +7 -delete', special_time: 'daily', user: 'root', cron_file: 'plumb-sweep' } },
+    check: 'stat -c "%a %U" /etc/cron.d/plumb-sweep 2>&1; cat /etc/cron.d/plumb-sweep 2>&1',
+  },
+  {
+    module: 'ufw',
+    task: { ufw: { rule: 'allow', to_port: '2222', proto: 'tcp', comment: 'plumb' } },
+    check: "grep -h '^### tuple' /etc/ufw/user.rules /etc/ufw/user6.rules 2>&1",
+  },
+  {
     module: 'setup',
     setup: 'mkdir -p /etc/plumb-test',
     task: { setup: { filter: ['ansible_hostname', 'distribution*'] } },

@@ -26,9 +26,11 @@ const SUITE = 'bookworm';
 /**
  * In the image: sshd, CA certificates and python3 (only for the Ansible comparison
  * in the benchmark); procps gives postfix's init script and people `ps`/`pkill`.
- * debootstrap's minbase already has what `service` and the SysV scripts need.
+ * debootstrap's minbase already has what `service` and the SysV scripts need. cron (its
+ * `crontab` command) and ufw (with iptables) are what the cron and ufw modules manage, for
+ * their conformance and Ansible differential cases.
  */
-const IMAGE_PACKAGES = ['openssh-server', 'ca-certificates', 'python3', 'procps'];
+const IMAGE_PACKAGES = ['openssh-server', 'ca-certificates', 'python3', 'procps', 'cron', 'ufw'];
 /** Installing these is plumb's job: they live only in the offline repository. */
 const REPO_PACKAGES = ['postfix', 'libsasl2-modules', 'libsasl2-modules-db', 'sasl2-bin'];
 
