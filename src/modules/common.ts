@@ -10,22 +10,28 @@ import { isSymbolicMode } from './symbolic-mode.js';
  * File modes are quoted octal strings, or symbolic modes (`u=rw,g=r,o=`) resolved against the path's mode at plan time. YAML 1.2 reads `0600` as the decimal
  * number 600, so a number is refused with the fix rather than guessed at.
  */
-export const modeSchema = z.unknown().transform((value, ctx) => {
-  if (typeof value === 'number') {
-    ctx.addIssue({
-      code: 'custom',
-      message: `mode must be a quoted octal string such as "0${String(value).padStart(3, '0')}": YAML reads ${value} as a decimal number`,
-      params: { plumb: 'octal-mode' },
-    });
-    return z.NEVER;
-  }
-  if (typeof value === 'string' && value !== '' && isSymbolicMode(value)) return value;
-  if (typeof value !== 'string' || !/^0?[0-7]{3,4}$/.test(value)) {
-    ctx.addIssue({ code: 'custom', message: `mode must be a quoted octal string such as "0644" or a symbolic mode such as "u=rw,g=r,o=", found ${JSON.stringify(value)}` });
-    return z.NEVER;
-  }
-  return value.length === 3 ? `0${value}` : value;
-});
+export const modeSchema = modeWith([]);
+
+/** A mode, or one of `words` (copy's `preserve`), checked by the one rule so a bad mode gets the same fix. */
+export function modeWith(words: readonly string[]) {
+  return z.unknown().transform((value, ctx) => {
+    if (typeof value === 'string' && words.includes(value)) return value;
+    if (typeof value === 'number') {
+      ctx.addIssue({
+        code: 'custom',
+        message: `mode must be a quoted octal string such as "0${String(value).padStart(3, '0')}": YAML reads ${value} as a decimal number`,
+        params: { plumb: 'octal-mode' },
+      });
+      return z.NEVER;
+    }
+    if (typeof value === 'string' && value !== '' && isSymbolicMode(value)) return value;
+    if (typeof value !== 'string' || !/^0?[0-7]{3,4}$/.test(value)) {
+      ctx.addIssue({ code: 'custom', message: `mode must be a quoted octal string such as "0644" or a symbolic mode such as "u=rw,g=r,o=", found ${JSON.stringify(value)}` });
+      return z.NEVER;
+    }
+    return value.length === 3 ? `0${value}` : value;
+  });
+}
 
 /** Linux's PATH_MAX less the terminating NUL: a longer path cannot be opened. */
 export const PATH_MAX = 4095;

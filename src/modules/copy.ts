@@ -11,7 +11,7 @@
  */
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { pathSchema, wordSchema } from './common.js';
+import { modeWith, pathSchema, wordSchema } from './common.js';
 import {
   asText,
   attrChanges,
@@ -48,10 +48,7 @@ export const copyArgs = z
     backup: z.boolean().default(false).describe('keep a timestamped copy (DEST.YYYY-MM-DD@HH:MM:SS~) of the old file before overwriting it'),
     ...writeOptions,
     ...fileAttrs,
-    mode: z
-      .union([z.literal('preserve'), fileAttrs.mode.unwrap()])
-      .optional()
-      .describe('octal ("0644") or symbolic ("u=rw,g=r,o=") mode, or `preserve`: the mode src has'),
+    mode: modeWith(['preserve']).optional().describe('octal ("0644") or symbolic ("u=rw,g=r,o=") mode, or `preserve`: the mode src has'),
   })
   .refine((a) => (a.content === undefined) !== (a.src === undefined), {
     message: 'copy needs exactly one of `content` or `src`',
