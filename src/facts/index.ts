@@ -10,13 +10,30 @@ import { postconfValues } from './postconf.js';
 import { services } from './services.js';
 import { serviceStatus } from './service.js';
 import { stat } from './stat.js';
+import { hostnameState, sysctlValue, systemdUnit, timezoneState } from './system.js';
 import type { Fact } from './types.js';
 
 export const facts: Record<string, Fact<any, unknown>> = Object.fromEntries(
-  [hostFacts, file, dpkgStatus, dpkgVerify, aptPolicy, aptCacheAge, serviceStatus, postconfValues, commandGuards, services, packages, linkSource, treeAttrs, stat].map((f) => [
-    f.name,
-    f,
-  ]),
+  [
+    hostFacts,
+    file,
+    dpkgStatus,
+    dpkgVerify,
+    aptPolicy,
+    aptCacheAge,
+    serviceStatus,
+    postconfValues,
+    commandGuards,
+    services,
+    packages,
+    linkSource,
+    treeAttrs,
+    stat,
+    systemdUnit,
+    sysctlValue,
+    hostnameState,
+    timezoneState,
+  ].map((f) => [f.name, f]),
 );
 
 export * from './types.js';

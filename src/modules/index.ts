@@ -8,6 +8,7 @@ import { blockinfile } from './blockinfile.js';
 import { command } from './command.js';
 import { copy } from './copy.js';
 import { file } from './file.js';
+import { hostname } from './hostname.js';
 import { lineinfile } from './lineinfile.js';
 import { package_facts } from './package_facts.js';
 import { postconf } from './postconf.js';
@@ -17,7 +18,10 @@ import { service_facts } from './service_facts.js';
 import { setup } from './setup.js';
 import { shell } from './shell.js';
 import { stat } from './stat.js';
+import { sysctl } from './sysctl.js';
+import { systemd, systemd_service } from './systemd_service.js';
 import { template } from './template.js';
+import { timezone } from './timezone.js';
 import type { Module } from './types.js';
 
 export const modules = {
@@ -33,6 +37,11 @@ export const modules = {
   command,
   shell,
   service,
+  systemd_service,
+  systemd,
+  sysctl,
+  hostname,
+  timezone,
   setup,
   service_facts,
   package_facts,
