@@ -12,6 +12,7 @@ import { postconfValues } from './postconf.js';
 import { services } from './services.js';
 import { serviceStatus } from './service.js';
 import { stat } from './stat.js';
+import { hostnameState, sysctlValue, systemdUnit, timezoneState } from './system.js';
 import type { Fact } from './types.js';
 import { ufw } from './ufw.js';
 
@@ -36,6 +37,10 @@ export const facts: Record<string, Fact<any, unknown>> = Object.fromEntries(
     authorizedKeys,
     crontab,
     ufw,
+    systemdUnit,
+    sysctlValue,
+    hostnameState,
+    timezoneState,
   ].map((f) => [f.name, f]),
 );
 

@@ -12,6 +12,7 @@ import { cron } from './cron.js';
 import { file } from './file.js';
 import { group } from './group.js';
 import { ini_file } from './ini_file.js';
+import { hostname } from './hostname.js';
 import { lineinfile } from './lineinfile.js';
 import { package_facts } from './package_facts.js';
 import { postconf } from './postconf.js';
@@ -21,7 +22,10 @@ import { service_facts } from './service_facts.js';
 import { setup } from './setup.js';
 import { shell } from './shell.js';
 import { stat } from './stat.js';
+import { sysctl } from './sysctl.js';
+import { systemd, systemd_service } from './systemd_service.js';
 import { template } from './template.js';
+import { timezone } from './timezone.js';
 import type { Module } from './types.js';
 import { user } from './user.js';
 import { ufw } from './ufw.js';
@@ -40,6 +44,11 @@ export const modules = {
   command,
   shell,
   service,
+  systemd_service,
+  systemd,
+  sysctl,
+  hostname,
+  timezone,
   setup,
   service_facts,
   package_facts,

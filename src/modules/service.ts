@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import { type ServiceState, serviceStatusOf } from '../facts/service.js';
 import { SBIN_PATH } from '../facts/types.js';
-import { command } from '../quote.js';
+import { command, quote } from '../quote.js';
+import { noNulSchema } from './common.js';
 import { defineModule, known, type Planned, type Step, UnknownState } from './types.js';
 
 /**
@@ -20,17 +21,22 @@ import { defineModule, known, type Planned, type Step, UnknownState } from './ty
 const UNIT = /^[A-Za-z0-9:_\\][A-Za-z0-9:_.@\\-]{0,254}$/;
 export const SERVICE_RULE = 'not a service name (letters, digits and : _ . @ \\ -, not starting with . or -, at most 255 characters: a name, never a path)';
 
+/** A unit or init script name by the rule above. */
+export const serviceNameSchema = z.string().refine((n) => UNIT.test(n), { message: SERVICE_RULE });
+
 export const serviceArgs = z
   .strictObject({
-    name: z
-      .string()
-      .refine((n) => UNIT.test(n), { message: SERVICE_RULE })
-      .describe('the systemd unit or init script name (never a path)'),
+    name: serviceNameSchema.describe('the systemd unit or init script name (never a path)'),
     state: z
       .enum(['started', 'stopped', 'restarted', 'reloaded'])
       .optional()
       .describe('started or stopped; restarted and reloaded are actions that change every run (use them in handlers)'),
-    enabled: z.boolean().optional().describe('whether the service starts at boot'),
+    enabled: z.boolean().optional().describe('whether the service starts at boot (systemctl enable, or update-rc.d for a SysV script)'),
+    sleep: z.number().int().min(0).max(3600).optional().describe('SysV: seconds to wait between the stop and the start of a restart (ignored under systemd, as in Ansible)'),
+    pattern: noNulSchema
+      .refine((p) => p !== '' && !p.includes('\n'), { message: 'must be one non-empty line' })
+      .optional()
+      .describe('SysV: the service runs when a process line of `ps auxww` contains this text (ignored under systemd, as in Ansible)'),
   })
   .refine((a) => a.state !== undefined || a.enabled !== undefined, { message: 'service needs `state` or `enabled`' });
 
@@ -43,14 +49,37 @@ export type ServiceArgs = z.output<typeof serviceArgs>;
  */
 function control(init: ServiceState['init'], name: string, action: string): string {
   if (init === 'systemd') return command('systemctl', action, '--', name);
-  const viaService = command('service', name, action);
-  const viaScript = command(`/etc/init.d/${name}`, action);
-  return `${SBIN_PATH}; if command -v service >/dev/null 2>&1; then ${viaService}; else ${viaScript}; fi`;
+  return `${SBIN_PATH}; ${sysvControl(name, action)}`;
+}
+
+function sysvControl(name: string, action: string): string {
+  return `if command -v service >/dev/null 2>&1; then ${command('service', name, action)}; else ${command(`/etc/init.d/${name}`, action)}; fi`;
+}
+
+/**
+ * A SysV restart is a stop then a start (Ansible's way: not every init script has restart),
+ * with `sleep` seconds between; it fails only when the start fails, as Ansible merges the two.
+ */
+function restart(init: ServiceState['init'], name: string, sleep: number | undefined): string {
+  if (init === 'systemd') return control(init, name, 'restart');
+  const pause = sleep ? ` sleep ${sleep};` : '';
+  return `${SBIN_PATH}; ${sysvControl(name, 'stop')};${pause} ${sysvControl(name, 'start')}`;
+}
+
+/** Ansible's update-rc.d path: `defaults` first only when the script has no K links yet (it never had any), then enable or disable. */
+function updateRcD(name: string, word: 'enable' | 'disable'): string {
+  const toggle = command('update-rc.d', name, word);
+  if (word === 'disable') return `${SBIN_PATH}; ${toggle}`;
+  return `${SBIN_PATH}; { [ -n "$(ls /etc/rc?.d/K??${quote(name)} 2>/dev/null)" ] || ${command('update-rc.d', name, 'defaults')} >/dev/null; } && ${toggle}`;
 }
 
 function plan(args: ServiceArgs, state: ServiceState): Planned[] {
   const out: Planned[] = [];
-  const exec = (action: string, describe: string): Step => ({ kind: 'exec', command: control(state.init, args.name, action), describe });
+  const exec = (action: string, describe: string): Step => ({
+    kind: 'exec',
+    command: action === 'restart' ? restart(state.init, args.name, args.sleep) : control(state.init, args.name, action),
+    describe,
+  });
   const target = `service ${args.name}`;
   const running = state.running ? 'running' : 'stopped';
   switch (args.state) {
@@ -76,8 +105,7 @@ function plan(args: ServiceArgs, state: ServiceState): Planned[] {
     const word = args.enabled ? 'enable' : 'disable';
     let cmd: string;
     if (state.init === 'systemd') cmd = command('systemctl', word, '--', args.name);
-    // `defaults` creates the links if the package never did; `enable`/`disable` then flips them to S or K.
-    else cmd = `${SBIN_PATH}; ${command('update-rc.d', args.name, 'defaults')} >/dev/null && ${command('update-rc.d', args.name, word)}`;
+    else cmd = updateRcD(args.name, word);
     out.push({
       change: { summary: `${word} at boot`, target: `${target} enabled`, before: state.enabled, after: args.enabled },
       steps: [{ kind: 'exec', command: cmd, describe: `${word} ${args.name}` }],
@@ -91,9 +119,14 @@ export const service = defineModule<ServiceArgs, { service: ServiceState }>({
   summary: 'a service running or stopped, enabled at boot or not, on systemd or SysV init (detected on the host)',
   schema: serviceArgs,
   title: (a) => [a.name, a.state, a.enabled === true ? 'enabled' : a.enabled === false ? 'disabled' : undefined].filter((x) => x !== undefined).join(' '),
-  facts: (args) => ({ service: serviceStatusOf(args.name) }),
+  differences: [
+    'Reading whether a SysV service runs takes the exit code of `service NAME status` (0: running); Ansible also reads words such as "running" or "stopped" in its output when the code says neither.',
+  ],
+  facts: (args) => ({ service: serviceStatusOf(args.name, args.pattern) }),
   plan(args, facts) {
-    const state = known(facts.service);
+    const probed = known(facts.service);
+    // Ansible takes the pattern's answer over the init script's status (SysV only: systemd ignores it).
+    const state = probed.patternFound === undefined ? probed : { ...probed, running: probed.patternFound };
     if (state.init === 'systemd' && state.enabledDetail === 'unknown' && args.enabled !== undefined) {
       throw new UnknownState(`systemctl is-enabled ${args.name} gave no answer (unit not loaded?)`);
     }

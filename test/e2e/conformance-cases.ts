@@ -14,6 +14,11 @@ export interface ConformanceCase {
    * change made from the facts it set (the play does not gather, so only the module sets them).
    */
   then?: Record<string, unknown>;
+  /**
+   * The module cannot work on a fleet host (systemd_service: the fleet has no systemd): plan and
+   * apply must fail with this message and change nothing, instead of the usual contract.
+   */
+  fails?: string;
 }
 
 export const conformanceCases: ConformanceCase[] = [
@@ -126,6 +131,31 @@ export const conformanceCases: ConformanceCase[] = [
     module: 'ufw',
     task: { ufw: { rule: 'allow', to_port: '2222', proto: 'tcp', comment: 'plumb' } },
     check: "grep -h '^### tuple' /etc/ufw/user.rules /etc/ufw/user6.rules 2>&1",
+  },
+  {
+    module: 'service enabled',
+    setup: 'apt-get install -y -q postfix >/dev/null; update-rc.d postfix disable >/dev/null 2>&1; true',
+    task: { service: { name: 'postfix', enabled: true } },
+    check: 'ls /etc/rc2.d/ | grep postfix',
+  },
+  {
+    module: 'sysctl',
+    task: { sysctl: { name: 'net.ipv4.ip_forward', value: '1', sysctl_file: '/etc/sysctl.d/90-plumb.conf' } },
+    check: 'sysctl -n net.ipv4.ip_forward; cat /etc/sysctl.d/90-plumb.conf 2>&1 || true',
+  },
+  { module: 'hostname', task: { hostname: { name: 'renamed-by-plumb' } }, check: 'hostname; cat /etc/hostname' },
+  { module: 'timezone', task: { timezone: { name: 'Europe/Paris' } }, check: 'cat /etc/timezone; readlink /etc/localtime' },
+  {
+    module: 'systemd_service',
+    task: { systemd_service: { name: 'ssh', state: 'restarted', daemon_reload: true } },
+    check: 'ls /run/systemd/system 2>&1 || true',
+    fails: 'systemd is not running on this host',
+  },
+  {
+    module: 'systemd',
+    task: { systemd: { daemon_reload: true } },
+    check: 'ls /run/systemd/system 2>&1 || true',
+    fails: 'systemd is not running on this host',
   },
   {
     module: 'setup',
