@@ -1,5 +1,10 @@
 /** Every fact, by name: the data-case runner (test/facts) and the docs look them up here. */
+import { aptSimulate } from './apt-simulate.js';
+import { debFile } from './deb-file.js';
+import { debconfShow } from './debconf.js';
 import { aptCacheAge, aptPolicy, dpkgStatus, dpkgVerify } from './dpkg.js';
+import { dpkgSelection } from './dpkg-selections.js';
+import { pkgMgr } from './pkg-mgr.js';
 import { file } from './file.js';
 import { hostFacts } from './host-facts.js';
 import { linkSource } from './link-source.js';
@@ -13,10 +18,27 @@ import { stat } from './stat.js';
 import type { Fact } from './types.js';
 
 export const facts: Record<string, Fact<any, unknown>> = Object.fromEntries(
-  [hostFacts, file, dpkgStatus, dpkgVerify, aptPolicy, aptCacheAge, serviceStatus, postconfValues, commandGuards, services, packages, linkSource, treeAttrs, stat].map((f) => [
-    f.name,
-    f,
-  ]),
+  [
+    hostFacts,
+    file,
+    dpkgStatus,
+    dpkgVerify,
+    aptPolicy,
+    aptCacheAge,
+    serviceStatus,
+    postconfValues,
+    commandGuards,
+    services,
+    packages,
+    linkSource,
+    treeAttrs,
+    stat,
+    aptSimulate,
+    debFile,
+    debconfShow,
+    dpkgSelection,
+    pkgMgr,
+  ].map((f) => [f.name, f]),
 );
 
 export * from './types.js';

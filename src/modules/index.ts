@@ -7,8 +7,11 @@ import { apt } from './apt.js';
 import { blockinfile } from './blockinfile.js';
 import { command } from './command.js';
 import { copy } from './copy.js';
+import { debconf } from './debconf.js';
+import { dpkg_selections } from './dpkg_selections.js';
 import { file } from './file.js';
 import { lineinfile } from './lineinfile.js';
+import { package_ } from './package.js';
 import { package_facts } from './package_facts.js';
 import { postconf } from './postconf.js';
 import { replace } from './replace.js';
@@ -36,6 +39,9 @@ export const modules = {
   setup,
   service_facts,
   package_facts,
+  package: package_,
+  debconf,
+  dpkg_selections,
 } satisfies Record<string, Module>;
 
 export type ModuleName = keyof typeof modules;
