@@ -112,10 +112,10 @@ export const dpkgVerify: Fact<Packages, Record<string, FileProblem[]>> = {
 };
 
 /** Prints `::plumb-apt policy` and apt-cache policy's output. */
-export const aptPolicy: Fact<Packages, Record<string, string | null>> = {
+export const aptPolicy: Fact<Packages & { release?: string }, Record<string, string | null>> = {
   name: 'apt-policy',
-  summary: "apt-cache policy's candidate version of packages (null when apt has none)",
-  probe: (p) => [ENV, `echo '${MARK} policy'`, `apt-cache policy -- ${words(p)} 2>/dev/null`].join('\n'),
+  summary: "apt-cache policy's candidate version of packages (null when apt has none), under apt's -t release when one is given",
+  probe: (p) => [ENV, `echo '${MARK} policy'`, `apt-cache ${p.release ? `-t ${quote(p.release)} ` : ''}policy -- ${words(p)} 2>/dev/null`].join('\n'),
   parse(p, out) {
     const lines = out.stdout.split('\n');
     if (!lines.includes(`${MARK} policy`)) return unexpected('apt-cache policy', out.stdout);
@@ -164,5 +164,5 @@ export const aptCacheAge: Fact<{ validTime: number }, CacheAge> = {
 
 export const dpkgStatusOf = (packages: string[]): FactRef<Record<string, PackageStatus>> => fact(dpkgStatus, { packages });
 export const dpkgVerifyOf = (packages: string[]): FactRef<Record<string, FileProblem[]>> => fact(dpkgVerify, { packages });
-export const aptPolicyOf = (packages: string[]): FactRef<Record<string, string | null>> => fact(aptPolicy, { packages });
+export const aptPolicyOf = (packages: string[], release?: string): FactRef<Record<string, string | null>> => fact(aptPolicy, release ? { packages, release } : { packages });
 export const aptCacheAgeOf = (validTime: number): FactRef<CacheAge> => fact(aptCacheAge, { validTime });

@@ -421,16 +421,18 @@ function serviceManager(lines: string[]): string {
   return 'service';
 }
 
-function packageManager(lines: string[]): string {
-  const names: Record<string, string> = {
-    '/usr/bin/apt-get': 'apt',
-    '/usr/bin/dnf': 'dnf',
-    '/usr/bin/yum': 'yum',
-    '/usr/bin/zypper': 'zypper',
-    '/sbin/apk': 'apk',
-    '/usr/bin/pacman': 'pacman',
-  };
-  return lines.map((l) => names[l]).find(Boolean) ?? 'unknown';
+/** pkg_mgr's binaries, first found wins (also read by the `package` module's own small probe, src/facts/pkg-mgr.ts). */
+export const PACKAGE_MANAGERS: Readonly<Record<string, string>> = {
+  '/usr/bin/apt-get': 'apt',
+  '/usr/bin/dnf': 'dnf',
+  '/usr/bin/yum': 'yum',
+  '/usr/bin/zypper': 'zypper',
+  '/sbin/apk': 'apk',
+  '/usr/bin/pacman': 'pacman',
+};
+
+export function packageManager(lines: string[]): string {
+  return lines.map((l) => PACKAGE_MANAGERS[l]).find(Boolean) ?? 'unknown';
 }
 
 /** user_id is Python's getpass.getuser(): the first of LOGNAME, USER, LNAME, USERNAME that is set, else the uid's passwd name. */

@@ -2,6 +2,11 @@
 import { account, authorizedKeys, groupEntry } from './accounts.js';
 import { aptCacheAge, aptPolicy, dpkgStatus, dpkgVerify } from './dpkg.js';
 import { crontab } from './crontab.js';
+import { aptSimulate } from './apt-simulate.js';
+import { debFile } from './deb-file.js';
+import { debconfShow } from './debconf.js';
+import { dpkgSelection } from './dpkg-selections.js';
+import { pkgMgr } from './pkg-mgr.js';
 import { file } from './file.js';
 import { hostFacts } from './host-facts.js';
 import { linkSource } from './link-source.js';
@@ -41,6 +46,11 @@ export const facts: Record<string, Fact<any, unknown>> = Object.fromEntries(
     sysctlValue,
     hostnameState,
     timezoneState,
+    aptSimulate,
+    debFile,
+    debconfShow,
+    dpkgSelection,
+    pkgMgr,
   ].map((f) => [f.name, f]),
 );
 

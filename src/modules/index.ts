@@ -9,11 +9,14 @@ import { blockinfile } from './blockinfile.js';
 import { command } from './command.js';
 import { copy } from './copy.js';
 import { cron } from './cron.js';
+import { debconf } from './debconf.js';
+import { dpkg_selections } from './dpkg_selections.js';
 import { file } from './file.js';
 import { group } from './group.js';
 import { ini_file } from './ini_file.js';
 import { hostname } from './hostname.js';
 import { lineinfile } from './lineinfile.js';
+import { package_ } from './package.js';
 import { package_facts } from './package_facts.js';
 import { postconf } from './postconf.js';
 import { replace } from './replace.js';
@@ -58,6 +61,9 @@ export const modules = {
   authorized_key,
   cron,
   ufw,
+  package: package_,
+  debconf,
+  dpkg_selections,
 } satisfies Record<string, Module>;
 
 export type ModuleName = keyof typeof modules;

@@ -29,6 +29,31 @@ export const conformanceCases: ConformanceCase[] = [
     task: { apt: { name: 'libsasl2-modules', verify: true } },
     check: 'ls /usr/lib/x86_64-linux-gnu/sasl2/ 2>&1',
   },
+  // Issue 15, packages: tiny packages from the fleet's offline repository (test/fleet/image.ts).
+  { module: 'apt deb', task: { apt: { deb: '/srv/repo/tree_2.1.0-1_amd64.deb' } }, check: "dpkg-query -W -f='${Status} ${Version}' tree 2>&1 || true" },
+  {
+    module: 'apt autoremove',
+    setup: 'apt-get install -y -q jq >/dev/null && apt-mark auto jq >/dev/null',
+    task: { apt: { autoremove: true } },
+    check: "dpkg-query -W -f='${Package} ${db:Status-Abbrev}\\n' jq libjq1 libonig5 2>&1 || true",
+  },
+  {
+    module: 'apt policy_rc_d',
+    task: { apt: { name: 'fortune-mod', install_recommends: false, policy_rc_d: 101 } },
+    check: "dpkg-query -W -f='${Package} ${db:Status-Abbrev}\\n' fortune-mod fortunes-min 2>&1; ls /usr/sbin/policy-rc.d 2>&1 || true",
+  },
+  { module: 'package', task: { package: { name: 'hello', state: 'present' } }, check: "dpkg-query -W -f='${Status}' hello 2>&1 || true" },
+  {
+    module: 'dpkg_selections',
+    setup: 'apt-get install -y -q hello >/dev/null',
+    task: { dpkg_selections: { name: 'hello', selection: 'hold' } },
+    check: 'dpkg --get-selections hello',
+  },
+  {
+    module: 'debconf',
+    task: { debconf: { name: 'plumbtest', question: 'plumbtest/mailname', vtype: 'string', value: 'conformance.example.org' } },
+    check: 'debconf-show plumbtest 2>&1',
+  },
   {
     module: 'postconf',
     setup: 'apt-get install -y -q postfix >/dev/null',

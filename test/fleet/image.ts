@@ -28,11 +28,19 @@ const SUITE = 'bookworm';
  * in the benchmark); procps gives postfix's init script and people `ps`/`pkill`.
  * debootstrap's minbase already has what `service` and the SysV scripts need. cron (its
  * `crontab` command) and ufw (with iptables) are what the cron and ufw modules manage, for
- * their conformance and Ansible differential cases.
+ * their conformance and Ansible differential cases. python3-apt: Ansible's apt module needs it
+ * and would otherwise install it itself on the fleet-host differential cases, changing the host
+ * it is compared on.
  */
-const IMAGE_PACKAGES = ['openssh-server', 'ca-certificates', 'python3', 'procps', 'cron', 'ufw'];
-/** Installing these is plumb's job: they live only in the offline repository. */
-const REPO_PACKAGES = ['postfix', 'libsasl2-modules', 'libsasl2-modules-db', 'sasl2-bin'];
+const IMAGE_PACKAGES = ['openssh-server', 'ca-certificates', 'python3', 'procps', 'cron', 'ufw', 'python3-apt'];
+/**
+ * Installing these is plumb's job: they live only in the offline repository. After
+ * the postfix set, tiny packages for the apt/package/dpkg_selections differential
+ * cases (about 1 MB): hello and tree (no dependencies beyond libc), jq → libjq1 →
+ * libonig5 (dependencies, for autoremove), fortune-mod → librecode0 with a
+ * Recommends on fortunes-min (for install_recommends).
+ */
+const REPO_PACKAGES = ['postfix', 'libsasl2-modules', 'libsasl2-modules-db', 'sasl2-bin', 'hello', 'tree', 'jq', 'libjq1', 'libonig5', 'fortune-mod', 'librecode0', 'fortunes-min'];
 
 const SSHD_CONFIG = `# plumb test fleet: key-only root login, one host key generated per host.
 HostKey /etc/ssh/ssh_host_ed25519_key
