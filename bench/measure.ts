@@ -22,6 +22,8 @@ export interface Measured {
   wallS: number;
   cpuS: number;
   peakRssMB: number;
+  /** The part of cpuS spent in the kernel. */
+  sysS: number;
 }
 
 export class CpuGroup {
@@ -53,6 +55,12 @@ export class CpuGroup {
       return Number(/usage_usec (\d+)/.exec(stat)![1]) / 1e6;
     }
     return Number(readFileSync(join(this.dir, 'cpuacct.usage'), 'utf8')) / 1e9;
+  }
+
+  /** Kernel-side CPU seconds so far (loopback TCP, syscalls): what socket writes cost beyond JavaScript. */
+  sysSeconds(): number {
+    if (this.v2) return Number(/system_usec (\d+)/.exec(readFileSync(join(this.dir, 'cpu.stat'), 'utf8'))![1]) / 1e6;
+    return Number(readFileSync(join(this.dir, 'cpuacct.usage_sys'), 'utf8')) / 1e9;
   }
 
   pids(): number[] {
@@ -102,6 +110,7 @@ export class CpuGroup {
 export function runMeasured(group: CpuGroup, argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string; timeoutMs?: number } = {}): Promise<Measured> {
   return new Promise((resolve, reject) => {
     const cpu0 = group.cpuSeconds();
+    const sys0 = group.sysSeconds();
     const t0 = performance.now();
     const [cmd, ...args] = group.shim(argv);
     const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -121,7 +130,7 @@ export function runMeasured(group: CpuGroup, argv: string[], opts: { env?: NodeJ
       const wallS = (performance.now() - t0) / 1000;
       clearInterval(sampler);
       if (timer) clearTimeout(timer);
-      resolve({ code, stdout, stderr, wallS, cpuS: group.cpuSeconds() - cpu0, peakRssMB: peak / 1048576 });
+      resolve({ code, stdout, stderr, wallS, cpuS: group.cpuSeconds() - cpu0, peakRssMB: peak / 1048576, sysS: group.sysSeconds() - sys0 });
     });
   });
 }

@@ -12,6 +12,9 @@
  * one check script) up to FLOOR_MAX hosts. RUNS runs each, medians.
  *
  * Called by bench/run.ts; on its own: `npx tsx bench/scale.ts` (root).
+ * Knobs for profiling and A/B runs: PLUMB_SCALE_COUNTS, PLUMB_SCALE_RUNS,
+ * PLUMB_SCALE_FLOOR_MAX (0 = no floor runs), PLUMB_SCALE_PLUMB (another
+ * checkout's bin/plumb.js), PLUMB_SCALE_NODE_ARGS and PLUMB_SCALE_WRAP (below).
  * Logs in as a throwaway user with /bin/sh, so the machine's own ~/.bashrc
  * does not weigh on every exec.
  */
@@ -30,7 +33,7 @@ const COUNTS = (process.env.PLUMB_SCALE_COUNTS ?? '500,1000,2000').split(',').ma
 const RUNS = Number(process.env.PLUMB_SCALE_RUNS ?? 3);
 const FORKS = 250;
 const SSHDS = 4;
-const FLOOR_MAX = 500;
+const FLOOR_MAX = Number(process.env.PLUMB_SCALE_FLOOR_MAX ?? 500);
 
 export interface ScaleRow {
   hosts: number;
@@ -110,10 +113,14 @@ async function child(): Promise<ScaleRow[]> {
       runMeasured(
         group.plumb,
         [
+          // e.g. PLUMB_SCALE_WRAP='perf record -F 499 -g -o /tmp/plumb.perf --' with
+          // PLUMB_SCALE_NODE_ARGS=--perf-basic-prof: a CPU-time profile (V8's --cpu-prof samples
+          // wall time, which on a loaded machine piles onto socket writes that wake sshd)
+          ...(process.env.PLUMB_SCALE_WRAP?.split(' ').filter(Boolean) ?? []),
           'node',
           // e.g. PLUMB_SCALE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to see where plumb's CPU goes
           ...(process.env.PLUMB_SCALE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-          join(root, 'bin/plumb.js'),
+          process.env.PLUMB_SCALE_PLUMB ?? join(root, 'bin/plumb.js'),
           'apply',
           playbook,
           '-i',
@@ -191,7 +198,7 @@ async function child(): Promise<ScaleRow[]> {
                 .filter((l) => /^h\d+: /.test(l))
                 .slice(0, 3)
                 .join(' | ')}`;
-            log(`${n} hosts plumb: ${r.wallS.toFixed(2)} s, ${r.cpuS.toFixed(2)} CPU-s, ${r.peakRssMB.toFixed(0)} MB, ${okRows}/${n} ok`);
+            log(`${n} hosts plumb: ${r.wallS.toFixed(2)} s, ${r.cpuS.toFixed(2)} CPU-s (${r.sysS.toFixed(2)} in the kernel), ${r.peakRssMB.toFixed(0)} MB, ${okRows}/${n} ok`);
           } else {
             const r = await runMeasuredParallel(
               group.floor,

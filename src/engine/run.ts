@@ -137,6 +137,8 @@ interface RunState {
   stopAll: boolean;
   /** The control machine, opened for the first delegated task. */
   local?: Transport;
+  /** One options object for every host: the transport caches known_hosts and decoded keys per options object. */
+  transportOptions?: TransportOptions;
 }
 
 function stopped(state: RunState): boolean {
@@ -242,7 +244,8 @@ function connect(state: RunState, name: string): Promise<Transport> {
   let c = state.connections.get(name);
   if (!c) {
     const { hosts } = state.project.inventory;
-    c = openTransport(hosts.get(name)!, { ...state.options.transport, hostsByName: hosts });
+    state.transportOptions ??= { ...state.options.transport, hostsByName: hosts };
+    c = openTransport(hosts.get(name)!, state.transportOptions);
     state.connections.set(name, c);
   }
   return c;

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { ParsedKey, SFTPWrapper, Stats } from 'ssh2';
 import { seconds, ShellTransport, TextCollector, toBuffer, validateWrite } from './base-transport.js';
+import { ignoreHostKeyAnnouncements, signWithDecodedKey } from './ssh2-economy.js';
 import { TransportTimeoutError, UnreachableError, type ExecResult, type WriteFileOptions } from './types.js';
 
 const { Client, utils } = ssh2;
@@ -206,6 +207,7 @@ async function connectHop(ep: Endpoint, settings: HopSettings, sock?: Duplex): P
       }) as unknown as ConnectConfig['authHandler'],
     };
     client.connect(config);
+    ignoreHostKeyAnnouncements(client);
     // ssh2 leaves Nagle on: each exec would wait ~40 ms for delayed ACKs.
     if (!sock) client.setNoDelay(true);
     // Keep the first bytes the server sent, to tell "not an SSH server" from a dropped connection.
@@ -458,11 +460,11 @@ export async function readIdentity(path: string, passphrase?: (keyPath: string) 
     throw new HopError(err.message, false);
   }
   const parsed = utils.parseKey(data);
-  if (!(parsed instanceof Error)) return { path, parsed };
+  if (!(parsed instanceof Error)) return { path, parsed: signWithDecodedKey(parsed) };
   if (!/encrypted|passphrase/i.test(parsed.message)) throw new HopError(`identity file ${path} is not a usable private key (${parsed.message})`, false);
   if (!passphrase) throw new HopError(`identity file ${path} is encrypted and no passphrase can be asked for`, false);
   const secret = await passphrase(path);
   const decrypted = utils.parseKey(data, secret);
   if (decrypted instanceof Error) throw new HopError(`wrong passphrase for identity file ${path}`, false);
-  return { path, parsed: decrypted };
+  return { path, parsed: signWithDecodedKey(decrypted) };
 }
