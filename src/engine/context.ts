@@ -7,6 +7,7 @@ import { READ_LIMITS, readLimited } from '../local-file.js';
 import type { ModuleContext } from '../modules/types.js';
 import { renderFileHidden } from './secrecy.js';
 import { fileHost, renderTemplateFile } from './template-file.js';
+import { scopeExpressions } from './expressions.js';
 
 /** How a context made by `moduleContext` makes the context of one task (its role's files and variables). */
 const perTask = new WeakMap<ModuleContext, (task: Task) => ModuleContext>();
@@ -42,5 +43,6 @@ function contextOf(scope: HostScope, locate: (path: string, kind?: 'file' | 'tem
     readLocal: (path) => readLimited(locate(path), { limit: READ_LIMITS.localSource, what: 'local file' }),
     render: (text) => renderFileHidden(scope, text),
     renderTemplate: (src, options) => renderTemplateFile(scope, locate, src, options),
+    ...scopeExpressions(scope),
   };
 }

@@ -3,6 +3,7 @@ import { aptCacheAge, aptPolicy, dpkgStatus, dpkgVerify } from './dpkg.js';
 import { file } from './file.js';
 import { hostFacts } from './host-facts.js';
 import { linkSource } from './link-source.js';
+import { listening } from './listening.js';
 import { treeAttrs } from './tree-attrs.js';
 import { commandGuards } from './guards.js';
 import { packages } from './packages.js';
@@ -13,10 +14,9 @@ import { stat } from './stat.js';
 import type { Fact } from './types.js';
 
 export const facts: Record<string, Fact<any, unknown>> = Object.fromEntries(
-  [hostFacts, file, dpkgStatus, dpkgVerify, aptPolicy, aptCacheAge, serviceStatus, postconfValues, commandGuards, services, packages, linkSource, treeAttrs, stat].map((f) => [
-    f.name,
-    f,
-  ]),
+  [hostFacts, file, dpkgStatus, dpkgVerify, aptPolicy, aptCacheAge, serviceStatus, postconfValues, commandGuards, services, packages, linkSource, treeAttrs, stat, listening].map(
+    (f) => [f.name, f],
+  ),
 );
 
 export * from './types.js';

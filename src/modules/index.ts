@@ -4,12 +4,16 @@
  * all read the module's own declaration.
  */
 import { apt } from './apt.js';
+import { assert } from './assert.js';
 import { blockinfile } from './blockinfile.js';
 import { command } from './command.js';
 import { copy } from './copy.js';
+import { debug } from './debug.js';
+import { fail } from './fail.js';
 import { file } from './file.js';
 import { lineinfile } from './lineinfile.js';
 import { package_facts } from './package_facts.js';
+import { pause } from './pause.js';
 import { postconf } from './postconf.js';
 import { replace } from './replace.js';
 import { service } from './service.js';
@@ -19,6 +23,7 @@ import { shell } from './shell.js';
 import { stat } from './stat.js';
 import { template } from './template.js';
 import type { Module } from './types.js';
+import { wait_for } from './wait_for.js';
 
 export const modules = {
   apt,
@@ -36,6 +41,11 @@ export const modules = {
   setup,
   service_facts,
   package_facts,
+  debug,
+  assert,
+  fail,
+  pause,
+  wait_for,
 } satisfies Record<string, Module>;
 
 export type ModuleName = keyof typeof modules;
