@@ -99,6 +99,7 @@ export async function runSteps(
     const result = await track(task.name, step.describe, () => transport.exec(step.command, { stdin: step.stdin, become, timeoutMs, label: task.name }));
     last = result;
     if (result.code !== 0 && !tolerate) {
+      if (step.failsWith !== undefined && result.code !== null) throw new StepError(ctx.redact(step.failsWith));
       const tail = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-3).join(' | ');
       const how = result.code === null ? `killed by ${result.signal}` : `exited ${result.code}`;
       throw new StepError(ctx.redact(`${step.describe}: ${how}${tail ? `: ${tail}` : ''}`));

@@ -61,7 +61,15 @@ export interface Change {
 }
 
 export type Step =
-  | { kind: 'exec'; command: string; stdin?: Buffer | string; /** shown instead of the command */ describe: string }
+  | {
+      kind: 'exec';
+      command: string;
+      stdin?: Buffer | string;
+      /** shown instead of the command */
+      describe: string;
+      /** Issue 15: the task's whole failure message when the command exits non-zero (wait_for's timeout, as Ansible words it). */
+      failsWith?: string;
+    }
   | { kind: 'write'; path: string; content: Buffer | string; mode?: string; owner?: string; group?: string; describe: string }
   /**
    * One item of work the module's `merge` combines with the others of its group into real

@@ -160,13 +160,13 @@ export const wait_for = defineModule<WaitForArgs, Facts>({
     return [
       {
         change: { summary: `will wait up to ${args.timeout} s for ${shown}`, target: shown, wait: true },
-        steps: [{ kind: 'exec', command: pollCommand(args), describe: `wait for ${shown}` }],
+        steps: [{ kind: 'exec', command: pollCommand(args), describe: `wait for ${shown}`, failsWith: timeoutMessage(args) }],
       },
     ];
   },
+  // For a path Ansible's result `state` is the path's type (file, directory: its file attributes), which plumb does not register.
   registers: (args) => ({
-    state: args.state,
-    ...(args.port !== undefined ? { port: args.port } : {}),
+    ...(args.port !== undefined ? { state: args.state, port: args.port } : {}),
     ...(args.path !== undefined ? { path: args.path } : {}),
     ...(args.search_regex !== undefined ? { search_regex: args.search_regex } : {}),
   }),
