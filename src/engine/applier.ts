@@ -22,6 +22,8 @@ import type { BatchState } from './batch.js';
 import { phasesOf, taskTree, walk, type WalkEnd } from './blocks.js';
 import { controllerTransport } from './task-keywords.js';
 import { refreshFacts } from './fact-refresh.js';
+import { factRefs } from '../modules/contract.js';
+import { waitsOnly } from './blocks.js';
 import type { TaskFacts } from './probe.js';
 
 export interface ApplyHooks {
@@ -97,6 +99,7 @@ export async function runSteps(
     const result = await track(task.name, step.describe, () => transport.exec(step.command, { stdin: step.stdin, become, timeoutMs, label: task.name }));
     last = result;
     if (result.code !== 0 && !tolerate) {
+      if (step.failsWith !== undefined && result.code !== null) throw new StepError(ctx.redact(step.failsWith));
       const tail = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-3).join(' | ');
       const how = result.code === null ? `killed by ${result.signal}` : `exited ${result.code}`;
       throw new StepError(ctx.redact(`${step.describe}: ${how}${tail ? `: ${tail}` : ''}`));
@@ -141,6 +144,8 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<App
   const on = (task: Task): Transport => (task.delegate_to ? (local ??= controllerTransport(input.timeoutMs ?? 0)) : transport);
 
   const reprobe = async (t: PreparedTask): Promise<TaskPlan> => {
+    // Issue 15: a task that reads nothing on the host (debug, assert, pause) is planned here, without a round trip.
+    if (readsNothing(t, ctx)) return taskPlanFrom(t, {}, taskContext(ctx, t.task));
     // Only this task's facts: what it changes is read again just before it changes it.
     const { facts } = await track(t.task.name, 'probe (read-only)', () => probeTasks(on(t.task), [t], ctx, (p) => becomeOf(play, p.task), [], input.timeoutMs));
     if (t.module.setsFacts && facts.has(t.index)) reread.set(t.index, facts.get(t.index)!);
@@ -168,11 +173,14 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<App
     if (plan.outcome === 'may-change') {
       return { name, status: 'failed', changes: [], error: `cannot tell the current state: ${plan.reason}`, handler };
     }
-    if (plan.outcome === 'error') return { name, status: 'failed', changes: [], error: plan.reason, handler };
-    if (plan.outcome === 'ok' || plan.outcome === 'skipped')
-      return { name, status: plan.outcome === 'ok' ? 'ok' : 'skipped', changes: [], handler, ...(plan.registered ? { registered: plan.registered } : {}) };
+    // Issue 15: what the task registers beyond changed/failed, and what it prints.
+    const reported = { ...(plan.registered ? { registered: plan.registered } : {}), ...(plan.message !== undefined ? { message: plan.message } : {}) };
+    if (plan.outcome === 'error') return { name, status: 'failed', changes: [], error: plan.reason, handler, ...reported };
+    if (plan.outcome === 'ok' || plan.outcome === 'skipped') return { name, status: plan.outcome === 'ok' ? 'ok' : 'skipped', changes: [], handler, ...reported };
     const steps = plan.steps ?? [];
-    if (!handler && t.task.notify.length) await recordPending(t.task.notify);
+    // Issue 15: a wait (pause, wait_for) runs its steps but changes nothing: ok, and it notifies nothing.
+    const waited = waitsOnly(plan);
+    if (!handler && t.task.notify.length && !waited) await recordPending(t.task.notify);
     const out = await runSteps(
       on(t.task),
       steps,
@@ -186,12 +194,12 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<App
     dirty = true;
     if (decide) {
       // Issue 13: the result is judged with what really ran (register, changed_when, failed_when).
-      const verdict = decide(out);
+      const verdict = decide(out, { waited, registered: plan.registered });
       if (verdict.failed !== undefined) return { name, status: 'failed', changes: [], error: verdict.failed, handler };
-      return { name, status: verdict.changed ? 'changed' : 'ok', changes: verdict.changed ? plan.changes : [], handler };
+      return { name, status: verdict.changed ? 'changed' : 'ok', changes: verdict.changed ? plan.changes : [], handler, ...reported };
     }
-    const changed = changedWhen(t.task, scope);
-    return { name, status: changed ? 'changed' : 'ok', changes: changed ? plan.changes : [], handler };
+    const changed = waited ? t.task.changed_when !== undefined && changedWhen(t.task, scope) : changedWhen(t.task, scope);
+    return { name, status: changed ? 'changed' : 'ok', changes: changed ? plan.changes : [], handler, ...reported };
   };
 
   /**
@@ -296,6 +304,11 @@ async function applyTasks(input: ApplyInput, results: TaskResult[]): Promise<App
   } finally {
     if (local && !input.local) await local.close();
   }
+}
+
+/** Issue 15: a task whose module asks for no fact (debug, assert, fail, pause): planning it needs no probe. */
+function readsNothing(t: PreparedTask, ctx: ModuleContext): boolean {
+  return !t.skip && !t.task.meta && Object.keys(factRefs(t.module, t.args, taskContext(ctx, t.task))).length === 0;
 }
 
 /** What the walk needs of a task: which one it is (its blocks, its phase). */

@@ -80,7 +80,12 @@ export function rescueOf(task: Task): Block | undefined {
   return [...(task.blocks ?? [])].reverse().find((f) => f.section === 'rescue')?.block;
 }
 
-/** Whether a planned task counts as a change to come: a rescue task only may run, so it does not. */
-export function countsAsChange(t: { outcome: string; runsIf?: string }): boolean {
-  return !t.runsIf && (t.outcome === 'change' || t.outcome === 'may-change');
+/** Whether a planned task counts as a change to come: a rescue task only may run, so it does not; nor does a wait (issue 15). */
+export function countsAsChange(t: { outcome: string; runsIf?: string; changes?: Array<{ wait?: boolean }> }): boolean {
+  return !t.runsIf && (t.outcome === 'change' || t.outcome === 'may-change') && !waitsOnly(t);
+}
+
+/** Issue 15: a task whose only "changes" are waits (pause, wait_for): its steps run at apply, yet it changes nothing. */
+export function waitsOnly(t: { outcome: string; changes?: Array<{ wait?: boolean }> }): boolean {
+  return t.outcome === 'change' && (t.changes?.length ?? 0) > 0 && t.changes!.every((c) => c.wait === true);
 }

@@ -8,6 +8,7 @@ import { READ_LIMITS, readLimited } from '../local-file.js';
 import type { ModuleContext } from '../modules/types.js';
 import { renderFileHidden } from './secrecy.js';
 import { fileHost, renderTemplateFile } from './template-file.js';
+import { scopeExpressions } from './expressions.js';
 
 /** How a context made by `moduleContext` makes the context of one task (its role's files and variables). */
 const perTask = new WeakMap<ModuleContext, (task: Task) => ModuleContext>();
@@ -45,5 +46,6 @@ function contextOf(scope: HostScope, locate: (path: string, kind?: 'file' | 'tem
     localMode: (path) => (statSync(locate(path)).mode & 0o7777).toString(8).padStart(4, '0'),
     render: (text) => renderFileHidden(scope, text),
     renderTemplate: (src, options) => renderTemplateFile(scope, locate, src, options),
+    ...scopeExpressions(scope),
   };
 }

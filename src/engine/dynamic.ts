@@ -25,7 +25,8 @@ import { isTemplate } from '../template/expr.js';
 import { taskContext } from './context.js';
 import { canonicalJson } from './fingerprint.js';
 import { defaultLabel, LoopError, loopItems, loopVariables } from './loops.js';
-import { prepareTask, selectedByTags, TaskPrepareError, type PreparedTask, type TagFilter } from './prepare.js';
+import { hasModule, prepareTask, selectedByTags, TaskPrepareError, type PreparedTask, type TagFilter } from './prepare.js';
+import { modules } from '../modules/index.js';
 import { commandResult, judge, loopResult, okResult, readOnly, READ_OUTPUT_LIMIT, skippedResult, untilHolds, type Registered } from './results.js';
 import { hideSecretLeaves } from './secrecy.js';
 import type { TaskPlan, TaskResult } from './types.js';
@@ -238,6 +239,9 @@ function one(
   const dep = runtime.whyUnknown(made.reads);
   if (dep) return stub(t, scope, { depends: dep, whenDepends }, item);
   if (!made.ok) throw made.error;
+  // Issue 15: a control module's bare expressions (assert's that, debug's var) may read a value not known yet.
+  const exprDep = runtime.whyUnknown(made.value.expressions?.reads ?? []);
+  if (exprDep) return stub(t, scope, { depends: exprDep, whenDepends }, item);
   const prepared = { ...made.value, task: t, ...itemRef };
   return { index, key: instanceKey(index, item?.index), task: t, kind, scope, prepared, whenDepends, secret: prepared.secretValues.length > 0, ...(item ? { item } : {}) };
 }
@@ -379,6 +383,9 @@ function planInstance(input: WalkInput, inst: Instance, knowledge: Knowledge, wa
   const base = { index: inst.index, task, args: prepared.args, secretValues: prepared.secretValues };
   const ctx = taskContext(input.ctx, task);
   if (prepared.skip) return { plan: { ...base, outcome: 'skipped', changes: [], reason: prepared.skip }, result: skippedResult(task.when) };
+  // Issue 15: debug, assert and fail change nothing either: what they print is known after apply.
+  if (inst.depends && controlModule(task))
+    return { plan: { ...base, outcome: 'ok', changes: [], message: `known after apply (${dependsOn(inst.depends)})` }, result: { unknown: inst.depends } };
   // set_fact changes nothing on the host: its values are unknown, the host is not.
   if (inst.depends)
     return { plan: { ...base, outcome: inst.kind === 'set_fact' ? 'ok' : 'may-change', changes: [], reason: dependsOn(inst.depends) }, result: { unknown: inst.depends } };
@@ -438,6 +445,8 @@ function planInstance(input: WalkInput, inst: Instance, knowledge: Knowledge, wa
   }
   if (task.until !== undefined && plan.outcome === 'change') plan.reason = `may retry: up to ${task.retries} times, ${task.delay} s apart, until ${task.until}`;
   if (unknownWhen) return { plan, result: unknownWhen };
+  // Issue 15: a control module that fails (assert, fail) registers its failure, known now (ignore_errors lets later tasks read it).
+  if (plan.outcome === 'error' && plan.registered && controlModule(task)) return { plan, result: { ...plan.registered, changed: false, failed: true } };
   if (plan.outcome !== 'ok') return { plan, result: after };
   // Issue 15: what a module such as stat read is stale once an earlier task changes the host; apply reads it again.
   if (plan.registered && walk.changer) return { plan, result: { unknown: `"${task.name}" (it reads again after "${walk.changer}" changes the host)` } };
@@ -446,6 +455,11 @@ function planInstance(input: WalkInput, inst: Instance, knowledge: Knowledge, wa
   } catch {
     return { plan, result: after };
   }
+}
+
+/** Issue 15: debug, assert, fail: decided from variables alone (Module.control). */
+function controlModule(task: Task): boolean {
+  return hasModule(task) && modules[task.module as keyof typeof modules].control === true;
 }
 
 /** Whether a play needs the walk at all: no loop, register or set_fact means the plan is made as before. */
@@ -460,7 +474,11 @@ export interface ApplyOps {
   runOne(
     prepared: PreparedTask,
     initial: TaskPlan | undefined,
-    decide: (out: { code: number | null; stdout: string; stderr: string } | undefined) => { changed: boolean; failed?: string },
+    decide: (
+      out: { code: number | null; stdout: string; stderr: string } | undefined,
+      /** Issue 15: the steps were a wait (pause, wait_for), and what the module registers. */
+      how: { waited: boolean; registered?: Record<string, unknown> },
+    ) => { changed: boolean; failed?: string },
   ): Promise<TaskResult>;
   /** Run a read-only command now (after a change, plan's output may be stale). */
   exec(command: string, task: Task): Promise<ProbeOutput>;
@@ -497,6 +515,8 @@ export class ApplyRuntime {
   private initial(inst: Instance): TaskPlan | undefined {
     const p = this.planned.get(inst.key);
     if (!p || canonicalJson(p.prepared.args) !== canonicalJson(inst.prepared.args)) return undefined;
+    // Issue 15: the same arguments whose bare expressions now read other values (debug's var) are another task.
+    if (canonicalJson(p.prepared.expressions ?? null) !== canonicalJson(inst.prepared.expressions ?? null)) return undefined;
     return p.plan;
   }
 
@@ -544,15 +564,15 @@ export class ApplyRuntime {
     let initial = this.initial(inst);
     for (let attempt = 1; ; attempt++) {
       let judged: Registered | undefined;
-      const result = await ops.runOne(inst.prepared, initial, (out) => {
-        judged = judge(task, inst.scope, out && command ? commandResult(out, command.shown) : okResult(true));
+      const result = await ops.runOne(inst.prepared, initial, (out, how) => {
+        judged = judge(task, inst.scope, out && command ? commandResult(out, command.shown) : { ...okResult(!how.waited), ...how.registered });
         if (inst.secret) hideResult(judged, inst.scope);
         return { changed: judged.changed, ...(judged.failed ? { failed: ctx.redact(failure(command?.shown ?? task.name, judged)) } : {}) };
       });
       if (!judged) {
         judged =
           result.status === 'failed'
-            ? { changed: false, failed: true, msg: result.error ?? '' }
+            ? { msg: result.error ?? '', ...result.registered, changed: false, failed: true }
             : result.status === 'skipped'
               ? skippedResult(undefined)
               : judge(task, inst.scope, { ...okResult(false), ...result.registered });

@@ -6,11 +6,13 @@
  */
 import type { Play } from '../config/model.js';
 import { blockLabel } from '../config/blocks.js';
-import { rescueOf } from './blocks.js';
+import { rescueOf, waitsOnly } from './blocks.js';
 import type { HandlerPlan, TaskPlan } from './types.js';
 
 /** A task that plans to change but runs only if its block fails counts as "may". */
 function contribution(t: TaskPlan): 'will' | 'may' | undefined {
+  // Issue 15: a wait changes nothing, so it notifies nothing.
+  if (waitsOnly(t)) return undefined;
   if (t.outcome === 'change') return t.runsIf ? 'may' : 'will';
   if (t.outcome === 'may-change') return 'may';
   return undefined;

@@ -15,6 +15,7 @@ const change = z.object({
   after: z.unknown().optional(),
   diff: z.string().optional(),
   secret: z.boolean().optional(),
+  wait: z.boolean().optional().describe('a wait, not a change (pause, wait_for): apply runs it, the task stays ok and is not counted as a change'),
 });
 
 const task = z.object({
@@ -23,6 +24,7 @@ const task = z.object({
   module: z.string(),
   outcome: z.enum(['ok', 'change', 'may-change', 'skipped', 'error']),
   reason: z.string().optional(),
+  message: z.string().optional().describe('what the task prints (debug, assert), redacted; "known after apply (...)" when it is computed from a result known only then'),
   runs_if: z.string().optional().describe('a rescue task: it runs only if this happens (a task of its block fails)'),
   changes: z.array(change),
   probed: z.string().optional().describe('keyed fingerprint of the state the plan was computed from (see fingerprint_key)'),

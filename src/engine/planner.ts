@@ -13,6 +13,7 @@ import { parsePending, readPendingSnippet, type PendingKeys } from './pending.js
 import { hasModule, prepareTask, type PreparedTask } from './prepare.js';
 import { probeTasks, type Become, type TaskFacts } from './probe.js';
 import { guardChanges } from './secrecy.js';
+import { withExpressions } from './expressions.js';
 import { isDynamic, readSnippet, commandOf, walkPlan, factKey, readKey, type Knowledge } from './dynamic.js';
 import type { HandlerPlan, TaskPlan } from './types.js';
 import type { FactUsage } from '../config/fact-usage.js';
@@ -66,18 +67,27 @@ export function playBecome(play: Play): Become {
   return becomeOf(play, {});
 }
 
-export function taskPlanFrom(t: PreparedTask, facts: TaskFacts | undefined, ctx: ModuleContext): TaskPlan {
+export function taskPlanFrom(t: PreparedTask, facts: TaskFacts | undefined, taskCtx: ModuleContext): TaskPlan {
   const base = { index: t.index, task: t.task, args: t.args, secretValues: t.secretValues };
   if (t.skip) return { ...base, outcome: 'skipped', changes: [], reason: t.skip };
   if (t.task.meta) return { ...base, outcome: 'ok', changes: [], reason: `meta: ${t.task.meta}` };
   if (!facts) return { ...base, outcome: 'may-change', changes: [], reason: 'not probed' };
+  // Issue 15: the module's bare expressions were evaluated with the task's variables (prepare.ts).
+  const ctx = withExpressions(taskCtx, t.expressions);
   const { probed, changes, steps, error } = evaluate(t.module, t.args, facts, ctx);
   if (!probed.known) return { ...base, outcome: 'may-change', changes: [], reason: probed.reason, probed };
-  if (error !== undefined) return { ...base, outcome: 'error', changes: [], reason: error, probed };
+  // Issue 15: what a control module registers when it fails (assert's assertion, evaluated_to).
+  if (error !== undefined) return { ...base, outcome: 'error', changes: [], reason: error, probed, ...reported(t, facts, ctx) };
   const guarded = guardChanges(changes, ctx);
-  // Issue 15: a module such as stat registers what it read.
-  const registered = t.module.registers?.(t.args, facts as never);
-  return { ...base, outcome: guarded.length ? 'change' : 'ok', changes: guarded, probed, steps, ...(registered ? { registered } : {}) };
+  // Issue 15: a module such as stat registers what it read; debug and assert print a message.
+  return { ...base, outcome: guarded.length ? 'change' : 'ok', changes: guarded, probed, steps, ...reported(t, facts, ctx) };
+}
+
+/** Issue 15: what a task registers beyond changed/failed, and the message it prints (redacted). */
+function reported(t: PreparedTask, facts: TaskFacts, ctx: ModuleContext): Pick<TaskPlan, 'registered' | 'message'> {
+  const registered = t.module.registers?.(t.args, facts as never, ctx);
+  const message = t.module.message?.(t.args, facts as never, ctx);
+  return { ...(registered ? { registered } : {}), ...(message !== undefined ? { message: ctx.redact(message) } : {}) };
 }
 
 export async function planTasks(input: PlanInput): Promise<PlannedTasks> {

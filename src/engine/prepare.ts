@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { TemplateError } from '../template/errors.js';
 import type { RenderedLeaf } from '../template/render.js';
 import { hideSecretLeaves } from './secrecy.js';
+import { evaluateExpressions, type EvaluatedExpressions } from './expressions.js';
 
 export interface PreparedTask {
   index: number;
@@ -26,6 +27,8 @@ export interface PreparedTask {
   skip?: string;
   /** One item of a loop (issue 13: src/engine/dynamic.ts). */
   item?: { index: number; label: string };
+  /** Issue 15: the module's bare expressions (assert's `that`, debug's `var`), evaluated with the task's variables. */
+  expressions?: EvaluatedExpressions;
 }
 
 export class TaskPrepareError extends Error {
@@ -121,7 +124,10 @@ export function prepareTask(task: Task, index: number, playScope: HostScope, fil
   // The module's strict rule, on what the variables made: the host sees nothing of a task that fails it.
   const checked = checkRenderedArgs(task.module, module.schema, rendered, leaves, { secretNames: scope.secretNames, redact: (t) => scope.redactor.redact(t) });
   if (!checked.ok) throw new TaskPrepareError(task, scope.redactor.redact(`task "${task.name}": ${checked.issues[0].message}`));
-  return { index, task, module, args: checked.data, leaves, secretValues: secretsRead(leaves, scope) };
+  // Issue 15: a control module's bare expressions, evaluated here, in the scope the arguments were rendered in.
+  const expressions = evaluateExpressions(module, checked.data, scope, task);
+  const secretValues = [...new Set([...secretsRead(leaves, scope), ...(expressions?.secretValues ?? [])])];
+  return { index, task, module, args: checked.data, leaves, secretValues, ...(expressions ? { expressions } : {}) };
 }
 
 function secretsRead(leaves: RenderedLeaf[], scope: HostScope): string[] {

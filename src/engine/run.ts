@@ -22,6 +22,7 @@ import { playFactUsage } from './fact-usage.js';
 import { planTasks } from './planner.js';
 import { selectedByTags, TaskPrepareError } from './prepare.js';
 import type { HostPlan, HostResult, Reporter, TaskResult } from './types.js';
+import { waitsOnly } from './blocks.js';
 import { BatchState } from './batch.js';
 import { controllerTransport } from './task-keywords.js';
 
@@ -360,7 +361,12 @@ function planResult(name: string, plan: HostPlan, seconds: number): HostResult {
   const tasks: TaskResult[] = plan.tasks.map((t) =>
     t.outcome === 'error'
       ? { name: t.task.name, status: 'failed', changes: [], error: t.reason }
-      : { name: t.task.name, status: t.outcome === 'ok' ? 'ok' : t.outcome === 'skipped' || t.runsIf ? 'skipped' : 'changed', changes: t.changes },
+      : {
+          name: t.task.name,
+          // Issue 15: a wait (pause, wait_for) is no change to come.
+          status: t.outcome === 'ok' || waitsOnly(t) ? 'ok' : t.outcome === 'skipped' || t.runsIf ? 'skipped' : 'changed',
+          changes: waitsOnly(t) ? [] : t.changes,
+        },
   );
   return tally(
     name,

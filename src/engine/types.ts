@@ -39,6 +39,8 @@ export interface TaskPlan {
   runsIf?: string;
   /** Issue 15: what `register:` adds for a read-only module (stat's `stat`), from the facts read (never printed or saved). */
   registered?: Record<string, unknown>;
+  /** Issue 15: what the task prints (debug's msg, assert's success_msg), redacted; the report layer escapes it. */
+  message?: string;
 }
 
 export interface LoopItemRef {
@@ -82,6 +84,8 @@ export interface TaskResult {
   handler?: boolean;
   /** Issue 15: the plan's `registered` of the ok task that ran (never printed). */
   registered?: Record<string, unknown>;
+  /** Issue 15: what the task printed (debug, assert), redacted; the report layer escapes it. */
+  message?: string;
 }
 
 export interface HostResult {

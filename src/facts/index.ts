@@ -10,6 +10,7 @@ import { pkgMgr } from './pkg-mgr.js';
 import { file } from './file.js';
 import { hostFacts } from './host-facts.js';
 import { linkSource } from './link-source.js';
+import { listening } from './listening.js';
 import { treeAttrs } from './tree-attrs.js';
 import { commandGuards } from './guards.js';
 import { packages } from './packages.js';
@@ -51,6 +52,7 @@ export const facts: Record<string, Fact<any, unknown>> = Object.fromEntries(
     debconfShow,
     dpkgSelection,
     pkgMgr,
+    listening,
   ].map((f) => [f.name, f]),
 );
 

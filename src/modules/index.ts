@@ -11,6 +11,9 @@ import { copy } from './copy.js';
 import { cron } from './cron.js';
 import { debconf } from './debconf.js';
 import { dpkg_selections } from './dpkg_selections.js';
+import { assert } from './assert.js';
+import { debug } from './debug.js';
+import { fail } from './fail.js';
 import { file } from './file.js';
 import { group } from './group.js';
 import { ini_file } from './ini_file.js';
@@ -18,6 +21,7 @@ import { hostname } from './hostname.js';
 import { lineinfile } from './lineinfile.js';
 import { package_ } from './package.js';
 import { package_facts } from './package_facts.js';
+import { pause } from './pause.js';
 import { postconf } from './postconf.js';
 import { replace } from './replace.js';
 import { service } from './service.js';
@@ -32,6 +36,7 @@ import { timezone } from './timezone.js';
 import type { Module } from './types.js';
 import { user } from './user.js';
 import { ufw } from './ufw.js';
+import { wait_for } from './wait_for.js';
 
 export const modules = {
   apt,
@@ -64,6 +69,11 @@ export const modules = {
   package: package_,
   debconf,
   dpkg_selections,
+  debug,
+  assert,
+  fail,
+  pause,
+  wait_for,
 } satisfies Record<string, Module>;
 
 export type ModuleName = keyof typeof modules;

@@ -53,10 +53,23 @@ export interface Change {
   diff?: string;
   /** True when before/after/diff were withheld because they involve a secret. */
   secret?: boolean;
+  /**
+   * Issue 15: a wait, not a change (pause's sleep, wait_for's poll): apply runs its steps, but the
+   * task reports ok, notifies nothing, and a plan does not count it as a change to come.
+   */
+  wait?: boolean;
 }
 
 export type Step =
-  | { kind: 'exec'; command: string; stdin?: Buffer | string; /** shown instead of the command */ describe: string }
+  | {
+      kind: 'exec';
+      command: string;
+      stdin?: Buffer | string;
+      /** shown instead of the command */
+      describe: string;
+      /** Issue 15: the task's whole failure message when the command exits non-zero (wait_for's timeout, as Ansible words it). */
+      failsWith?: string;
+    }
   | { kind: 'write'; path: string; content: Buffer | string; mode?: string; owner?: string; group?: string; describe: string }
   /**
    * One item of work the module's `merge` combines with the others of its group into real
@@ -90,6 +103,24 @@ export interface ModuleContext {
    * point at the template file's own line and column.
    */
   renderTemplate(src: string, options: TemplateFileOptions): string;
+  /**
+   * Issue 15: a Jinja condition the module declared in `expressions`, evaluated exactly as `when`
+   * is, with the task's variables (registered values too). Throws ModuleError when it cannot be.
+   */
+  condition(expr: string): boolean;
+  /**
+   * Issue 15: the value of a variable expression the module declared in `expressions` (debug's
+   * `var`), or `{ undefined: true }`-like absence: undefined when it is not defined.
+   */
+  value(expr: string): { defined: true; value: unknown } | { defined: false };
+}
+
+/** Issue 15: the bare Jinja expressions in a task's arguments that the engine evaluates for the module. */
+export interface Expressions {
+  /** Conditions, evaluated as `when` is (assert's `that`). */
+  conditions?: string[];
+  /** Variable expressions whose value the module shows (debug's `var`). */
+  values?: string[];
 }
 
 /** The template module's rendering options (Ansible's names, in plumb's spelling). */
@@ -154,7 +185,24 @@ export interface Module<A = any, F = any> {
    * Issue 15: a read-only module whose `register:` holds more than changed/failed (stat's
    * `stat` dict), from its fact values; the engine adds it to the registered result.
    */
-  registers?(args: A, facts: FactValues<F>): Record<string, unknown>;
+  registers?(args: A, facts: FactValues<F>, ctx: ModuleContext): Record<string, unknown>;
+  /**
+   * Issue 15: the message the task prints (debug's msg, assert's success_msg), shown in the plan
+   * and the apply output; the engine redacts it, the report layer escapes it.
+   */
+  message?(args: A, facts: FactValues<F>, ctx: ModuleContext): string | undefined;
+  /**
+   * Issue 15: the bare Jinja expressions in the arguments (not `{{ }}` templates) that `ctx.condition`
+   * and `ctx.value` answer. The engine evaluates them with the task's variables when it renders the
+   * arguments, so what they read decides secrecy and, in a play with register, "known after apply".
+   */
+  expressions?(args: A): Expressions;
+  /**
+   * Issue 15: a control module (debug, assert, fail): it reads nothing on the host and changes
+   * nothing, so it is decided from variables alone; when they are known only after apply, the plan
+   * says so (the task is ok in the plan and decided when apply reaches it).
+   */
+  control?: boolean;
 }
 
 /** Declare a module; typed so that `plan` sees exactly the facts `facts` asked for. */

@@ -22,6 +22,8 @@ function hostList(names: string[]): string {
 function taskLine(t: TaskResult): string | undefined {
   const label = f(t.handler ? `handler ${t.name}` : t.name);
   if (t.status === 'failed') return `${t.ignored ? 'failed (ignored)' : t.rescued ? 'failed (rescued)' : 'FAILED'} ${label}${t.error ? `: ${f(t.error)}` : ''}`;
+  // Issue 15: what a task printed (debug, assert) is part of what happened.
+  if (t.status === 'ok' && t.message !== undefined) return `ok ${label}: ${f(t.message)}`;
   if (t.status !== 'changed') return undefined;
   return `changed ${label}${t.changes.length ? `: ${t.changes.map((c) => f(c.summary)).join('; ')}` : ''}`;
 }

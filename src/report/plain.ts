@@ -55,7 +55,8 @@ export class PlainReporter implements Reporter {
     } else if (r.status === 'changed') {
       this.write(`${who}: changed ${label}${r.changes.length ? ': ' + r.changes.map((c) => f(c.summary)).join('; ') : ''}`);
     } else {
-      this.write(`${who}: ${r.status} ${label}`);
+      // Issue 15: what the task printed (debug, assert), on the task's line.
+      this.write(`${who}: ${r.status} ${label}${r.message !== undefined ? `: ${f(r.message)}` : ''}`);
     }
   }
   hostDone(r: HostResult): void {

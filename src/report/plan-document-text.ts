@@ -7,6 +7,7 @@
 import type { PlanDocument, PlanDocumentHost } from '../engine/plan-schema.js';
 import { EXIT } from '../errors.js';
 import { escapeControl } from './escape.js';
+import { waitsOnly } from '../engine/blocks.js';
 
 const f = (text: string) => escapeControl(text, { oneLine: true });
 const LISTED_HOSTS = 8;
@@ -19,12 +20,17 @@ function hostLines(h: PlanDocumentHost): string[] {
       lines.push(`  ? ${f(t.name)} — may run (if ${f(t.runs_if)})${t.outcome === 'ok' ? ': no change' : t.outcome === 'change' ? ': would change' : `: ${f(t.reason ?? '')}`}`);
       continue;
     }
+    // Issue 15: what a task prints (debug, assert).
+    if (t.message !== undefined && t.outcome === 'ok') {
+      lines.push(`  > ${f(t.name)}: ${f(t.message)}`);
+      continue;
+    }
     if (t.outcome === 'ok' || t.outcome === 'skipped') continue;
     if (t.outcome === 'may-change' || t.outcome === 'error') {
       lines.push(`  ${t.outcome === 'error' ? '!' : '?'} ${f(t.name)} — ${t.outcome === 'error' ? 'cannot apply' : 'may change'}: ${f(t.reason ?? '')}`);
       continue;
     }
-    lines.push(`  ~ ${f(t.name)}`);
+    lines.push(`  ${waitsOnly(t) ? '=' : '~'} ${f(t.name)}`);
     for (const c of t.changes) {
       lines.push(`      ${f(c.summary)}`);
       if (c.diff)
@@ -53,7 +59,7 @@ export function planDocumentText(doc: PlanDocument): string {
     const hosts = doc.hosts.filter((h) => h.play_index === playIndex);
     const groups = new Map<string, { names: string[]; lines: string[] }>();
     for (const h of hosts) {
-      if (h.status === 'unchanged') continue;
+      if (h.status === 'unchanged' && !h.tasks.some((t) => t.message !== undefined || waitsOnly(t))) continue;
       const lines = hostLines(h);
       if (!lines.length) continue;
       const key = lines.join('\n');

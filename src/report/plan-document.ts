@@ -65,6 +65,7 @@ export function buildPlanDocument(input: DocumentInput): PlanDocument {
         outcome: t.outcome,
         ...(t.item ? { item: t.item } : {}),
         ...(t.reason ? { reason: t.reason } : {}),
+        ...(t.message !== undefined ? { message: t.message } : {}),
         ...(t.runsIf ? { runs_if: t.runsIf } : {}),
         changes: t.changes.map((c) => ({
           summary: c.summary,
@@ -73,6 +74,7 @@ export function buildPlanDocument(input: DocumentInput): PlanDocument {
           ...(c.secret || c.after === undefined ? {} : { after: c.after }),
           ...(c.secret || !c.diff ? {} : { diff: c.diff }),
           ...(c.secret ? { secret: true } : {}),
+          ...(c.wait ? { wait: true } : {}),
         })),
       })),
       handlers: p.handlers.map((h) => ({ name: h.name, runs: h.runs, because: h.because, ...(h.at ? { at: h.at } : {}) })),

@@ -13,6 +13,7 @@
  * terminal outputs.
  */
 import { escapeControl } from './escape.js';
+import { waitsOnly } from '../engine/blocks.js';
 import type { PlanDocument, PlanDocumentHost } from '../engine/plan-schema.js';
 
 const LISTED_HOSTS = 8;
@@ -64,6 +65,11 @@ function hostBody(h: PlanDocumentHost): string[] {
       );
       continue;
     }
+    // Issue 15: what a task prints (debug, assert).
+    if (t.message !== undefined && t.outcome === 'ok') {
+      lines.push(`- **${md(t.name)}**: ${md(t.message)}`);
+      continue;
+    }
     if (t.outcome === 'ok' || t.outcome === 'skipped') continue;
     if (t.outcome === 'may-change') {
       lines.push(`- **${md(t.name)}** — may change: ${md(t.reason ?? '')}`);
@@ -73,7 +79,7 @@ function hostBody(h: PlanDocumentHost): string[] {
       lines.push(`- **${md(t.name)}** — cannot apply: ${md(t.reason ?? '')}`);
       continue;
     }
-    lines.push(`- **${md(t.name)}**`);
+    lines.push(`- **${md(t.name)}**${waitsOnly(t) ? ' — waits, changes nothing' : ''}`);
     for (const c of t.changes) {
       lines.push(`  - ${md(c.summary)}`);
       if (c.diff)
@@ -110,7 +116,8 @@ export function planMarkdown(doc: PlanDocument): string {
     const groups = new Map<string, { names: string[]; body: string[] }>();
     let unchanged = 0;
     for (const h of hosts) {
-      if (h.status === 'unchanged') {
+      // Issue 15: a host that only prints something (debug) is shown, not counted as unchanged.
+      if (h.status === 'unchanged' && !h.tasks.some((t) => t.message !== undefined || waitsOnly(t))) {
         unchanged++;
         continue;
       }

@@ -1,6 +1,6 @@
 /** The plan as plain text, for a terminal. Host-derived text is escaped field by field: see escape.ts. */
 import type { HostPlan } from '../engine/types.js';
-import { countsAsChange } from '../engine/blocks.js';
+import { countsAsChange, waitsOnly } from '../engine/blocks.js';
 import { escapeControl } from './escape.js';
 
 /** One field on one line: a newline inside it must not start a line that looks like plumb's. */
@@ -53,13 +53,19 @@ function hostPlanLines(plan: HostPlan, options: { diffs?: boolean; showOk?: bool
       for (const c of t.outcome === 'change' ? t.changes : []) lines.push(`      ${f(c.summary)}`);
       continue;
     }
+    // Issue 15: what a task prints (debug, assert) is shown whatever its outcome, on its own line.
+    if (t.message !== undefined && t.outcome === 'ok') {
+      lines.push(`  > ${f(t.task.name)}: ${f(t.message)}`);
+      continue;
+    }
     if (t.outcome === 'ok' && !options.showOk) continue;
     if (t.outcome === 'skipped' && !options.showOk) continue;
     if (t.outcome === 'may-change' || t.outcome === 'error') {
       lines.push(`  ${MARK[t.outcome]} ${f(t.task.name)} — ${t.outcome === 'error' ? 'cannot apply' : 'may change'}: ${f(t.reason ?? '')}`);
       continue;
     }
-    lines.push(`  ${MARK[t.outcome]} ${f(t.task.name)}${t.outcome === 'skipped' ? ` (${f(t.reason ?? '')})` : ''}`);
+    // Issue 15: a wait (pause, wait_for) is marked "=": apply waits, nothing changes.
+    lines.push(`  ${waitsOnly(t) ? '=' : MARK[t.outcome]} ${f(t.task.name)}${t.outcome === 'skipped' ? ` (${f(t.reason ?? '')})` : ''}`);
     for (const c of t.changes) {
       lines.push(`      ${f(c.summary)}`);
       if (options.diffs && c.diff)

@@ -15,10 +15,21 @@ export interface ConformanceCase {
    */
   then?: Record<string, unknown>;
   /**
-   * The module cannot work on a fleet host (systemd_service: the fleet has no systemd): plan and
-   * apply must fail with this message and change nothing, instead of the usual contract.
+   * Issue 15, control modules. A task that only waits (pause, wait_for) changes nothing: its plan
+   * exits 0 and shows "=" (a wait), not "~". `during` is started on the host, in the background,
+   * just before apply: what the wait waits for (a file appearing, a port listening); the check
+   * then differs because of it, and the next plan shows the wait satisfied.
    */
-  fails?: string;
+  waits?: { during?: string; /** apply takes at least this long */ minSeconds?: number };
+  /**
+   * Issue 15: a task that fails on purpose (fail, a false assert), or a module that cannot work on
+   * a fleet host (systemd_service: the fleet has no systemd). The plan already shows the host
+   * failing with `message` (exit 1) and changes nothing; apply fails it with the same message
+   * before any `then` task runs, so the check is the same before and after.
+   */
+  fails?: { message: string };
+  /** Issue 15: the plan and apply outputs print this (debug, assert). */
+  prints?: string;
 }
 
 export const conformanceCases: ConformanceCase[] = [
@@ -174,13 +185,13 @@ export const conformanceCases: ConformanceCase[] = [
     module: 'systemd_service',
     task: { systemd_service: { name: 'ssh', state: 'restarted', daemon_reload: true } },
     check: 'ls /run/systemd/system 2>&1 || true',
-    fails: 'systemd is not running on this host',
+    fails: { message: 'systemd is not running on this host' },
   },
   {
     module: 'systemd',
     task: { systemd: { daemon_reload: true } },
     check: 'ls /run/systemd/system 2>&1 || true',
-    fails: 'systemd is not running on this host',
+    fails: { message: 'systemd is not running on this host' },
   },
   {
     module: 'setup',
@@ -195,6 +206,64 @@ export const conformanceCases: ConformanceCase[] = [
     task: { service_facts: {} },
     then: { copy: { dest: '/etc/plumb-test/services', content: "{{ 'ssh' in ansible_facts.services }}\n" } },
     check: 'cat /etc/plumb-test/services 2>&1',
+  },
+  {
+    // debug prints in the plan and apply outputs; a task after it writes what it registered.
+    module: 'debug',
+    setup: 'mkdir -p /etc/plumb-test',
+    task: { debug: { msg: 'relay of {{ inventory_hostname }}' }, register: 'said' },
+    then: { copy: { dest: '/etc/plumb-test/debug', content: '{{ said.msg }}\n' } },
+    check: 'cat /etc/plumb-test/debug 2>&1',
+    prints: 'relay of ',
+  },
+  {
+    module: 'assert',
+    setup: 'mkdir -p /etc/plumb-test',
+    task: { assert: { that: ['inventory_hostname is defined', '2 > 1'], success_msg: 'host is fine' }, register: 'checked' },
+    then: { copy: { dest: '/etc/plumb-test/assert', content: '{{ checked.msg }}\n' } },
+    check: 'cat /etc/plumb-test/assert 2>&1',
+    prints: 'host is fine',
+  },
+  {
+    module: 'assert failing',
+    setup: 'mkdir -p /etc/plumb-test',
+    task: { assert: { that: ['1 > 2'], fail_msg: 'one is not above two' } },
+    then: { copy: { dest: '/etc/plumb-test/assert-failing', content: 'must not be written\n' } },
+    check: 'cat /etc/plumb-test/assert-failing 2>&1 || true',
+    fails: { message: 'one is not above two' },
+  },
+  {
+    module: 'fail',
+    setup: 'mkdir -p /etc/plumb-test',
+    task: { fail: { msg: 'refusing {{ inventory_hostname }}' } },
+    then: { copy: { dest: '/etc/plumb-test/fail', content: 'must not be written\n' } },
+    check: 'cat /etc/plumb-test/fail 2>&1 || true',
+    fails: { message: 'refusing ' },
+  },
+  {
+    module: 'pause',
+    setup: 'mkdir -p /etc/plumb-test && rm -f /etc/plumb-test/paused',
+    task: { pause: { seconds: 2 } },
+    then: { copy: { dest: '/etc/plumb-test/paused', content: 'after the pause\n' } },
+    check: 'cat /etc/plumb-test/paused 2>&1 || true',
+    waits: { minSeconds: 2 },
+  },
+  {
+    module: 'wait_for path',
+    setup: 'mkdir -p /etc/plumb-test && rm -f /etc/plumb-test/ready',
+    task: { wait_for: { path: '/etc/plumb-test/ready', timeout: 30 } },
+    check: 'cat /etc/plumb-test/ready 2>&1 || true',
+    waits: { during: 'sleep 2; echo up > /etc/plumb-test/ready' },
+  },
+  {
+    // A listener started on the host during apply (perl is essential in Debian); plumb reads /proc/net/tcp, it connects nowhere.
+    module: 'wait_for port',
+    task: { wait_for: { port: 8765, timeout: 30 } },
+    check: 'awk \'$4 == "0A" && $2 ~ /:223D$/ { print "listening" }\' /proc/net/tcp',
+    waits: {
+      during:
+        "sleep 2; exec perl -MIO::Socket::INET -e 'my $s = IO::Socket::INET->new(LocalAddr => q(127.0.0.1), LocalPort => 8765, Listen => 5, ReuseAddr => 1) or die; sleep 120'",
+    },
   },
   {
     module: 'package_facts',

@@ -42,29 +42,48 @@ describe.skipIf(!runE2E)('module conformance on a real host', { timeout: 300_000
     const args = ['-i', fleet.inventoryPath, '--known-hosts', fleet.knownHostsPath];
 
     const before = await exec(c.check);
-    if (c.fails !== undefined) {
-      // A module that cannot work on this host: both commands fail with the reason, nothing changes.
-      for (const command of ['plan', 'apply']) {
-        const r = await plumb([command, file, ...args]);
-        expect(r.code, r.stdout + r.stderr).toBe(1);
-        expect(r.stdout + r.stderr).toContain(c.fails);
-        expect(await exec(c.check)).toBe(before);
-      }
-      return;
-    }
     const plan = await plumb(['plan', file, ...args]);
-    expect(plan.code, plan.stdout + plan.stderr).toBe(2);
-    expect(plan.stdout).toMatch(/^\s+~ /m);
+    // Issue 15: a failing control task fails the plan; a wait alone is no change (see ConformanceCase).
+    const planExit = c.fails ? 1 : c.waits && !c.then ? 0 : 2;
+    expect(plan.code, plan.stdout + plan.stderr).toBe(planExit);
+    if (planExit === 2) expect(plan.stdout).toMatch(/^\s+~ /m);
+    if (c.waits) expect(plan.stdout).toMatch(/^\s+= /m);
+    if (c.prints) expect(plan.stdout).toMatch(new RegExp(`^\\s+> .*: ${c.prints}`, 'm'));
+    if (c.fails) expect(plan.stdout + plan.stderr).toContain(c.fails.message);
     expect(await exec(c.check)).toBe(before); // plan is check mode: nothing changed
 
+    if (c.waits?.during) {
+      // Detached, so the exec returns while it runs; its pid is kept to end it afterwards.
+      const r = await fleet.exec(host, `setsid sh -c 'echo $$ > /tmp/conformance-during.pid; ${c.waits.during.replace(/'/g, "'\\''")}' </dev/null >/dev/null 2>&1 &`);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const started = Date.now();
     const apply = await plumb(['apply', file, ...args]);
-    expect(apply.code, apply.stdout + apply.stderr).toBe(0);
-    expect(apply.stdout).toMatch(new RegExp(`^${host}\\s+changed\\s+\\d+\\s+1\\s`, 'm'));
-    const after = await exec(c.check);
-    expect(after).not.toBe(before);
+    const seconds = (Date.now() - started) / 1000;
+    try {
+      if (c.fails) {
+        expect(apply.code, apply.stdout + apply.stderr).toBe(1);
+        expect(apply.stdout + apply.stderr).toContain(c.fails.message);
+        expect(await exec(c.check)).toBe(before); // the task after the failure did not run
+        const again = await plumb(['plan', file, ...args]);
+        expect(again.code).toBe(1);
+        return;
+      }
+      expect(apply.code, apply.stdout + apply.stderr).toBe(0);
+      const changed = c.waits && !c.then ? 'ok\\s+\\d+\\s+0' : 'changed\\s+\\d+\\s+1';
+      expect(apply.stdout).toMatch(new RegExp(`^${host}\\s+${changed}\\s`, 'm'));
+      if (c.waits?.minSeconds) expect(seconds).toBeGreaterThanOrEqual(c.waits.minSeconds);
+      if (c.prints) expect(apply.stdout + apply.stderr).toContain(c.prints);
+      const after = await exec(c.check);
+      expect(after).not.toBe(before);
 
-    const again = await plumb(['plan', file, ...args]);
-    expect(again.code, again.stdout + again.stderr).toBe(0);
-    expect(await exec(c.check)).toBe(after);
+      const again = await plumb(['plan', file, ...args]);
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      // What a wait_for waited for is there now: nothing to wait for (a pause always waits).
+      if (c.waits?.during) expect(again.stdout).not.toMatch(/^\s+= /m);
+      expect(await exec(c.check)).toBe(after);
+    } finally {
+      if (c.waits?.during) await fleet.exec(host, 'kill "$(cat /tmp/conformance-during.pid)" 2>/dev/null; rm -f /tmp/conformance-during.pid; true');
+    }
   });
 });

@@ -66,6 +66,12 @@ interface Case {
   setsKeys?: string[];
   /** A module that registers what it read (stat): what `register:` adds (toMatchObject). */
   registers?: Record<string, unknown>;
+  /** Issue 15: what the task prints (debug, assert), redacted by the engine as it is here. */
+  message?: string;
+  /** Issue 15: the task prints nothing (assert with quiet). */
+  noMessage?: boolean;
+  /** Issue 15: every change is a wait (pause, wait_for): apply runs it, the task stays ok. */
+  waits?: boolean;
 }
 
 const root = join(import.meta.dirname, 'cases');
@@ -135,9 +141,17 @@ for (const moduleName of readdirSync(root).sort()) {
       if (c.stateMatches !== undefined) expect(state).toMatchObject(c.stateMatches);
       expect(secretFields ?? []).toEqual(c.secretFields ?? []);
 
+      const registered = () => {
+        expect(module.registers, `${moduleName} registers nothing`).toBeDefined();
+        const r = (module.registers as (a: unknown, f: unknown, x: unknown) => Record<string, unknown>)(args, facts, ctx);
+        expect(JSON.parse(JSON.stringify(r))).toEqual(r);
+        return r;
+      };
       if (c.error !== undefined) {
         expect(result.error).toContain(c.error);
         for (const s of secrets) expect(result.error).not.toContain(s);
+        // Issue 15: a control module that fails registers its failure (assert's assertion, evaluated_to).
+        if (c.registers !== undefined) expect(registered()).toMatchObject(c.registers);
         return;
       }
       expect(result.error).toBeUndefined();
@@ -161,12 +175,12 @@ for (const moduleName of readdirSync(root).sort()) {
         // A fact module is read-only: it never plans a change.
         expect(changes).toEqual([]);
       }
-      if (c.registers !== undefined) {
-        expect(module.registers, `${moduleName} registers nothing`).toBeDefined();
-        const registered = (module.registers as (a: unknown, f: unknown) => Record<string, unknown>)(args, facts);
-        expect(registered).toMatchObject(c.registers);
-        expect(JSON.parse(JSON.stringify(registered))).toEqual(registered);
-      }
+      if (c.registers !== undefined) expect(registered()).toMatchObject(c.registers);
+      const message = (module.message as ((a: unknown, f: unknown, x: unknown) => string | undefined) | undefined)?.(args, facts, ctx);
+      if (c.message !== undefined) expect(message === undefined ? undefined : ctx.redact(message)).toBe(c.message);
+      if (c.noMessage) expect(message).toBeUndefined();
+      if (c.waits !== undefined) expect(changes.length > 0 && changes.every((ch) => ch.wait === true)).toBe(c.waits);
+      for (const s of secrets) if (message !== undefined) expect(ctx.redact(message)).not.toContain(s);
       if (changes.length === 0) expect(steps).toEqual([]);
       else expect(steps.length, 'a change is made by some step').toBeGreaterThan(0);
 

@@ -5,7 +5,7 @@
  */
 import { parseOf, type Probed } from '../../src/facts/types.js';
 import { evaluate, type Evaluated, factRefs } from '../../src/modules/contract.js';
-import type { Module, ModuleContext } from '../../src/modules/types.js';
+import { type Module, type ModuleContext, ModuleError } from '../../src/modules/types.js';
 
 export interface FakeContextOptions {
   secrets?: string[];
@@ -14,6 +14,10 @@ export interface FakeContextOptions {
   vars?: Record<string, unknown>;
   /** Modes of local files (copy `mode: preserve`); 0644 when not given. */
   modes?: Record<string, string>;
+  /** Issue 15: what the engine evaluated the module's conditions to (assert's `that`); a string is the evaluation's error. */
+  conditions?: Record<string, boolean | string>;
+  /** Issue 15: the values of the module's variable expressions (debug's `var`); absent: not defined. */
+  values?: Record<string, unknown>;
 }
 
 export function fakeContext(options: FakeContextOptions = {}): ModuleContext & { readCount: number } {
@@ -47,6 +51,16 @@ export function fakeContext(options: FakeContextOptions = {}): ModuleContext & {
     },
     renderTemplate(src: string): string {
       return ctx.render(ctx.readLocal(src).toString('utf8'));
+    },
+    condition(expr: string): boolean {
+      const answer = options.conditions?.[expr];
+      if (answer === undefined) throw new Error(`the case gives no value for the condition ${expr}`);
+      if (typeof answer === 'string') throw new ModuleError(answer);
+      return answer;
+    },
+    value(expr: string): { defined: true; value: unknown } | { defined: false } {
+      const values = options.values ?? {};
+      return Object.hasOwn(values, expr) ? { defined: true, value: values[expr] } : { defined: false };
     },
   };
   return ctx;

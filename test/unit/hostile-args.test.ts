@@ -488,7 +488,15 @@ describe('the engine run itself (what a saved plan or any caller without validat
 });
 
 describe('every command that takes names or paths ends its options first', () => {
-  const ctx: ModuleContext = { redact: (t) => t, hasSecret: () => false, readLocal: () => Buffer.alloc(0), render: (t) => t, renderTemplate: (t) => t };
+  const ctx: ModuleContext = {
+    redact: (t) => t,
+    hasSecret: () => false,
+    readLocal: () => Buffer.alloc(0),
+    render: (t) => t,
+    renderTemplate: (t) => t,
+    condition: () => true,
+    value: () => ({ defined: false }),
+  };
   it('apt-get install, reinstall and remove put -- before the package names', () => {
     const facts = {
       status: { postfix: { status: 'installed', version: '1' }, 'sasl2-bin': { status: null, version: null } },
