@@ -1,4 +1,7 @@
 /** Every fact, by name: the data-case runner (test/facts) and the docs look them up here. */
+import { aptSources } from './apt-sources.js';
+import { archive } from './archive.js';
+import { checksum } from './checksum.js';
 import { aptCacheAge, aptPolicy, dpkgStatus, dpkgVerify } from './dpkg.js';
 import { file } from './file.js';
 import { hostFacts } from './host-facts.js';
@@ -13,10 +16,25 @@ import { stat } from './stat.js';
 import type { Fact } from './types.js';
 
 export const facts: Record<string, Fact<any, unknown>> = Object.fromEntries(
-  [hostFacts, file, dpkgStatus, dpkgVerify, aptPolicy, aptCacheAge, serviceStatus, postconfValues, commandGuards, services, packages, linkSource, treeAttrs, stat].map((f) => [
-    f.name,
-    f,
-  ]),
+  [
+    hostFacts,
+    file,
+    dpkgStatus,
+    dpkgVerify,
+    aptPolicy,
+    aptCacheAge,
+    serviceStatus,
+    postconfValues,
+    commandGuards,
+    services,
+    packages,
+    linkSource,
+    treeAttrs,
+    stat,
+    aptSources,
+    archive,
+    checksum,
+  ].map((f) => [f.name, f]),
 );
 
 export * from './types.js';

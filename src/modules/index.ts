@@ -4,10 +4,13 @@
  * all read the module's own declaration.
  */
 import { apt } from './apt.js';
+import { apt_repository } from './apt_repository.js';
 import { blockinfile } from './blockinfile.js';
 import { command } from './command.js';
 import { copy } from './copy.js';
+import { deb822_repository } from './deb822_repository.js';
 import { file } from './file.js';
+import { get_url } from './get_url.js';
 import { lineinfile } from './lineinfile.js';
 import { package_facts } from './package_facts.js';
 import { postconf } from './postconf.js';
@@ -18,6 +21,7 @@ import { setup } from './setup.js';
 import { shell } from './shell.js';
 import { stat } from './stat.js';
 import { template } from './template.js';
+import { unarchive } from './unarchive.js';
 import type { Module } from './types.js';
 
 export const modules = {
@@ -36,6 +40,11 @@ export const modules = {
   setup,
   service_facts,
   package_facts,
+  // Issue 15: apt repositories, downloads and archives.
+  apt_repository,
+  deb822_repository,
+  get_url,
+  unarchive,
 } satisfies Record<string, Module>;
 
 export type ModuleName = keyof typeof modules;
