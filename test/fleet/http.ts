@@ -5,10 +5,12 @@
  * answers them, so Ansible's conditional GET meets a real 304. Requests are recorded, so a
  * test can tell how often the host fetched.
  */
+import { spawn } from 'node:child_process';
 import { createReadStream, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface FileServer {
   /** http://HOST:PORT, no trailing slash. */
@@ -52,6 +54,29 @@ export async function startFileServer(root: string, host: string): Promise<FileS
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
+      }),
+  };
+}
+
+/** The same server in a child process (so a caller may block its own event loop meanwhile); close() ends that process. */
+export async function startFileServerProcess(root: string, host: string): Promise<Omit<FileServer, 'requests'>> {
+  const main = fileURLToPath(new URL('./http-main.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), main, root, host], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(out.split('\n')[0]);
+    });
+    child.once('exit', (code) => reject(new Error(`the file server exited (${code}) before it listened`)));
+  });
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
       }),
   };
 }
