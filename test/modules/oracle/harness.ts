@@ -62,8 +62,9 @@ export interface RunState {
   tree: string[];
 }
 
-export interface CaseResult {
-  case: OracleCase;
+/** One case's four runs (first and second, per tool) and whether they agree. */
+export interface CaseResult<C extends { id: string; module: string } = OracleCase> {
+  case: C;
   ansible: [RunState, RunState];
   plumb: [RunState, RunState];
   agree: boolean;
@@ -108,7 +109,7 @@ export function loadCases(): OracleCase[] {
 let served: { server: Awaited<ReturnType<typeof startFileServerProcess>>; root: string } | undefined;
 
 /** Every string in `value` with the placeholders replaced; `files` is relative to the playbook, in `scratch`'s work directory. */
-function substitute(value: unknown, dir: string, files: string, scratch = ''): unknown {
+export function substitute(value: unknown, dir: string, files: string, scratch = ''): unknown {
   if (typeof value === 'string') {
     const abs = join(dirname(scratch), files);
     const http = served ? `${served.server.url}/${relative(served.root, abs)}` : '@HTTP@';
@@ -210,32 +211,62 @@ function batches(cases: OracleCase[]): Batch[] {
   return [...by.entries()].map(([umask, list]) => ({ umask, cases: list }));
 }
 
-const hostOf = (i: number) => `case${String(i).padStart(3, '0')}`;
+/** The inventory name of case i of a batch, the same in both tools. */
+export const hostOf = (i: number) => `case${String(i).padStart(3, '0')}`;
 
-/** One playbook with one play per case, each on its own host and scratch directory. */
-function playbook(cases: OracleCase[], scratch: string, first = 0, skip: Set<number> = new Set()): string {
-  const plays = cases.flatMap((c, n) => {
-    const i = first + n;
-    if (skip.has(i)) return [];
-    return [
-      {
-        name: c.id,
-        hosts: hostOf(i),
-        gather_facts: false,
-        ...(Object.keys(c.vars).length ? { vars: c.vars } : {}),
-        tasks: [{ name: c.id, ...(substitute(c.task, join(scratch, hostOf(i)), `files-${hostOf(i)}`, scratch) as object) }],
-      },
-    ];
-  });
+/** One case's task as both tools run it: on inventory host `host`, placeholders already replaced. */
+export interface CaseTask {
+  id: string;
+  host: string;
+  task: object;
+  vars: Record<string, unknown>;
+  gatherFacts?: boolean;
+}
+
+/** plumb's playbook: one play per case, on its own host. */
+export function plumbCasePlaybook(tasks: CaseTask[]): string {
+  const plays = tasks.map((t) => ({
+    name: t.id,
+    hosts: t.host,
+    gather_facts: t.gatherFacts ?? false,
+    ...(Object.keys(t.vars).length ? { vars: t.vars } : {}),
+    tasks: [{ name: t.id, ...t.task }],
+  }));
   return stringify(plays, { lineWidth: 0 });
+}
+
+/**
+ * Ansible runs plays one after another, so one play per case would run the cases one at a time:
+ * its playbook is one play over every case host with the free strategy, each host including
+ * its own case's task file (a failed case stops only its host, as in plumb). A case that reads
+ * facts gathers them first in its own file (setup reports ok, so the outcome is the task's).
+ */
+export function ansibleCasePlaybook(tasks: CaseTask[], work: string): string {
+  for (const t of tasks) {
+    const task = { name: t.id, ...t.task };
+    const withVars = Object.keys(t.vars).length ? { block: [task], vars: t.vars } : task;
+    writeFileSync(join(work, `task-${t.host}.yml`), stringify([...(t.gatherFacts ? [{ setup: {} }] : []), withVars], { lineWidth: 0 }));
+  }
+  return stringify([{ name: 'cases', hosts: 'all', gather_facts: false, strategy: 'free', tasks: [{ include_tasks: 'task-{{ inventory_hostname }}.yml' }] }]);
+}
+
+const scratchTasks = (cases: OracleCase[], scratch: string, first = 0): CaseTask[] =>
+  cases.map((c, n) => {
+    const host = hostOf(first + n);
+    return { id: c.id, host, task: substitute(c.task, join(scratch, host), `files-${host}`, scratch) as object, vars: c.vars };
+  });
+
+/** plumb's playbook for a batch, leaving out the cases in `skip` (by index). */
+function playbook(cases: OracleCase[], scratch: string, first = 0, skip: Set<number> = new Set()): string {
+  return plumbCasePlaybook(scratchTasks(cases, scratch, first).filter((_, n) => !skip.has(first + n)));
 }
 
 function inventory(cases: OracleCase[]): string {
   return cases.map((_, i) => `${hostOf(i)} ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n`).join('');
 }
 
-/** The outcome per host from a recap of `host ... ok=N changed=N ... failed=N` (Ansible) or a plumb table row. */
-function ansibleOutcomes(stdout: string, count: number): Outcome[] {
+/** The outcome per host (case i runs on hostOf(i)) from Ansible's recap lines `host : ok=N changed=N unreachable=N failed=N`. */
+export function ansibleOutcomes(stdout: string, count: number): Outcome[] {
   const out: Outcome[] = [];
   for (let i = 0; i < count; i++) {
     const m = new RegExp(`^${hostOf(i)}\\s+: ok=(\\d+)\\s+changed=(\\d+)\\s+unreachable=(\\d+)\\s+failed=(\\d+)`, 'm').exec(stdout);
@@ -245,7 +276,8 @@ function ansibleOutcomes(stdout: string, count: number): Outcome[] {
   return out;
 }
 
-function plumbOutcomes(stdout: string, count: number, refused: Set<number>): Outcome[] {
+/** The same from plumb's recap table rows; a case plumb refused at validate counts as failed. */
+export function plumbOutcomes(stdout: string, count: number, refused: Set<number>): Outcome[] {
   const out: Outcome[] = [];
   for (let i = 0; i < count; i++) {
     if (refused.has(i)) {
@@ -259,23 +291,9 @@ function plumbOutcomes(stdout: string, count: number, refused: Set<number>): Out
   return out;
 }
 
-/**
- * Ansible runs plays one after another, so one play per case would run the cases one at a time:
- * its playbook is one play over every case host with the free strategy, each host including
- * its own case's task file (a failed case stops only its host, as in plumb).
- */
-function ansiblePlaybook(cases: OracleCase[], scratch: string, work: string): string {
-  cases.forEach((c, i) => {
-    const task = { name: c.id, ...(substitute(c.task, join(scratch, hostOf(i)), `files-${hostOf(i)}`, scratch) as object) };
-    const withVars = Object.keys(c.vars).length ? { block: [task], vars: c.vars } : task;
-    writeFileSync(join(work, `task-${hostOf(i)}.yml`), stringify([withVars], { lineWidth: 0 }));
-  });
-  return stringify([{ name: 'cases', hosts: 'all', gather_facts: false, strategy: 'free', tasks: [{ include_tasks: 'task-{{ inventory_hostname }}.yml' }] }]);
-}
-
 function writeWork(work: string, b: Batch, scratch: string, forAnsible: boolean): void {
   mkdirSync(work, { recursive: true });
-  writeFileSync(join(work, 'play.yml'), forAnsible ? ansiblePlaybook(b.cases, scratch, work) : playbook(b.cases, scratch));
+  writeFileSync(join(work, 'play.yml'), forAnsible ? ansibleCasePlaybook(scratchTasks(b.cases, scratch), work) : playbook(b.cases, scratch));
   writeFileSync(join(work, 'hosts.ini'), inventory(b.cases));
   b.cases.forEach((c, i) => {
     for (const [name, text] of Object.entries(c.files)) {
@@ -291,29 +309,33 @@ function writeWork(work: string, b: Batch, scratch: string, forAnsible: boolean)
   });
 }
 
+/** No developer settings (ansible.cfg, ANSIBLE_*) may change what the oracle does. */
+export function ansibleEnv(): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LANG: 'C.UTF-8',
+    ANSIBLE_CONFIG: resolve(repoRoot, 'test/oracle/neutral.cfg'),
+    ANSIBLE_NOCOLOR: '1',
+    ANSIBLE_LOCALHOST_WARNING: 'false',
+    ANSIBLE_HOST_KEY_CHECKING: 'false',
+    ANSIBLE_RETRY_FILES_ENABLED: 'false',
+    ANSIBLE_PIPELINING: 'true',
+  };
+}
+
 function runAnsible(work: string, umask: string): string {
   const r = spawnSync('sh', ['-c', `umask ${umask} && exec ansible-playbook -i hosts.ini -f 8 play.yml`], {
     cwd: work,
     encoding: 'utf8',
-    // No developer settings (ansible.cfg, ANSIBLE_*) may change what the oracle does.
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      LANG: 'C.UTF-8',
-      ANSIBLE_CONFIG: resolve(repoRoot, 'test/oracle/neutral.cfg'),
-      ANSIBLE_NOCOLOR: '1',
-      ANSIBLE_LOCALHOST_WARNING: 'false',
-      ANSIBLE_HOST_KEY_CHECKING: 'false',
-      ANSIBLE_RETRY_FILES_ENABLED: 'false',
-      ANSIBLE_PIPELINING: 'true',
-    },
+    env: ansibleEnv(),
     maxBuffer: 64 << 20,
   });
   if (r.error) throw r.error;
   return r.stdout;
 }
 
-const plumbEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', CI: 'true', NO_COLOR: '1' };
+export const plumbEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', CI: 'true', NO_COLOR: '1' };
 
 async function runPlumb(work: string, umask: string): Promise<string> {
   const old = process.umask(parseInt(umask, 8));
@@ -342,14 +364,14 @@ async function refusedByPlumb(work: string, cases: OracleCase[], scratch: string
   return refused;
 }
 
-function describeDifference(a: [RunState, RunState], p: [RunState, RunState]): string {
+export function describeDifference(a: [RunState, RunState], p: [RunState, RunState]): string {
   const parts: string[] = [];
   for (const run of [0, 1] as const) {
     const label = run === 0 ? 'first run' : 'second run';
     if (a[run].outcome !== p[run].outcome) parts.push(`${label}: Ansible ${a[run].outcome}, plumb ${p[run].outcome}`);
     const onlyA = a[run].tree.filter((l) => !p[run].tree.includes(l));
     const onlyP = p[run].tree.filter((l) => !a[run].tree.includes(l));
-    if (onlyA.length || onlyP.length) parts.push(`${label} files: Ansible ${JSON.stringify(onlyA)} plumb ${JSON.stringify(onlyP)}`);
+    if (onlyA.length || onlyP.length) parts.push(`${label} state: Ansible ${JSON.stringify(onlyA)} plumb ${JSON.stringify(onlyP)}`);
   }
   return parts.join('; ');
 }
@@ -399,8 +421,8 @@ export interface KnownDifferences {
   differences: Array<{ reason: string; cases: string[] }>;
 }
 
-export function readKnownDifferences(): KnownDifferences {
-  const k = parse(readFileSync(knownDifferencesFile, 'utf8')) as KnownDifferences | null;
+export function readKnownDifferences(file = knownDifferencesFile): KnownDifferences {
+  const k = parse(readFileSync(file, 'utf8')) as KnownDifferences | null;
   return { differences: k?.differences ?? [] };
 }
 
