@@ -101,9 +101,18 @@ export function suggestFilename(source: string): string {
     .join('_');
 }
 
-function refreshStep(): Step {
-  const line = `${SBIN_PATH}; DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=120 update && mkdir -p ${quote(posix.dirname(APT_STAMP))} && touch ${quote(APT_STAMP)}`;
-  return { kind: 'exec', command: line, describe: 'apt-get update' };
+/** apt-get update; when it fails, the lists this task changed are put back and the task fails, as in Ansible. */
+function refreshStep(touched: ReadonlyArray<readonly [string, SourceFile | undefined]>): Step {
+  const update = `${SBIN_PATH}; DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=120 update`;
+  const line = [
+    `if ! (${update}); then`,
+    restoreScript(touched),
+    "echo 'apt_repository: apt-get update failed; the source lists were put back as they were' >&2",
+    'exit 1',
+    'fi',
+    `mkdir -p ${quote(posix.dirname(APT_STAMP))} && touch ${quote(APT_STAMP)}`,
+  ].join('\n');
+  return { kind: 'exec', command: line, describe: 'apt-get update (the lists are put back if it fails)' };
 }
 
 /** Every list's lines once the task is done, by path (the target list added when the line goes there). */
@@ -136,20 +145,27 @@ function plan(args: AptRepositoryArgs, sources: AptSources, ctx: ModuleContext):
   const target = posix.join(SOURCES_DIR, `${args.filename ?? suggestFilename(wanted.source)}.list`);
   const byPath = new Map(sources.files.map((f) => [f.path, f]));
   const after = listsAfter(args, sources.files, wanted.source, '', target);
+  const normalised = (f: SourceFile) => dump(splitLines(f.content).map(parseLine));
+  const changed = [...after].some(([path, lines]) => {
+    const file = byPath.get(path);
+    return file === undefined ? lines.length > 0 : normalised(file) !== dump(lines);
+  });
+  if (!changed) return [];
+  // As Ansible's save(): once anything changes, every list is written in the normalised form and an empty one is deleted.
   const out: Planned[] = [];
   for (const [path, lines] of after) {
     const file = byPath.get(path);
-    const before = file ? dump(splitLines(file.content).map(parseLine)) : undefined;
     const text = dump(lines);
-    if ((before ?? '') === text && file !== undefined) continue;
+    const ours = file === undefined || normalised(file) !== text;
     if (lines.length === 0) {
       if (file === undefined) continue;
       out.push({
-        change: { summary: `remove ${path} (no lines left)`, target: path, diff: unifiedDiff(path, file.content, '') },
+        change: { summary: ours ? `remove ${path} (no lines left)` : `remove ${path} (empty list)`, target: path, diff: ctx.redact(unifiedDiff(path, file.content, '')) },
         steps: [{ kind: 'exec', command: `rm -f -- ${quote(path)}`, describe: `remove ${path}` }],
       });
       continue;
     }
+    if (file !== undefined && file.content === text) continue;
     // Ansible sets `mode` only on the file it added the line to, and a new file otherwise gets what the umask gives.
     const added =
       path === target &&
@@ -161,7 +177,8 @@ function plan(args: AptRepositoryArgs, sources: AptSources, ctx: ModuleContext):
       );
     const mode = added && args.mode !== undefined ? wantedMode(args.mode, file ? { type: 'file', mode: file.mode } : { type: 'absent', umask: sources.umask }, false) : file?.mode;
     const newMode = mode ?? (sources.umask ? (0o666 & ~parseInt(sources.umask, 8)).toString(8).padStart(4, '0') : undefined);
-    const summary = file ? `${args.state === 'absent' ? 'remove' : 'add'} ${ctx.redact(wanted.source)} in ${path}` : `create ${path} with ${ctx.redact(wanted.source)}`;
+    const verb = args.state === 'absent' ? 'remove' : 'add';
+    const summary = !ours ? `rewrite ${path} in normalised form` : file ? `${verb} ${ctx.redact(wanted.source)} in ${path}` : `create ${path} with ${ctx.redact(wanted.source)}`;
     const write: Step = {
       kind: 'write',
       path,
@@ -172,8 +189,22 @@ function plan(args: AptRepositoryArgs, sources: AptSources, ctx: ModuleContext):
     };
     out.push({ change: { summary, target: path, diff: ctx.redact(unifiedDiff(path, file?.content, text)) }, steps: [write] });
   }
-  if (out.length > 0 && args.update_cache) out.push({ change: { summary: 'update apt cache (sources changed)', target: 'apt cache' }, steps: [refreshStep()] });
+  if (args.update_cache) {
+    const touched = out.map((p) => p.change.target);
+    out.push({ change: { summary: 'update apt cache (sources changed)', target: 'apt cache' }, steps: [refreshStep(touched.map((t) => [t, byPath.get(t)] as const))] });
+  }
   return out;
+}
+
+/** Shell that puts the lists back as they were before this task (Ansible's revert when apt-get update fails). */
+function restoreScript(touched: ReadonlyArray<readonly [string, SourceFile | undefined]>): string {
+  return touched
+    .map(([path, file]) => {
+      if (file === undefined) return `rm -f -- ${quote(path)}`;
+      const owner = `${file.uid}:${file.gid}`;
+      return `printf %s ${quote(Buffer.from(file.content).toString('base64'))} | base64 -d > ${quote(path)} && chmod ${file.mode} ${quote(path)} && chown ${owner} ${quote(path)}`;
+    })
+    .join('\n');
 }
 
 export const apt_repository = defineModule<AptRepositoryArgs, { sources: AptSources }>({
@@ -182,8 +213,6 @@ export const apt_repository = defineModule<AptRepositoryArgs, { sources: AptSour
   schema: aptRepositoryArgs,
   aliases: { 'update-cache': 'update_cache' },
   differences: [
-    'Only the list files whose lines change are written (Ansible rewrites every list in its normalised form whenever it changes one, and deletes empty ones).',
-    'A failed apt-get update after a change leaves the new line in place (Ansible puts the lists back as they were).',
     'Not supported: `ppa:` repositories (they need Launchpad and apt-key), `codename`, `validate_certs`, `install_python_apt`, update_cache retries; `filename` cannot hold a /.',
   ],
   title: (args) => String(args.repo ?? ''),

@@ -30,7 +30,8 @@ const SUITE = 'bookworm';
  */
 const IMAGE_PACKAGES = ['openssh-server', 'ca-certificates', 'python3', 'procps'];
 /** Installing these is plumb's job: they live only in the offline repository. */
-const REPO_PACKAGES = ['postfix', 'libsasl2-modules', 'libsasl2-modules-db', 'sasl2-bin'];
+// python3-apt: Ansible's apt_repository needs it on the host (the fleet oracle's apt_repository cases install it on both twins).
+const REPO_PACKAGES = ['postfix', 'libsasl2-modules', 'libsasl2-modules-db', 'sasl2-bin', 'python3-apt'];
 
 const SSHD_CONFIG = `# plumb test fleet: key-only root login, one host key generated per host.
 HostKey /etc/ssh/ssh_host_ed25519_key
