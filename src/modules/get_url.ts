@@ -147,7 +147,7 @@ export const get_url = defineModule<GetUrlArgs, { file: FileState; sum?: Checksu
   summary: 'a file downloaded by the host from an http(s)/ftp/file URL, checked against a checksum, written atomically with mode/owner/group',
   schema: getUrlArgs,
   differences: [
-    'Without `checksum`, an existing dest is left alone (`force: false`) without asking the server: Ansible sends If-Modified-Since and replaces a file the server says is newer.',
+    'Without `checksum`, an existing dest is left alone (`force: false`) without asking the server, and mode/owner/group still apply: Ansible sends If-Modified-Since, replaces a file the server says is newer, and after a 304 Not Modified applies no attributes.',
     '`force: true` without `checksum` plans a download every run (the plan cannot know the remote bytes); Ansible reports ok when the fetched bytes equal dest.',
     'A dest directory gets the last segment of the URL as the file name (never Content-Disposition), and an existing file there is kept as without `checksum`.',
     'A download whose digest differs from `checksum` fails and leaves dest as it was (Ansible moves it in, then deletes it); a dest that is a symlink is refused.',
