@@ -1,5 +1,8 @@
 /** Every fact, by name: the data-case runner (test/facts) and the docs look them up here. */
 import { account, authorizedKeys, groupEntry } from './accounts.js';
+import { aptSources } from './apt-sources.js';
+import { archive } from './archive.js';
+import { checksum } from './checksum.js';
 import { aptCacheAge, aptPolicy, dpkgStatus, dpkgVerify } from './dpkg.js';
 import { crontab } from './crontab.js';
 import { aptSimulate } from './apt-simulate.js';
@@ -53,6 +56,9 @@ export const facts: Record<string, Fact<any, unknown>> = Object.fromEntries(
     dpkgSelection,
     pkgMgr,
     listening,
+    aptSources,
+    archive,
+    checksum,
   ].map((f) => [f.name, f]),
 );
 

@@ -18,6 +18,9 @@ import { file } from './file.js';
 import { group } from './group.js';
 import { ini_file } from './ini_file.js';
 import { hostname } from './hostname.js';
+import { apt_repository } from './apt_repository.js';
+import { deb822_repository } from './deb822_repository.js';
+import { get_url } from './get_url.js';
 import { lineinfile } from './lineinfile.js';
 import { package_ } from './package.js';
 import { package_facts } from './package_facts.js';
@@ -33,6 +36,7 @@ import { sysctl } from './sysctl.js';
 import { systemd, systemd_service } from './systemd_service.js';
 import { template } from './template.js';
 import { timezone } from './timezone.js';
+import { unarchive } from './unarchive.js';
 import type { Module } from './types.js';
 import { user } from './user.js';
 import { ufw } from './ufw.js';
@@ -74,6 +78,11 @@ export const modules = {
   fail,
   pause,
   wait_for,
+  // Issue 15: apt repositories, downloads and archives.
+  apt_repository,
+  deb822_repository,
+  get_url,
+  unarchive,
 } satisfies Record<string, Module>;
 
 export type ModuleName = keyof typeof modules;

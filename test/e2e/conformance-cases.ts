@@ -289,4 +289,37 @@ export const conformanceCases: ConformanceCase[] = [
     task: { authorized_key: { user: 'plumbkeys', key: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlumbConformanceKeyxxxxxxxxxxxxxxxxxxxxxx plumb@test' } },
     check: 'stat -c "%a %U" /home/plumbkeys/.ssh /home/plumbkeys/.ssh/authorized_keys 2>&1; cat /home/plumbkeys/.ssh/authorized_keys 2>&1',
   },
+  // Issue 15: apt repositories, downloads and archives (@HTTP@ is a file server on the fleet's bridge).
+  {
+    module: 'apt_repository',
+    setup: 'mkdir -p /srv/plumb-repo && : > /srv/plumb-repo/Packages',
+    task: { apt_repository: { repo: 'deb [trusted=yes] file:/srv/plumb-repo ./', filename: 'plumb-local', mode: '0640' } },
+    check: 'stat -c "%a %n" /etc/apt/sources.list.d/plumb-local.list 2>&1; cat /etc/apt/sources.list.d/plumb-local.list 2>&1 || true',
+  },
+  {
+    module: 'deb822_repository',
+    setup: 'mkdir -p /srv/plumb-repo && : > /srv/plumb-repo/Packages',
+    task: { deb822_repository: { name: 'Plumb Local', uris: 'file:/srv/plumb-repo', suites: './', trusted: true, enabled: false } },
+    check: 'cat /etc/apt/sources.list.d/plumb-local.sources 2>&1 || true',
+  },
+  {
+    module: 'get_url',
+    setup: 'mkdir -p /srv/plumb-get',
+    task: {
+      get_url: { url: '@HTTP@/hello.txt', dest: '/srv/plumb-get/', mode: '0640', checksum: 'sha256:32af1bff6e2490bd1d5e7788d36cdf33b6af8dd4016830c9f441d23cd21dd116' },
+    },
+    check: 'stat -c "%a %n" /srv/plumb-get/hello.txt 2>&1; cat /srv/plumb-get/hello.txt 2>&1 || true',
+  },
+  {
+    module: 'unarchive',
+    setup: 'mkdir -p /srv/plumb-unarchive',
+    task: { unarchive: { src: 'app.tar.gz', dest: '/srv/plumb-unarchive', mode: 'u=rwX,g=rX,o=' } },
+    check: 'cd /srv/plumb-unarchive && find . -printf "%M %p\\n" | sort',
+  },
+  {
+    module: 'unarchive remote_src',
+    setup: 'mkdir -p /srv/plumb-tree-src/etc /srv/plumb-untar && echo a=1 > /srv/plumb-tree-src/etc/a.conf && tar -cf /tmp/plumb-tree.tar -C /srv/plumb-tree-src etc',
+    task: { unarchive: { src: '/tmp/plumb-tree.tar', dest: '/srv/plumb-untar', remote_src: true, owner: 'nobody' } },
+    check: 'cd /srv/plumb-untar && find . -printf "%u %p\\n" | sort',
+  },
 ];

@@ -2,12 +2,14 @@
  * The contract every module keeps, on a real Debian host: a fresh plan shows a
  * change and changes nothing itself, apply makes it, the next plan shows none.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startFleet, type Fleet } from '../fleet/fleet.js';
+import { type FileServer, startFileServer } from '../fleet/http.js';
 import { conformanceCases as cases } from './conformance-cases.js';
 import { plumb } from './plumb.js';
 
@@ -17,14 +19,22 @@ if (!runE2E) console.warn('module conformance tests skipped: they need root (net
 describe.skipIf(!runE2E)('module conformance on a real host', { timeout: 300_000 }, () => {
   let fleet: Fleet;
   let dir: string;
+  let web: FileServer | undefined;
 
   beforeAll(async () => {
     fleet = await startFleet({ hosts: 1 });
     dir = mkdtempSync(join(tmpdir(), 'plumb-conformance-'));
     writeFileSync(join(dir, 'greeting.j2'), 'hello {{ inventory_hostname }}\n');
+    // Issue 15 (get_url, unarchive): files the host downloads from the fleet's bridge (@HTTP@ in a task), and a local archive.
+    mkdirSync(join(dir, 'web/app/bin'), { recursive: true });
+    writeFileSync(join(dir, 'web/hello.txt'), 'hello from the bridge\n');
+    writeFileSync(join(dir, 'web/app/bin/run'), '#!/bin/sh\necho run\n');
+    execFileSync('tar', ['-czf', join(dir, 'app.tar.gz'), '-C', join(dir, 'web'), '--owner=0', '--group=0', 'app']);
+    web = await startFileServer(join(dir, 'web'), fleet.relay.host);
   }, 900_000);
 
   afterAll(async () => {
+    await web?.close();
     await fleet?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -37,7 +47,12 @@ describe.skipIf(!runE2E)('module conformance on a real host', { timeout: 300_000
       expect(r.code, r.stderr).toBe(0);
     }
     const file = join(dir, `${c.module.replace(/\W/g, '-')}.yaml`);
-    const tasks = [{ name: c.module, ...c.task }, ...(c.then ? [{ name: `${c.module} read`, ...c.then }] : [])];
+    const task = JSON.parse(
+      JSON.stringify(c.task)
+        .split('@HTTP@')
+        .join(web?.url ?? '@HTTP@'),
+    ) as Record<string, unknown>;
+    const tasks = [{ name: c.module, ...task }, ...(c.then ? [{ name: `${c.module} read`, ...c.then }] : [])];
     writeFileSync(file, stringify([{ name: `conformance ${c.module}`, hosts: host, ...(c.then ? { gather_facts: false } : {}), tasks }]));
     const args = ['-i', fleet.inventoryPath, '--known-hosts', fleet.knownHostsPath];
 

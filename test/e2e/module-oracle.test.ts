@@ -32,7 +32,24 @@ describe.skipIf(!runnable && !inCI)('modules end in the state Ansible leaves (te
   it('has at least 100 cases, over every file and command module', () => {
     expect(cases.length).toBeGreaterThanOrEqual(100);
     expect(new Set(cases.map((c) => c.module))).toEqual(
-      new Set(['assert', 'blockinfile', 'command', 'copy', 'debug', 'fail', 'file', 'ini_file', 'lineinfile', 'replace', 'shell', 'stat', 'template', 'wait_for']),
+      new Set([
+        'assert',
+        'blockinfile',
+        'command',
+        'copy',
+        'debug',
+        'fail',
+        'file',
+        'get_url',
+        'ini_file',
+        'lineinfile',
+        'replace',
+        'shell',
+        'stat',
+        'template',
+        'unarchive',
+        'wait_for',
+      ]),
     );
   });
 

@@ -12,10 +12,11 @@
 import { spawnSync } from 'node:child_process';
 import { chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { runCli } from '../../in-process.js';
+import { startFileServerProcess } from '../../fleet/http.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 export const casesDir = resolve(here, 'cases');
@@ -45,6 +46,12 @@ export interface OracleCase {
   vars: Record<string, unknown>;
   /** The umask both tools run under (octal string); default 0022. */
   umask: string;
+  /**
+   * Archives made next to the playbook (with @FILES@), by file name (.tar, .tar.gz/.tgz, .tar.bz2,
+   * .tar.xz, .zip): member path → content, a path ending in / a directory. Members are 0644
+   * (directories 0755), owned by root, dated 2020-01-01.
+   */
+  archives: Record<string, Record<string, string>>;
 }
 
 export type Outcome = 'ok' | 'changed' | 'failed';
@@ -65,7 +72,7 @@ export interface CaseResult<C extends { id: string; module: string } = OracleCas
   difference: string;
 }
 
-const caseKeys = new Set(['name', 'task', 'setup', 'files', 'vars', 'umask']);
+const caseKeys = new Set(['name', 'task', 'setup', 'files', 'vars', 'umask', 'archives']);
 
 export function loadCases(): OracleCase[] {
   const out: OracleCase[] = [];
@@ -87,18 +94,56 @@ export function loadCases(): OracleCase[] {
         files: (raw.files ?? {}) as Record<string, string>,
         vars: (raw.vars ?? {}) as Record<string, unknown>,
         umask: String(raw.umask ?? '0022'),
+        archives: (raw.archives ?? {}) as Record<string, Record<string, string>>,
       });
     }
   }
   return out;
 }
 
-/** Every string in `value` with the placeholders replaced. */
-export function substitute(value: unknown, dir: string, files: string): unknown {
-  if (typeof value === 'string') return value.split('@DIR@').join(dir).split('@FILES@').join(files);
-  if (Array.isArray(value)) return value.map((v) => substitute(v, dir, files));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, dir, files)]));
+/**
+ * get_url and unarchive cases (issue 15): the local files are also served over HTTP on 127.0.0.1
+ * while the cases run (by a child process: ansible-playbook runs synchronously here), @HTTP@ being the URL of the case's files directory, and @ABSFILES@ its
+ * absolute path (an archive already on the host, for remote_src).
+ */
+let served: { server: Awaited<ReturnType<typeof startFileServerProcess>>; root: string } | undefined;
+
+/** Every string in `value` with the placeholders replaced; `files` is relative to the playbook, in `scratch`'s work directory. */
+export function substitute(value: unknown, dir: string, files: string, scratch = ''): unknown {
+  if (typeof value === 'string') {
+    const abs = join(dirname(scratch), files);
+    const http = served ? `${served.server.url}/${relative(served.root, abs)}` : '@HTTP@';
+    return value.split('@DIR@').join(dir).split('@ABSFILES@').join(abs).split('@FILES@').join(files).split('@HTTP@').join(http);
+  }
+  if (Array.isArray(value)) return value.map((v) => substitute(v, dir, files, scratch));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, dir, files, scratch)]));
   return value;
+}
+
+/** Build a case's archive with the system's tar or zip, from members with fixed modes, owner and time. */
+function makeArchive(path: string, members: Record<string, string>): void {
+  const src = mkdtempSync(join(tmpdir(), 'plumb-archive-'));
+  try {
+    for (const [name, content] of Object.entries(members)) {
+      const p = join(src, name);
+      if (name.endsWith('/')) mkdirSync(p, { recursive: true });
+      else {
+        mkdirSync(dirname(p), { recursive: true });
+        writeFileSync(p, content);
+        chmodSync(p, 0o644);
+      }
+    }
+    const tops = [...new Set(Object.keys(members).map((n) => n.split('/')[0]))];
+    spawnSync('sh', ['-c', 'find . -type d -exec chmod 0755 {} + && find . -exec touch -h -d 2020-01-01T00:00:00Z {} +'], { cwd: src });
+    const name = basename(path);
+    const flag = /\.(tar\.gz|tgz)$/.test(name) ? '-z' : /\.tar\.bz2$/.test(name) ? '-j' : /\.tar\.xz$/.test(name) ? '-J' : '';
+    const r = name.endsWith('.zip')
+      ? spawnSync('zip', ['-q', '-r', '-X', path, ...tops], { cwd: src })
+      : spawnSync('tar', ['-c', ...(flag ? [flag] : []), '--owner=0', '--group=0', '-f', path, ...tops], { cwd: src });
+    if (r.status !== 0) throw new Error(`could not build ${name}: ${String(r.stderr)}`);
+  } finally {
+    rmSync(src, { recursive: true, force: true });
+  }
 }
 
 function idOf(name: string): number {
@@ -208,7 +253,7 @@ export function ansibleCasePlaybook(tasks: CaseTask[], work: string): string {
 const scratchTasks = (cases: OracleCase[], scratch: string, first = 0): CaseTask[] =>
   cases.map((c, n) => {
     const host = hostOf(first + n);
-    return { id: c.id, host, task: substitute(c.task, join(scratch, host), `files-${host}`) as object, vars: c.vars };
+    return { id: c.id, host, task: substitute(c.task, join(scratch, host), `files-${host}`, scratch) as object, vars: c.vars };
   });
 
 /** plumb's playbook for a batch, leaving out the cases in `skip` (by index). */
@@ -255,6 +300,10 @@ function writeWork(work: string, b: Batch, scratch: string, forAnsible: boolean)
       const path = join(work, `files-${hostOf(i)}`, name);
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, text);
+    }
+    for (const [name, members] of Object.entries(c.archives)) {
+      mkdirSync(join(work, `files-${hostOf(i)}`), { recursive: true });
+      makeArchive(join(work, `files-${hostOf(i)}`, name), members);
     }
     makeSetup(join(scratch, hostOf(i)), c.setup);
   });
@@ -330,6 +379,7 @@ export function describeDifference(a: [RunState, RunState], p: [RunState, RunSta
 /** Run every case under both tools (twice each) and compare. */
 export async function compareAll(cases: OracleCase[]): Promise<CaseResult[]> {
   const root = mkdtempSync(join(tmpdir(), 'plumb-oracle-'));
+  served = cases.some((c) => JSON.stringify(c.task).includes('@HTTP@')) ? { server: await startFileServerProcess(root, '127.0.0.1'), root } : undefined;
   try {
     const results: CaseResult[] = [];
     for (const [n, b] of batches(cases).entries()) {
@@ -361,6 +411,8 @@ export async function compareAll(cases: OracleCase[]): Promise<CaseResult[]> {
     }
     return results;
   } finally {
+    await served?.server.close();
+    served = undefined;
     rmSync(root, { recursive: true, force: true });
   }
 }
