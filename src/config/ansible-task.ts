@@ -9,7 +9,7 @@ import { isScalar, type Node } from 'yaml';
 import type { z } from 'zod';
 import { moduleNames, modules, type ModuleName } from '../modules/args.js';
 import { ANSIBLE_COMMAND_OPTIONS } from '../modules/command.js';
-import { modeSchema } from '../modules/common.js';
+import { isModeSchema } from '../modules/common.js';
 import type { PathPart } from '../source/yaml.js';
 import { ANSIBLE_BUILTIN_MODULES, ANSIBLE_REDIRECTS } from './ansible-modules.js';
 import { KeyValueError, parseKeyValues } from './key-value.js';
@@ -124,7 +124,7 @@ function kindsOf(field: z.ZodType): Set<Kind> {
   const kinds = new Set<Kind>();
   const walk = (s: z.ZodType, depth: number): void => {
     if (depth > 10) return;
-    if (s === (modeSchema as unknown)) return void kinds.add('mode');
+    if (isModeSchema(s)) return void kinds.add('mode');
     const def = defOf(s);
     if (def.type === 'optional' || def.type === 'default' || def.type === 'nullable' || def.type === 'readonly') walk(def.innerType!, depth + 1);
     else if (def.type === 'union') def.options!.forEach((o) => walk(o, depth + 1));

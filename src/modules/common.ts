@@ -6,6 +6,11 @@
 import { z } from 'zod';
 import { isSymbolicMode } from './symbolic-mode.js';
 
+/** Every mode schema, so Ansible's spelling (`mode=0644` in key=value, YAML 1.1 octal) is read as a mode wherever one is taken. */
+const modeSchemas = new WeakSet<object>();
+
+export const isModeSchema = (schema: unknown): boolean => typeof schema === 'object' && schema !== null && modeSchemas.has(schema);
+
 /**
  * File modes are quoted octal strings, or symbolic modes (`u=rw,g=r,o=`) resolved against the path's mode at plan time. YAML 1.2 reads `0600` as the decimal
  * number 600, so a number is refused with the fix rather than guessed at.
@@ -14,7 +19,7 @@ export const modeSchema = modeWith([]);
 
 /** A mode, or one of `words` (copy's `preserve`), checked by the one rule so a bad mode gets the same fix. */
 export function modeWith(words: readonly string[]) {
-  return z.unknown().transform((value, ctx) => {
+  const schema = z.unknown().transform((value, ctx) => {
     if (typeof value === 'string' && words.includes(value)) return value;
     if (typeof value === 'number') {
       ctx.addIssue({
@@ -31,6 +36,8 @@ export function modeWith(words: readonly string[]) {
     }
     return value.length === 3 ? `0${value}` : value;
   });
+  modeSchemas.add(schema);
+  return schema;
 }
 
 /** Linux's PATH_MAX less the terminating NUL: a longer path cannot be opened. */
