@@ -3,40 +3,22 @@
  * them still costs one probe round trip per host when nothing is to change, plain or with
  * register; at apply they are decided without a probe, even after a change.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { hostScope } from '../../src/config/hostvars.js';
-import { loadProject } from '../../src/config/project.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { applyHost } from '../../src/engine/applier.js';
-import { moduleContext } from '../../src/engine/context.js';
 import { pendingKeys } from '../../src/engine/pending.js';
 import { planTasks } from '../../src/engine/planner.js';
+import { loadLocalPlay, scratchDirPerTest } from '../local-project.js';
 import { RecordingTransport } from '../recording-transport.js';
 
+const scratch = scratchDirPerTest('plumb-control-trips-');
 let dir: string;
-let saved: string | undefined;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'plumb-control-trips-'));
-  saved = process.env.PLUMB_STATE_DIR;
-  process.env.PLUMB_STATE_DIR = join(dir, 'state');
-});
-afterEach(() => {
-  if (saved === undefined) delete process.env.PLUMB_STATE_DIR;
-  else process.env.PLUMB_STATE_DIR = saved;
-  rmSync(dir, { recursive: true, force: true });
-});
+beforeEach(() => (dir = scratch()));
 
 async function planAndApply(tasks: unknown[]) {
-  const playbook = join(dir, 'site.yaml');
-  writeFileSync(playbook, stringify([{ name: 'relay', hosts: 'all', vars: { relay: '[smtp.gmail.com]:587' }, tasks }]));
-  writeFileSync(join(dir, 'inventory.yaml'), stringify({ all: { hosts: { here: { connection: 'local' } } } }));
-  const project = await loadProject({ playbookPath: playbook, inventoryPath: join(dir, 'inventory.yaml'), extraVars: {} });
-  const play = project.playbook.plays[0];
-  const scope = hostScope(project, play, project.inventory.hosts.get('here')!, { PLUMB_STATE_DIR: join(dir, 'state') });
-  const ctx = moduleContext(scope, dir);
+  const plays = [{ name: 'relay', hosts: 'all', vars: { relay: '[smtp.gmail.com]:587' }, tasks }];
+  const { project, play, scope, ctx } = await loadLocalPlay(dir, plays, { PLUMB_STATE_DIR: join(dir, 'state') });
   const transport = new RecordingTransport();
   try {
     const pending = pendingKeys(project.playbook, play);

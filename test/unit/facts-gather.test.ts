@@ -5,42 +5,25 @@
  * engine and a local transport that records every probe script it runs.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { hostScope } from '../../src/config/hostvars.js';
-import { loadProject } from '../../src/config/project.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { moduleContext } from '../../src/engine/context.js';
 import { playFactUsage } from '../../src/engine/fact-usage.js';
 import { subsetsOf } from '../../src/facts/host-facts.js';
 import { pendingKeys } from '../../src/engine/pending.js';
 import { planTasks } from '../../src/engine/planner.js';
+import { loadLocalPlay, scratchDirPerTest } from '../local-project.js';
 import { RecordingTransport } from '../recording-transport.js';
 
+const scratch = scratchDirPerTest('plumb-facts-gather-');
 let dir: string;
-let savedState: string | undefined;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'plumb-facts-gather-'));
-  savedState = process.env.PLUMB_STATE_DIR;
-  process.env.PLUMB_STATE_DIR = join(dir, 'state');
-});
-afterEach(() => {
-  if (savedState === undefined) delete process.env.PLUMB_STATE_DIR;
-  else process.env.PLUMB_STATE_DIR = savedState;
-  rmSync(dir, { recursive: true, force: true });
-});
+beforeEach(() => (dir = scratch()));
 
 const nodename = execFileSync('uname', ['-n'], { encoding: 'utf8' }).trim();
 
 async function plan(play: Record<string, unknown>) {
-  const playbook = join(dir, 'site.yaml');
-  writeFileSync(playbook, stringify([{ name: 'facts', hosts: 'all', ...play }]));
-  writeFileSync(join(dir, 'inventory.yaml'), stringify({ all: { hosts: { here: { connection: 'local' } } } }));
-  const project = await loadProject({ playbookPath: playbook, inventoryPath: join(dir, 'inventory.yaml'), extraVars: {} });
-  const p = project.playbook.plays[0];
-  const scope = hostScope(project, p, project.inventory.hosts.get('here')!, {});
+  const { project, play: p, scope } = await loadLocalPlay(dir, [{ name: 'facts', hosts: 'all', ...play }]);
   const transport = new RecordingTransport();
   try {
     const planned = await planTasks({

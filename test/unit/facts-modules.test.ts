@@ -6,13 +6,11 @@
  * makes the tasks reading its facts "may change", read again at apply.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { checkRendering } from '../../src/config/check.js';
-import { hostScope } from '../../src/config/hostvars.js';
 import { loadProject } from '../../src/config/project.js';
 import { applyHost } from '../../src/engine/applier.js';
 import { moduleContext } from '../../src/engine/context.js';
@@ -20,30 +18,16 @@ import { playFactUsage } from '../../src/engine/fact-usage.js';
 import { pendingKeys } from '../../src/engine/pending.js';
 import { planTasks } from '../../src/engine/planner.js';
 import { runCli } from '../in-process.js';
+import { loadLocalPlay, scratchDirPerTest } from '../local-project.js';
 import { RecordingTransport } from '../recording-transport.js';
 
+const scratch = scratchDirPerTest('plumb-facts-modules-');
 let dir: string;
-let savedState: string | undefined;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'plumb-facts-modules-'));
-  savedState = process.env.PLUMB_STATE_DIR;
-  process.env.PLUMB_STATE_DIR = join(dir, 'state');
-});
-afterEach(() => {
-  if (savedState === undefined) delete process.env.PLUMB_STATE_DIR;
-  else process.env.PLUMB_STATE_DIR = savedState;
-  rmSync(dir, { recursive: true, force: true });
-});
+beforeEach(() => (dir = scratch()));
 
 async function run(play: Record<string, unknown>, apply = false) {
-  const playbook = join(dir, 'site.yaml');
-  writeFileSync(playbook, stringify([{ name: 'facts', hosts: 'all', ...play }]));
-  writeFileSync(join(dir, 'inventory.yaml'), stringify({ all: { hosts: { here: { connection: 'local' } } } }));
-  const project = await loadProject({ playbookPath: playbook, inventoryPath: join(dir, 'inventory.yaml'), extraVars: {} });
-  const p = project.playbook.plays[0];
-  const scope = hostScope(project, p, project.inventory.hosts.get('here')!, {});
+  const { project, play: p, scope, ctx } = await loadLocalPlay(dir, [{ name: 'facts', hosts: 'all', ...play }]);
   const transport = new RecordingTransport((script, round) => `PLUMB_TEST_ROUND=${round}; export PLUMB_TEST_ROUND\n${script}`);
-  const ctx = moduleContext(scope, dir);
   const pending = pendingKeys(project.playbook, p);
   try {
     const planned = await planTasks({ transport, play: p, scope, ctx, pending, facts: { usage: playFactUsage(p, scope), contextOf: (s) => moduleContext(s, dir) } });

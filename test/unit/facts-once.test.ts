@@ -4,24 +4,18 @@
  * about to run. Driven in process through the real engine and a local
  * transport that records every script it runs.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { hostScope } from '../../src/config/hostvars.js';
-import { loadProject } from '../../src/config/project.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { applyHost } from '../../src/engine/applier.js';
-import { moduleContext } from '../../src/engine/context.js';
 import { pendingKeys } from '../../src/engine/pending.js';
 import { planTasks } from '../../src/engine/planner.js';
+import { loadLocalPlay, scratchDirPerTest } from '../local-project.js';
 import { RecordingTransport } from '../recording-transport.js';
 
+const scratch = scratchDirPerTest('plumb-facts-once-');
 let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'plumb-facts-once-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+beforeEach(() => (dir = scratch()));
 
 /** How many fact snippets read `path` in a probe script (each starts by naming its path). */
 function reads(script: string, path: string): number {
@@ -37,16 +31,8 @@ describe('facts are read once per host', () => {
       { name: 'second', lineinfile: { path: conf, line: 'b=2' } },
       { name: 'mode', file: { path: conf, mode: '0640' } },
     ];
-    const playbook = join(dir, 'site.yaml');
-    writeFileSync(playbook, stringify([{ name: 'once', hosts: 'all', tasks }]));
-    writeFileSync(join(dir, 'inventory.yaml'), stringify({ all: { hosts: { here: { connection: 'local' } } } }));
-    const project = await loadProject({ playbookPath: playbook, inventoryPath: join(dir, 'inventory.yaml'), extraVars: {} });
-    const play = project.playbook.plays[0];
-    const scope = hostScope(project, play, project.inventory.hosts.get('here')!, { PLUMB_STATE_DIR: join(dir, 'state') });
-    const ctx = moduleContext(scope, dir);
+    const { project, play, scope, ctx } = await loadLocalPlay(dir, [{ name: 'once', hosts: 'all', tasks }], { PLUMB_STATE_DIR: join(dir, 'state') });
     const transport = new RecordingTransport();
-    const saved = process.env.PLUMB_STATE_DIR;
-    process.env.PLUMB_STATE_DIR = join(dir, 'state');
     try {
       const pending = pendingKeys(project.playbook, play);
       const planned = await planTasks({ transport, play, scope, ctx, pending });
@@ -62,8 +48,6 @@ describe('facts are read once per host', () => {
       expect(transport.scripts.slice(1).map((s) => reads(s, conf))).toEqual([1, 1]);
       expect(readFileSync(conf, 'utf8')).toBe('a=1\nb=2\n');
     } finally {
-      if (saved === undefined) delete process.env.PLUMB_STATE_DIR;
-      else process.env.PLUMB_STATE_DIR = saved;
       await transport.close();
     }
   });

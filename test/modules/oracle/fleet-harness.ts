@@ -21,11 +21,11 @@
  * at the same time); the next batch runs on the same hosts after each is reset to the image.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import type { Fleet } from '../../fleet/fleet.js';
 import { runCli } from '../../in-process.js';
 import {
@@ -39,6 +39,7 @@ import {
   plumbCasePlaybook,
   plumbEnv,
   plumbOutcomes,
+  readCaseFiles,
   type RunState,
   substitute,
 } from './harness.js';
@@ -63,33 +64,19 @@ const caseKeys = new Set(['name', 'task', 'setup', 'observe', 'vars', 'files', '
 
 /** Every fleet case, or only those of `modules` when given. */
 export function loadFleetCases(modules?: string[]): FleetCase[] {
-  const out: FleetCase[] = [];
-  const files = readdirSync(fleetCasesDir)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort();
-  for (const file of files) {
-    const module = basename(file, '.yaml');
-    if (modules && !modules.includes(module)) continue;
-    const list = parse(readFileSync(join(fleetCasesDir, file), 'utf8')) as Array<Record<string, unknown>>;
-    for (const raw of list) {
-      const extra = Object.keys(raw).filter((k) => !caseKeys.has(k));
-      if (extra.length) throw new Error(`${file}: case ${String(raw.name)}: unknown keys ${extra.join(', ')}`);
-      if (typeof raw.observe !== 'string' || raw.observe.trim() === '') throw new Error(`${file}: case ${String(raw.name)}: needs an observe script`);
-      const id = `${module}/${String(raw.name)}`;
-      if (out.some((c) => c.id === id)) throw new Error(`${file}: duplicate case ${id}`);
-      out.push({
-        id,
-        module,
-        task: raw.task as Record<string, unknown>,
-        setup: typeof raw.setup === 'string' ? raw.setup : '',
-        observe: raw.observe,
-        vars: (raw.vars ?? {}) as Record<string, unknown>,
-        files: (raw.files ?? {}) as Record<string, string>,
-        gatherFacts: raw.gather_facts === true,
-      });
-    }
-  }
-  return out;
+  return readCaseFiles(fleetCasesDir, caseKeys, modules).map(({ file, id, module, raw }) => {
+    if (typeof raw.observe !== 'string' || raw.observe.trim() === '') throw new Error(`${file}: case ${String(raw.name)}: needs an observe script`);
+    return {
+      id,
+      module,
+      task: raw.task as Record<string, unknown>,
+      setup: typeof raw.setup === 'string' ? raw.setup : '',
+      observe: raw.observe,
+      vars: (raw.vars ?? {}) as Record<string, unknown>,
+      files: (raw.files ?? {}) as Record<string, string>,
+      gatherFacts: raw.gather_facts === true,
+    };
+  });
 }
 
 interface Pair {

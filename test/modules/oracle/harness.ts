@@ -74,31 +74,47 @@ export interface CaseResult<C extends { id: string; module: string } = OracleCas
 
 const caseKeys = new Set(['name', 'task', 'setup', 'files', 'vars', 'umask', 'archives']);
 
-export function loadCases(): OracleCase[] {
-  const out: OracleCase[] = [];
-  for (const file of readdirSync(casesDir)
+/** One raw case of a cases directory: its file's module, its id (<module>/<name>) and its keys. */
+export interface RawCase {
+  file: string;
+  module: string;
+  id: string;
+  raw: Record<string, unknown>;
+}
+
+/**
+ * Every case of the `<module>.yaml` files in `dir` (only `modules`' when given), in file order;
+ * a key outside `keys` or an id used twice is an error naming the file.
+ */
+export function readCaseFiles(dir: string, keys: ReadonlySet<string>, modules?: readonly string[]): RawCase[] {
+  const out: RawCase[] = [];
+  for (const file of readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
     .sort()) {
     const module = basename(file, '.yaml');
-    const list = parse(readFileSync(join(casesDir, file), 'utf8')) as Array<Record<string, unknown>>;
-    for (const raw of list) {
-      const extra = Object.keys(raw).filter((k) => !caseKeys.has(k));
+    if (modules && !modules.includes(module)) continue;
+    for (const raw of parse(readFileSync(join(dir, file), 'utf8')) as Array<Record<string, unknown>>) {
+      const extra = Object.keys(raw).filter((k) => !keys.has(k));
       if (extra.length) throw new Error(`${file}: case ${String(raw.name)}: unknown keys ${extra.join(', ')}`);
       const id = `${module}/${String(raw.name)}`;
       if (out.some((c) => c.id === id)) throw new Error(`${file}: duplicate case ${id}`);
-      out.push({
-        id,
-        module,
-        task: raw.task as Record<string, unknown>,
-        setup: (raw.setup ?? {}) as Record<string, SetupEntry>,
-        files: (raw.files ?? {}) as Record<string, string>,
-        vars: (raw.vars ?? {}) as Record<string, unknown>,
-        umask: String(raw.umask ?? '0022'),
-        archives: (raw.archives ?? {}) as Record<string, Record<string, string>>,
-      });
+      out.push({ file, module, id, raw });
     }
   }
   return out;
+}
+
+export function loadCases(): OracleCase[] {
+  return readCaseFiles(casesDir, caseKeys).map(({ id, module, raw }) => ({
+    id,
+    module,
+    task: raw.task as Record<string, unknown>,
+    setup: (raw.setup ?? {}) as Record<string, SetupEntry>,
+    files: (raw.files ?? {}) as Record<string, string>,
+    vars: (raw.vars ?? {}) as Record<string, unknown>,
+    umask: String(raw.umask ?? '0022'),
+    archives: (raw.archives ?? {}) as Record<string, Record<string, string>>,
+  }));
 }
 
 /**
