@@ -5,6 +5,7 @@ import { taskScope, type HostScope } from '../config/hostvars.js';
 import type { Task } from '../config/model.js';
 import { findLocal } from '../config/template-files.js';
 import { READ_LIMITS, readLimited } from '../local-file.js';
+import { localTree } from '../local-tree.js';
 import type { ModuleContext } from '../modules/types.js';
 import { renderFileHidden } from './secrecy.js';
 import { fileHost, renderTemplateFile } from './template-file.js';
@@ -44,6 +45,7 @@ function contextOf(scope: HostScope, locate: (path: string, kind?: 'file' | 'tem
     readLocal: (path) => readLimited(locate(path), { limit: READ_LIMITS.localSource, what: 'local file' }),
     // Issue 15: copy's `mode: preserve` keeps the local file's mode.
     localMode: (path) => (statSync(locate(path)).mode & 0o7777).toString(8).padStart(4, '0'),
+    localTree: (path) => localTree(locate(path)),
     render: (text) => renderFileHidden(scope, text),
     renderTemplate: (src, options) => renderTemplateFile(scope, locate, src, options),
     ...scopeExpressions(scope),

@@ -11,7 +11,7 @@
  */
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { modeWith, pathSchema, wordSchema } from './common.js';
+import { modeSchema, modeWith, pathSchema, wordSchema } from './common.js';
 import {
   asText,
   attrChanges,
@@ -31,6 +31,7 @@ import {
 } from './files.js';
 import { type Change, defineModule, known, type Module, type ModuleContext, ModuleError, type Planned, type Step } from './types.js';
 import { remoteCopyPlan, type RemoteCopyArgs, remoteSourceFact } from './copy-remote.js';
+import { treeFacts, treeLayout, type TreeLayout, treePlan } from './copy-tree.js';
 import type { Probed } from '../facts/types.js';
 
 /** Arguments copy and template share with Ansible's: whether an existing file is replaced, and a check of the new one. */
@@ -49,6 +50,9 @@ export const copyArgs = z
     ...writeOptions,
     ...fileAttrs,
     mode: modeWith(['preserve']).optional().describe('octal ("0644") or symbolic ("u=rw,g=r,o=") mode, or `preserve`: the mode src has'),
+    directory_mode: modeSchema
+      .optional()
+      .describe('with a local directory as src: the mode of the directories it copies (those it creates, and those of the tree that exist); else what the umask gives'),
   })
   .refine((a) => (a.content === undefined) !== (a.src === undefined), {
     message: 'copy needs exactly one of `content` or `src`',
@@ -204,13 +208,33 @@ function remoteArgs(args: CopyArgs): RemoteCopyArgs {
   return { ...args, dest, src: args.src as string, preserveMode: args.mode === 'preserve', mode: args.mode === 'preserve' ? undefined : args.mode };
 }
 
-export const copy = defineModule<CopyArgs, { file: FileState; source?: FileState }>({
+/** A local directory src (not remote_src, not content): what it copies where; undefined for a single file. */
+function localTreeOf(args: CopyArgs, ctx: ModuleContext): TreeLayout | undefined {
+  const src = args.src;
+  if (args.remote_src || src === undefined) return undefined;
+  return treeLayout({ src, dest: args.dest }, ctx);
+}
+
+/** One file of a directory src, as a copy of its own (`mode: preserve` keeps that file's mode). */
+function fileOfTree(args: CopyArgs, file: { src: string; dest: string }, ctx: ModuleContext): CopyArgs & { mode?: string } {
+  return withLocalMode({ ...args, src: file.src, dest: file.dest }, ctx);
+}
+
+type CopyFacts = Record<string, FileState>;
+
+export const copy = defineModule<CopyArgs, CopyFacts>({
   name: 'copy',
-  summary: "a file on the host with the given content, a local file's bytes, or (remote_src) another host file's bytes (compared by sha256, written atomically)",
+  summary:
+    "a file on the host with the given content, a local file's bytes, or (remote_src) another host file's bytes (compared by sha256, written atomically); a local directory src copies its tree",
   schema: copyArgs,
-  differences: ['Not yet: a directory as `src` (so `directory_mode` and `local_follow`); each is refused when the playbook is checked.'],
+  differences: [
+    'A directory src: `local_follow` is not an argument (symlinks inside the local tree are always followed, as its default true does; a link loop is refused); a missing DEST with missing parents gets its parents from `mkdir -p` with the umask default, not `directory_mode`; at most 1,000 files and directories per task.',
+    'A directory src holding exactly one file: Ansible reports the result of its last call (on a directory), so a file it creates can show as ok; plumb reports changed.',
+  ],
   title: localCopy.title,
   facts(args, ctx) {
+    const tree = localTreeOf(args, ctx);
+    if (tree) return treeFacts(tree, (f) => localCopy.facts(fileOfTree(args, f, ctx), ctx).file);
     if (!args.remote_src) return localCopy.facts(withLocalMode(args, ctx), ctx);
     const r = remoteArgs(args);
     return {
@@ -219,13 +243,21 @@ export const copy = defineModule<CopyArgs, { file: FileState; source?: FileState
     };
   },
   plan(args, facts, ctx) {
+    const tree = localTreeOf(args, ctx);
+    if (tree) return treePlan(args, tree, facts, (f, fact) => localCopy.plan(fileOfTree(args, f, ctx), { file: fact }, ctx), ctx);
     if (!args.remote_src) return localCopy.plan(withLocalMode(args, ctx), { file: facts.file }, ctx);
     const r = remoteArgs(args);
     const dest = known(facts.file);
     const target = dest.inside ? { ...r, dest: posix.join(r.dest, posix.basename(r.src)) } : r;
-    return remoteCopyPlan(target, dest, known(facts.source as Probed<FileState>), ctx);
+    return remoteCopyPlan(target, dest, known(facts.source), ctx);
   },
   secretFacts(args, facts, ctx) {
+    const tree = localTreeOf(args, ctx);
+    if (tree) {
+      return tree.files.flatMap((f, i) =>
+        (localCopy.secretFacts?.(fileOfTree(args, f, ctx), { file: facts[`f${i}`] }, ctx) ?? []).map((path) => path.replace(/^file\./, `f${i}.`)),
+      );
+    }
     if (!args.remote_src) return localCopy.secretFacts?.(withLocalMode(args, ctx), { file: facts.file }, ctx) ?? [];
     const texts = [facts.file, facts.source].map((f) => (f?.known ? (f.state.content ?? '') : ''));
     return texts.some((t) => ctx.hasSecret(t)) ? ['file.content', 'file.sha256', 'source.content', 'source.sha256'] : [];

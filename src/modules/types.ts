@@ -95,6 +95,11 @@ export interface ModuleContext {
   readLocal(path: string): Buffer;
   /** Issue 15 (copy `mode: preserve`): the octal mode ("0755") of a local file, found as `readLocal` finds it. */
   localMode?(path: string): string;
+  /**
+   * Issue 15 (copy with a directory `src`): the files and directories under a local directory,
+   * found as `readLocal` finds files (symlinks followed); undefined when `path` is not a directory.
+   */
+  localTree?(path: string): { directories: string[]; files: string[] } | undefined;
   /** Render template text with the host's variables. */
   render(text: string): string;
   /**

@@ -23,6 +23,7 @@ export interface FakeContextOptions {
 export function fakeContext(options: FakeContextOptions = {}): ModuleContext & { readCount: number } {
   const secrets = [...(options.secrets ?? [])].filter((s) => s !== '').sort((a, b) => b.length - a.length);
   const files = options.files ?? {};
+  const localFiles = files;
   const vars = options.vars ?? {};
   const ctx = {
     readCount: 0,
@@ -36,6 +37,26 @@ export function fakeContext(options: FakeContextOptions = {}): ModuleContext & {
     },
     localMode(path: string): string {
       return options.modes?.[path] ?? '0644';
+    },
+    /** A directory is any path some file of the map is under; its tree is derived from the map. */
+    localTree(path: string): { directories: string[]; files: string[] } | undefined {
+      const prefix = `${path.replace(/\/+$/, '')}/`;
+      const files = Object.keys(localFiles)
+        .filter((f) => f.startsWith(prefix))
+        .map((f) => f.slice(prefix.length))
+        .sort();
+      if (files.length === 0) return undefined;
+      const directories = [
+        ...new Set(
+          files.flatMap((f) =>
+            f
+              .split('/')
+              .slice(0, -1)
+              .map((_, i, parts) => parts.slice(0, i + 1).join('/')),
+          ),
+        ),
+      ].sort();
+      return { directories, files };
     },
     readLocal(path: string): Buffer {
       ctx.readCount++;
