@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { argSchemas, moduleNames, modules } from '../modules/args.js';
-import { modeSchema } from '../modules/common.js';
+import { modeWordsOf } from '../modules/common.js';
 import { moduleSpellings, objectSchemaOf } from './ansible-task.js';
 import { playKeywords, taskKeywords } from './schema.js';
 import { connectionKeys } from '../inventory/schema.js';
@@ -103,14 +103,15 @@ export function jsonSchema(kind: SchemaKind): Record<string, unknown> {
     // A playbook names each module's arguments several times (copy, ansible.builtin.copy, ...): define them once.
     reused: kind === 'playbook' ? 'ref' : 'inline',
     override: (ctx) => {
-      // modeSchema is a transform; editors should see what it accepts.
+      // A mode schema is a transform; editors should see what it accepts.
       addAliases(ctx.zodSchema, ctx.jsonSchema as Record<string, unknown>);
-      if (ctx.zodSchema === (modeSchema as unknown)) {
+      const words = modeWordsOf(ctx.zodSchema);
+      if (words) {
         // A template ("{{ file_mode }}") is checked once rendered, as validation does.
         Object.assign(ctx.jsonSchema, {
           type: 'string',
-          pattern: '^(0?[0-7]{3,4}|[ugoa]*([-+=][rwxXstugo]*)+(,[ugoa]*([-+=][rwxXstugo]*)+)*|.*\\{\\{.*)$',
-          description: 'file mode: octal as a quoted string ("0644") or symbolic ("u=rw,g=r,o=")',
+          pattern: `^(0?[0-7]{3,4}|[ugoa]*([-+=][rwxXstugo]*)+(,[ugoa]*([-+=][rwxXstugo]*)+)*${words.map((w) => `|${w}`).join('')}|.*\\{\\{.*)$`,
+          description: `file mode: octal as a quoted string ("0644") or symbolic ("u=rw,g=r,o=")${words.map((w) => ` or ${w}`).join('')}`,
         });
       }
     },

@@ -6,10 +6,17 @@
 import { z } from 'zod';
 import { isSymbolicMode } from './symbolic-mode.js';
 
-/** Every mode schema, so Ansible's spelling (`mode=0644` in key=value, YAML 1.1 octal) is read as a mode wherever one is taken. */
-const modeSchemas = new WeakSet<object>();
+/**
+ * Every mode schema with the words it takes besides modes, so Ansible's spelling (`mode=0644` in
+ * key=value, YAML 1.1 octal) is read as a mode, and the JSON Schema says what a mode is, wherever
+ * one is taken.
+ */
+const modeSchemas = new WeakMap<object, readonly string[]>();
 
-export const isModeSchema = (schema: unknown): boolean => typeof schema === 'object' && schema !== null && modeSchemas.has(schema);
+/** The words a mode schema takes besides modes (copy's `preserve`); undefined for any other schema. */
+export const modeWordsOf = (schema: unknown): readonly string[] | undefined => (typeof schema === 'object' && schema !== null ? modeSchemas.get(schema) : undefined);
+
+export const isModeSchema = (schema: unknown): boolean => modeWordsOf(schema) !== undefined;
 
 /**
  * File modes are quoted octal strings, or symbolic modes (`u=rw,g=r,o=`) resolved against the path's mode at plan time. YAML 1.2 reads `0600` as the decimal
@@ -36,7 +43,7 @@ export function modeWith(words: readonly string[]) {
     }
     return value.length === 3 ? `0${value}` : value;
   });
-  modeSchemas.add(schema);
+  modeSchemas.set(schema, words);
   return schema;
 }
 

@@ -107,10 +107,12 @@ describe('module names', () => {
     ['postconf', 'plumb postconf'],
     ['ansible.builtin.postconf', 'unknown'],
     ['yum', 'ansible ansible.builtin'],
-    ['ansible.builtin.systemd', 'ansible ansible.builtin'],
-    ['ufw', 'ansible community.general'],
-    ['sysctl', 'ansible ansible.posix'],
-    ['community.general.ufw', 'ansible community.general'],
+    ['ansible.builtin.systemd', 'plumb systemd'],
+    ['ansible.builtin.git', 'ansible ansible.builtin'],
+    ['ufw', 'plumb ufw'],
+    ['modprobe', 'ansible community.general'],
+    ['mount', 'ansible ansible.posix'],
+    ['community.general.modprobe', 'ansible community.general'],
     ['community.mysql.mysql_user', 'ansible community.mysql'],
     ['ansible.builtin.coppy', 'unknown'],
     ['servce', 'unknown'],
@@ -197,9 +199,9 @@ describe('positioned errors and warnings', () => {
     ],
     [
       'FQCN of an Ansible module plumb lacks',
-      '    - ansible.builtin.debug: msg=hi',
+      '    - ansible.builtin.git: repo=x dest=/srv/x',
       [
-        '3:7: warning: "ansible.builtin.debug" is an Ansible module (ansible.builtin) that plumb does not have: its arguments are not checked, and the task fails on any host where it runs',
+        '3:7: warning: "ansible.builtin.git" is an Ansible module (ansible.builtin) that plumb does not have: its arguments are not checked, and the task fails on any host where it runs',
       ],
     ],
     [
@@ -236,7 +238,7 @@ describe('an Ansible module plumb lacks', () => {
             { name: 'marker', copy: { dest: join(dir, 'marker'), content: 'x\n' } },
             { name: 'httpd on RedHat', yum: 'name=httpd state=present', when: "os_family == 'RedHat'" },
           ],
-          handlers: [{ name: 'never notified', 'community.general.ufw': 'state=enabled' }],
+          handlers: [{ name: 'never notified', 'community.general.modprobe': 'name=dummy state=present' }],
         },
       ]),
     );
@@ -250,7 +252,7 @@ describe('an Ansible module plumb lacks', () => {
     const v = await runCli(['validate', pb, '-i', inv], env());
     expect(v.code, v.stderr).toBe(0);
     expect(v.stderr).toMatch(/site\.yml:\d+:\d+: warning: .*"yum" is an Ansible module \(ansible\.builtin\) that plumb does not have/);
-    expect(v.stderr).toMatch(/"community\.general\.ufw" is an Ansible module \(community\.general\)/);
+    expect(v.stderr).toMatch(/"community\.general\.modprobe" is an Ansible module \(community\.general\)/);
     const apply = await runCli(['apply', pb, '-i', inv], env());
     expect(apply.code, apply.stdout + apply.stderr).toBe(0);
     expect(apply.stderr + apply.stdout).toMatch(/here: skipped httpd on RedHat/);
