@@ -58,10 +58,17 @@ function unpassable(text: string): string | undefined {
   return undefined;
 }
 
+/** Why a path argument starting with ~ is refused, and the fix. */
+export const TILDE_REFUSAL =
+  'plumb does not expand ~ or ~user (Ansible expands it to the home directory on the host); write the home directory out, e.g. /home/deploy/.bashrc or "{{ ansible_user_dir }}/.bashrc"';
+
 /** Why `path` is not an absolute, normalized path on the host, or undefined. */
 function absolutePathProblem(path: string): string | undefined {
   const bad = unpassable(path);
   if (bad) return bad;
+  // Ansible expands ~ on the host for the connecting or become user; plumb does not read that home
+  // before planning, so a ~ path is refused with the fix rather than taken as a relative name.
+  if (path.startsWith('~')) return `is not an absolute path: ${TILDE_REFUSAL}`;
   if (!path.startsWith('/')) return 'not an absolute path (it must start with /)';
   // A variable that adds ../ must not walk out of the directory the playbook names.
   if (path.split('/').some((s) => s === '.' || s === '..')) return 'not a normalized path (no . or .. segments)';

@@ -21,7 +21,7 @@ import { normalizeMode } from '../facts/file.js';
 import { type TreeAttrs, treeAttrsFact } from '../facts/tree-attrs.js';
 import type { Probed } from '../facts/types.js';
 import { isSymbolicMode } from './symbolic-mode.js';
-import { pathSchema, wordSchema } from './common.js';
+import { pathSchema, TILDE_REFUSAL, wordSchema } from './common.js';
 import { linkPlan } from './file-link.js';
 import { attrChanges, attrPlans, fileAttrs, fileFact, type FileState } from './files.js';
 import { type Change, defineModule, known, ModuleError, UnknownState } from './types.js';
@@ -47,6 +47,8 @@ export const fileArgs = z
     follow: z.boolean().default(true).describe('a path that is a symlink: manage what it points to (true, as Ansible), or fail rather than go through it (false)'),
     ...fileAttrs,
   })
+  // Ansible expands a leading ~ of src too; taken as relative, it would point into the link's directory.
+  .refine((a) => !a.src?.startsWith('~'), { message: `src ${TILDE_REFUSAL}`, path: ['src'] })
   .refine((a) => !a.recurse || a.state === 'directory', { message: 'file: recurse goes with state directory' })
   .refine((a) => !a.recurse || a.mode === undefined || !isSymbolicMode(a.mode), { message: 'file: recurse takes an octal mode (a symbolic one is not supported with recurse yet)' })
   .refine((a) => (a.state === 'link' || a.state === 'hard') === (a.src !== undefined), { message: 'file: src goes with state link or hard, and they need it' })

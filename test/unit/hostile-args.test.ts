@@ -172,6 +172,7 @@ const PKG = /is not a Debian package name/;
 const UNIT = /is not a service name/;
 const OWNER = /is not a user or group name/;
 const ABSOLUTE = /is not an absolute path/;
+const TILDE = /is not an absolute path: plumb does not expand ~/;
 const NUL = /contains a NUL byte/;
 const NEWLINE = /contains a newline/;
 
@@ -233,6 +234,9 @@ function cases(): Hostile[] {
     { what: 'file path ..', task: filePath, arg: 'file.path', value: '/tmp/../..', reason: /is not a normalized path/ },
     { what: 'file path newline', task: filePath, arg: 'file.path', value: '/tmp/x\n/etc/passwd', reason: NEWLINE },
     { what: 'lineinfile relative path', task: lineinfilePath, arg: 'lineinfile.path', value: '../etc/hosts', reason: ABSOLUTE },
+    // ~ is expanded by Ansible on the host; plumb refuses it, from a variable as much as literally.
+    { what: 'copy dest under ~', task: copyDest, arg: 'copy.dest', value: `~/$(touch ${m})`, reason: TILDE },
+    { what: 'lineinfile path under ~user', task: lineinfilePath, arg: 'lineinfile.path', value: '~root/.ssh/authorized_keys', reason: TILDE },
     // owner/group: a user name or a numeric id, never an option or owner:group.
     {
       what: 'owner option',
