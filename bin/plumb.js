@@ -1,16 +1,27 @@
 #!/usr/bin/env node
-// Runs the compiled CLI (the bundle, else tsc's output); falls back to the
-// TypeScript sources through tsx in a development checkout where `npm run build`
-// has not run yet.
-import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// Runs the bundled CLI (dist/bundle/plumb.cjs, with the code cache `npm run build` made for it),
+// else tsc's output, else the TypeScript sources through tsx in a development checkout where
+// `npm run build` has not run yet. PLUMB_FROM_SOURCE=1 always runs the sources.
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadCached } from './code-cache.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const compiled = [join(root, 'dist', 'bundle', 'main.js'), join(root, 'dist', 'cli', 'main.js')].find((f) => existsSync(f)) ?? '';
-let entry;
-if (compiled && process.env.PLUMB_FROM_SOURCE !== '1') {
-  entry = pathToFileURL(compiled).href;
+const bundle = join(root, 'dist', 'bundle', 'plumb.cjs');
+const compiled = join(root, 'dist', 'cli', 'main.js');
+const fromSource = process.env.PLUMB_FROM_SOURCE === '1';
+
+let cli;
+if (!fromSource && existsSync(bundle)) {
+  // The bundled CLI answers --version too; this answer needs none of it loaded.
+  if (process.argv.length === 3 && (process.argv[2] === '--version' || process.argv[2] === '-V')) {
+    console.log(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
+    process.exit(0);
+  }
+  cli = loadCached(bundle, { writeCache: process.env.PLUMB_WRITE_CODE_CACHE === '1' });
+} else if (!fromSource && existsSync(compiled)) {
+  cli = await import(pathToFileURL(compiled).href);
 } else {
   try {
     await import('tsx/esm');
@@ -18,7 +29,6 @@ if (compiled && process.env.PLUMB_FROM_SOURCE !== '1') {
     console.error('plumb: dist/ is missing and tsx is not installed; run `npm run build` first');
     process.exit(1);
   }
-  entry = pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href;
+  cli = await import(pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href);
 }
-const { main } = await import(entry);
-await main();
+await cli.main();
