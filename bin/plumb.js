@@ -5,7 +5,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { loadCached } from './code-cache.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bundle = join(root, 'dist', 'bundle', 'plumb.cjs');
@@ -19,7 +18,9 @@ if (!fromSource && existsSync(bundle)) {
     console.log(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
     process.exit(0);
   }
-  cli = loadCached(bundle, { writeCache: process.env.PLUMB_WRITE_CODE_CACHE === '1' });
+  // Imported here, not above: --version needs none of it.
+  const { loadCached } = await import('./code-cache.js');
+  cli = loadCached(bundle);
 } else if (!fromSource && existsSync(compiled)) {
   cli = await import(pathToFileURL(compiled).href);
 } else {
