@@ -61,14 +61,58 @@ type GlobalRequestHandler = (protocol: unknown, name: string, wantReply: boolean
  * shape ever changes, nothing is wrapped and ssh2's own behaviour stays.
  */
 export function ignoreHostKeyAnnouncements(client: Client): boolean {
-  const handlers = (client as unknown as { _protocol?: { _handlers?: Record<string, GlobalRequestHandler | undefined> } })._protocol?._handlers;
+  const protocol = (client as unknown as { _protocol?: ProtocolInternals })._protocol;
+  const handlers = protocol?._handlers;
   const original = handlers?.GLOBAL_REQUEST;
-  if (!handlers || typeof original !== 'function') return false;
-  handlers.GLOBAL_REQUEST = (protocol, name, wantReply, data) => {
+  if (!protocol || !handlers || typeof original !== 'function') return false;
+  handlers.GLOBAL_REQUEST = (p, name, wantReply, data) => {
     if (name === 'hostkeys-00@openssh.com' && !wantReply) return;
-    original(protocol, name, wantReply, data);
+    original(p, name, wantReply, data);
   };
+  skipAnnouncementParsing(protocol);
   return true;
+}
+
+interface ProtocolInternals {
+  _handlers?: Record<string, GlobalRequestHandler | undefined>;
+  _onPayload?: (payload: Buffer) => unknown;
+  _onPacket?: () => void;
+  _kex?: { negotiated?: { sc?: { compress?: string } } };
+}
+
+const GLOBAL_REQUEST = 80;
+const ANNOUNCEMENT = Buffer.from('hostkeys-00@openssh.com');
+
+/**
+ * Before the handler above sees the announcement, ssh2 has already parsed every key
+ * in it (each made into PEM text: sshd announces all its host keys, RSA included).
+ * The message is dropped before that parsing — after ssh2's own per-packet
+ * bookkeeping — when it is exactly an announcement without want-reply and the
+ * server's packets are not compressed (then its bytes are read as they are).
+ */
+function skipAnnouncementParsing(protocol: ProtocolInternals): void {
+  const onPayload = protocol._onPayload;
+  const onPacket = protocol._onPacket;
+  if (typeof onPayload !== 'function' || typeof onPacket !== 'function') return;
+  protocol._onPayload = (payload: Buffer) => {
+    if (protocol._kex?.negotiated?.sc?.compress === 'none' && isAnnouncementWithoutReply(payload)) {
+      onPacket();
+      return undefined;
+    }
+    return onPayload(payload);
+  };
+}
+
+/** byte 80, string "hostkeys-00@openssh.com", boolean false (RFC 4254 4, OpenSSH PROTOCOL 2.5). */
+function isAnnouncementWithoutReply(payload: Buffer): boolean {
+  const nameEnd = 5 + ANNOUNCEMENT.length;
+  return (
+    payload.length > nameEnd &&
+    payload[0] === GLOBAL_REQUEST &&
+    payload.readUInt32BE(1) === ANNOUNCEMENT.length &&
+    payload.subarray(5, nameEnd).equals(ANNOUNCEMENT) &&
+    payload[nameEnd] === 0
+  );
 }
 
 /** The parts of ssh2's curve25519 key exchange (lib/protocol/kex.js) replaced per connection. */
