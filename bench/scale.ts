@@ -14,12 +14,13 @@
  * Called by bench/run.ts; on its own: `npx tsx bench/scale.ts` (root).
  * Knobs for profiling and A/B runs: PLUMB_SCALE_COUNTS, PLUMB_SCALE_RUNS,
  * PLUMB_SCALE_FLOOR_MAX (0 = no floor runs), PLUMB_SCALE_PLUMB (another
- * checkout's bin/plumb.js), PLUMB_SCALE_NODE_ARGS and PLUMB_SCALE_WRAP (below).
+ * checkout's bin/plumb.js), PLUMB_SCALE_NODE_ARGS and PLUMB_SCALE_WRAP (below),
+ * PLUMB_SCALE_KNOWN_HOSTS (below).
  * Logs in as a throwaway user with /bin/sh, so the machine's own ~/.bashrc
  * does not weigh on every exec.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -34,6 +35,12 @@ const RUNS = Number(process.env.PLUMB_SCALE_RUNS ?? 3);
 const FORKS = 250;
 const SSHDS = 4;
 const FLOOR_MAX = Number(process.env.PLUMB_SCALE_FLOOR_MAX ?? 500);
+/**
+ * How known_hosts names the hosts: `wildcard` (default: one `[127.0.*.*]:port` line per sshd),
+ * or as in a real fleet's file, one line per host, `per-host` plainly or `hashed`
+ * (HashKnownHosts yes, Debian's default): every host is then looked up among N lines.
+ */
+const KNOWN_HOSTS = process.env.PLUMB_SCALE_KNOWN_HOSTS ?? 'wildcard';
 
 export interface ScaleRow {
   hosts: number;
@@ -44,6 +51,18 @@ export interface ScaleRow {
   cpuS: number[];
   peakRssMB: number[];
   error?: string;
+}
+
+function knownHostsText(shape: string, hosts: number, sshdOf: (i: number) => { port: number; hostKeyPub: string }): string {
+  if (shape === 'wildcard') return [...new Set(Array.from({ length: SSHDS }, (_, i) => sshdOf(i)))].map((s) => `[127.0.*.*]:${s.port} ${s.hostKeyPub}\n`).join('');
+  if (shape !== 'per-host' && shape !== 'hashed') throw new Error(`PLUMB_SCALE_KNOWN_HOSTS: wildcard, per-host or hashed, not ${shape}`);
+  return Array.from({ length: hosts }, (_, i) => {
+    const { port, hostKeyPub } = sshdOf(i);
+    const name = `[${address(i)}]:${port}`;
+    if (shape === 'per-host') return `${name} ${hostKeyPub}\n`;
+    const salt = randomBytes(20);
+    return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')} ${hostKeyPub}\n`;
+  }).join('');
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -85,7 +104,10 @@ async function child(): Promise<ScaleRow[]> {
     chmodSync(key.path, 0o600);
     for (const sshd of sshds) sshd.authorize(user, [key.pub]);
     const knownHosts = join(dir, 'known_hosts');
-    writeFileSync(knownHosts, sshds.map((sshd) => `[127.0.*.*]:${sshd.port} ${sshd.hostKeyPub}\n`).join(''));
+    writeFileSync(
+      knownHosts,
+      knownHostsText(KNOWN_HOSTS, Math.max(...COUNTS), (i) => sshds[i % SSHDS]),
+    );
     const portOf = (i: number) => sshds[i % SSHDS].port;
 
     const playbook = join(dir, 'check.yaml');

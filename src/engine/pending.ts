@@ -45,7 +45,18 @@ function resolved(file: string): string {
   }
 }
 
+/** Every host of a play has the same keys: worked out once per play, not per host (a realpath and two hashes). */
+const keysOfPlay = new WeakMap<Play, { playbook: Playbook; keys: PendingKeys }>();
+
 export function pendingKeys(playbook: Playbook, play: Play): PendingKeys {
+  const made = keysOfPlay.get(play);
+  if (made?.playbook === playbook) return made.keys;
+  const keys = computePendingKeys(playbook, play);
+  keysOfPlay.set(play, { playbook, keys });
+  return keys;
+}
+
+function computePendingKeys(playbook: Playbook, play: Play): PendingKeys {
   const index = playbook.plays.indexOf(play);
   const nth = playbook.plays.filter((p, i) => i < index && p.name === play.name).length;
   const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);

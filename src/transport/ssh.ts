@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { ParsedKey, SFTPWrapper, Stats } from 'ssh2';
 import { seconds, ShellTransport, TextCollector, toBuffer, validateWrite } from './base-transport.js';
-import { ignoreHostKeyAnnouncements, signWithDecodedKey } from './ssh2-economy.js';
+import { economizeKeyExchange, ignoreHostKeyAnnouncements, signWithDecodedKey } from './ssh2-economy.js';
 import { TransportTimeoutError, UnreachableError, type ExecResult, type WriteFileOptions } from './types.js';
 
 const { Client, utils } = ssh2;
@@ -208,6 +208,7 @@ async function connectHop(ep: Endpoint, settings: HopSettings, sock?: Duplex): P
     };
     client.connect(config);
     ignoreHostKeyAnnouncements(client);
+    economizeKeyExchange(client);
     // ssh2 leaves Nagle on: each exec would wait ~40 ms for delayed ACKs.
     if (!sock) client.setNoDelay(true);
     // Keep the first bytes the server sent, to tell "not an SSH server" from a dropped connection.
