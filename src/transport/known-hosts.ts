@@ -11,7 +11,6 @@ import { appendFileSync, mkdirSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PlumbError } from '../errors.js';
 import { isDevNullPath, LocalFileError, READ_LIMITS, readLimited } from '../local-file.js';
-import { HmacSha1 } from './hmac-sha1.js';
 import { LOCK_WAIT_MS, withLockFile } from './lockfile.js';
 
 export interface KnownHostEntry {
@@ -111,15 +110,8 @@ export function parseKnownHosts(text: string, file: string): KnownHostEntry[] {
   return entries;
 }
 
-/** Each hashed line's key, absorbed once: the line is tested against every host of the run. */
-const hashedMatchers = new WeakMap<KnownHostEntry, (name: Uint8Array) => boolean>();
-
-function entryMatches(entry: KnownHostEntry, name: string, nameBytes?: Buffer): boolean {
-  if (entry.hashed) {
-    let matches = hashedMatchers.get(entry);
-    if (!matches) hashedMatchers.set(entry, (matches = new HmacSha1(entry.hashed.salt).matcher(entry.hashed.hash)));
-    return matches(nameBytes ?? Buffer.from(name));
-  }
+function entryMatches(entry: KnownHostEntry, name: string): boolean {
+  if (entry.hashed) return hashName(entry.hashed.salt, name).equals(entry.hashed.hash);
   return matchPatternList(name, entry.patterns!);
 }
 
@@ -143,7 +135,8 @@ const isLiteral = (pattern: string) => LITERAL_PATTERN.test(pattern) && !/[*?]/.
  * each time made N hosts cost N² pattern tests (issue 16: ~0.9 ms per host at 1,000 hosts
  * with 3 keys each, 1.7 ms at 2,000). Plain names are found through a map; wildcard,
  * negated and hashed lines are still tested one by one (a hashed line can only be
- * tested: each has its own salt; src/transport/hmac-sha1.ts makes each test cheap).
+ * tested: each has its own salt, one HMAC-SHA1 per line and name; a line that matched
+ * one name is not tested against others).
  */
 interface EntryIndex {
   position: Map<KnownHostEntry, number>;
@@ -192,13 +185,12 @@ export class KnownHosts {
     let found = this.forName.get(name);
     if (found) return found;
     const index = (this.index ??= indexEntries(this.entries));
-    const nameBytes = Buffer.from(name);
     const tested = index.tested.filter((e) => {
       if (!e.hashed) return entryMatches(e, name);
       // A hashed line that matched one name cannot match another (that would be an HMAC-SHA1 collision).
       const known = this.hashedName.get(e);
       if (known !== undefined) return known === name;
-      const matches = entryMatches(e, name, nameBytes);
+      const matches = entryMatches(e, name);
       if (matches) this.hashedName.set(e, name);
       return matches;
     });
