@@ -85,6 +85,22 @@ function makeKeyWithBits(name: string, type: string, bits: string): { path: stri
   return { path };
 }
 
+/** Runs `command` on a ready client, closes the client, and resolves with the command's stdout. */
+function runAndClose(client: InstanceType<typeof Client>, command: string): Promise<string> {
+  return new Promise((resolve, reject) =>
+    client.exec(command, (err, stream) => {
+      if (err) return reject(err);
+      let out = '';
+      stream.on('data', (d: Buffer) => (out += d));
+      stream.on('close', () => {
+        client.end();
+        resolve(out);
+      });
+      stream.end();
+    }),
+  );
+}
+
 /** Connects with ssh2 directly; what it sent, per its debug log, and whether it emitted 'hostkeys'. */
 function connectAndRun(ignore: boolean): Promise<{ sent: string[]; hostkeysEvent: boolean; output: string }> {
   return new Promise((resolve, reject) => {
@@ -95,18 +111,7 @@ function connectAndRun(ignore: boolean): Promise<{ sent: string[]; hostkeysEvent
     client.on('error', reject);
     client.on('ready', () => {
       // The announcement comes right after authentication; give it time to arrive and be answered.
-      setTimeout(() => {
-        client.exec('echo ran', (err, stream) => {
-          if (err) return reject(err);
-          let output = '';
-          stream.on('data', (d: Buffer) => (output += d));
-          stream.on('close', () => {
-            client.end();
-            resolve({ sent, hostkeysEvent, output });
-          });
-          stream.end();
-        });
-      }, 300);
+      setTimeout(() => runAndClose(client, 'echo ran').then((output) => resolve({ sent, hostkeysEvent, output }), reject), 300);
     });
     client.connect({
       host: '127.0.0.1',
@@ -258,17 +263,7 @@ describe('key exchange without OpenSSL codec round trips', { timeout: 60_000 }, 
       const output = await new Promise<string>((resolve, reject) => {
         const client = new Client();
         client.on('error', reject);
-        client.on('ready', () =>
-          client.exec('echo ran', (err, stream) => {
-            if (err) return reject(err);
-            let out = '';
-            stream.on('data', (d: Buffer) => (out += d));
-            stream.on('close', () => {
-              client.end();
-              resolve(out);
-            });
-          }),
-        );
+        client.on('ready', () => runAndClose(client, 'echo ran').then(resolve, reject));
         client.connect({
           host: '127.0.0.1',
           port: sshd.port,
