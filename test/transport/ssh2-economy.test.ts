@@ -85,6 +85,15 @@ function makeKeyWithBits(name: string, type: string, bits: string): { path: stri
   return { path };
 }
 
+/** How the direct ssh2 clients below log in to the test sshd, checking its host key. */
+const loginToSshd = () => ({
+  host: '127.0.0.1',
+  port: sshd.port,
+  username: userInfo().username,
+  privateKey: readFileSync(key.path),
+  hostVerifier: (k: Buffer) => k.equals(sshd.hostKeyBlob),
+});
+
 /** Runs `command` on a ready client, closes the client, and resolves with the command's stdout. */
 function runAndClose(client: InstanceType<typeof Client>, command: string): Promise<string> {
   return new Promise((resolve, reject) =>
@@ -111,14 +120,10 @@ function connectAndRun(ignore: boolean): Promise<{ sent: string[]; hostkeysEvent
     client.on('error', reject);
     client.on('ready', () => {
       // The announcement comes right after authentication; give it time to arrive and be answered.
-      setTimeout(() => runAndClose(client, 'echo ran').then((output) => resolve({ sent, hostkeysEvent, output }), reject), 300);
+      setTimeout(() => void runAndClose(client, 'echo ran').then((output) => resolve({ sent, hostkeysEvent, output }), reject), 300);
     });
     client.connect({
-      host: '127.0.0.1',
-      port: sshd.port,
-      username: userInfo().username,
-      privateKey: readFileSync(key.path),
-      hostVerifier: (k: Buffer) => k.equals(sshd.hostKeyBlob),
+      ...loginToSshd(),
       debug: (m: string) => {
         if (m.startsWith('Outbound:') || m.startsWith('Inbound: GLOBAL_REQUEST')) sent.push(m);
       },
@@ -263,14 +268,8 @@ describe('key exchange without OpenSSL codec round trips', { timeout: 60_000 }, 
       const output = await new Promise<string>((resolve, reject) => {
         const client = new Client();
         client.on('error', reject);
-        client.on('ready', () => runAndClose(client, 'echo ran').then(resolve, reject));
-        client.connect({
-          host: '127.0.0.1',
-          port: sshd.port,
-          username: userInfo().username,
-          privateKey: readFileSync(key.path),
-          hostVerifier: (k: Buffer) => k.equals(sshd.hostKeyBlob),
-        });
+        client.on('ready', () => void runAndClose(client, 'echo ran').then(resolve, reject));
+        client.connect(loginToSshd());
         expect(economizeKeyExchange(client)).toBe(true);
         // As plumb connects; otherwise the host-key proof's verifications would be counted too.
         expect(ignoreHostKeyAnnouncements(client)).toBe(true);
