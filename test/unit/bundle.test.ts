@@ -12,6 +12,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { runBinary } from '../in-process.js';
 import { makeKey, startSshd } from '../transport/sshd.js';
 // @ts-expect-error -- plain JavaScript beside bin/plumb.js, no declarations
 import { compileCached, loadCached } from '../../bin/code-cache.js';
@@ -19,11 +20,6 @@ import { compileCached, loadCached } from '../../bin/code-cache.js';
 const bundle = join(process.cwd(), 'dist', 'bundle', 'plumb.cjs');
 const built = existsSync(bundle);
 const dir = mkdtempSync(join(tmpdir(), 'plumb-bundle-'));
-
-function plumb(args: string[], env: NodeJS.ProcessEnv) {
-  const r = spawnSync(process.execPath, ['bin/plumb.js', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('the code cache loader', () => {
   it('runs a CommonJS file with a cache V8 rejects, and says it did not use it', () => {
@@ -67,11 +63,11 @@ describe.skipIf(!built && process.env.CI !== 'true')('the built bundle (skipped 
 
   it('answers as the sources do: validate, --version, --help, a usage error', () => {
     for (const args of [['validate', 'playbooks/postfix-gmail-relay.yaml', '-i', 'inventory.example.yaml'], ['--version'], ['--help'], ['plna']]) {
-      const fromBundle = plumb(args, {});
-      const fromSource = plumb(args, { PLUMB_FROM_SOURCE: '1' });
+      const fromBundle = runBinary(args, {});
+      const fromSource = runBinary(args, { PLUMB_FROM_SOURCE: '1' });
       expect(fromBundle, args.join(' ')).toEqual(fromSource);
     }
-    expect(plumb(['--version'], {}).stdout.trim()).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
+    expect(runBinary(['--version'], {}).stdout.trim()).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
   });
 
   it('plans an ssh host with the bundled ssh2, whose native crypto binding it requires from node_modules', async () => {
@@ -91,10 +87,10 @@ describe.skipIf(!built && process.env.CI !== 'true')('the built bundle (skipped 
       writeFileSync(playbook, YAML.stringify([{ name: 'p', hosts: 'all', tasks: [{ name: 'a directory', file: { path: join(dir, 'made-over-ssh'), state: 'directory' } }] }]));
       const args = ['plan', playbook, '-i', inventory, '--known-hosts', knownHosts, '--ssh-config', '/dev/null'];
       const env = { NO_COLOR: '1', CI: 'true' };
-      const fromBundle = plumb(args, env);
+      const fromBundle = runBinary(args, env);
       expect(fromBundle.code, fromBundle.stderr).toBe(2); // the directory is to be made
       expect(fromBundle.stdout).toMatch(/viassh/);
-      const fromSource = plumb(args, { ...env, PLUMB_FROM_SOURCE: '1' });
+      const fromSource = runBinary(args, { ...env, PLUMB_FROM_SOURCE: '1' });
       const untimed = (r: typeof fromSource) => ({ ...r, stderr: r.stderr.replace(/\d+\.\d\d( s)?\b/g, 'S') });
       expect(untimed(fromBundle)).toEqual(untimed(fromSource));
     } finally {

@@ -3,21 +3,13 @@
  * the first and the last go through `node bin/plumb.js` in a child process, as a user runs it,
  * for what only the real binary shows: its entry point and its process exit code.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../in-process.js';
+import { runBinary, runCli } from '../in-process.js';
 
-function binary(args: string[], env: NodeJS.ProcessEnv = { PLUMB_FROM_SOURCE: '1' }) {
-  const r = spawnSync(process.execPath, ['bin/plumb.js', ...args], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const binary = (args: string[], env: NodeJS.ProcessEnv = { PLUMB_FROM_SOURCE: '1' }) => runBinary(args, env);
 
 const plumb = (args: string[]) => runCli(args, { PATH: process.env.PATH, HOME: process.env.HOME });
 
